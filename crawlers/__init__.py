@@ -1,0 +1,1 @@
+"""Portal knowledge: the site registry, CMS-family adapters, page parsers and the spider."""

@@ -1,0 +1,47 @@
+"""The contract every CMS-family adapter fulfils.
+
+An adapter knows one CMS family's list pages (how to find the entries, how pagination works)
+and its detail pages (which selectors hold the title, the metadata table and the body). All
+methods are pure: bytes in, items out; no network, no clock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Mapping
+
+from ..items import ListPage, PageRequest, PolicyItem
+from ..parsing.detail import DetailRules, parse_detail_page
+from ..sites.spec import Column, Site
+
+
+class Family:
+    """Base adapter: subclasses set ``name`` and ``detail_rules`` and implement ``parse_list``."""
+
+    name: str = ""
+    detail_rules: DetailRules = DetailRules()
+
+    def first_page(self, site: Site, column: Column) -> PageRequest:
+        """The request for a column's first list page."""
+        return PageRequest(url=column.url, page=1, browser=site.needs_browser)
+
+    def parse_list(
+        self, site: Site, column: Column, request: PageRequest, body: bytes,
+        headers: Mapping[str, str] | None = None,
+    ) -> ListPage:
+        """Entries on one list page and the requests for the pages after it."""
+        raise NotImplementedError
+
+    def rules_for(self, site: Site) -> DetailRules:
+        """The family's detail rules with the site's selector overrides applied."""
+        return self.detail_rules.with_overrides(site.selectors)
+
+    def parse_detail(
+        self, site: Site, url: str, body: bytes, headers: Mapping[str, str] | None = None,
+        fetched_at: datetime | None = None,
+    ) -> PolicyItem:
+        """The policy document on a detail page; raises ``ParseError`` on a page that is not one."""
+        return parse_detail_page(
+            url, body, headers or {}, site=site.key, rules=self.rules_for(site),
+            fetched_at=fetched_at,
+        )

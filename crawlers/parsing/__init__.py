@@ -1,0 +1,1 @@
+"""Pure page parsers: bytes in, values out. No network, no clock."""
