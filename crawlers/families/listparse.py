@@ -1,0 +1,398 @@
+"""Shared pieces for reading HTML list (column) pages of any CMS family.
+
+Everything here is pure: the page's bytes, its URL and headers in; links, dates and page
+requests out. Family adapters combine these with their own selectors:
+
+- ``load_page``: decode the bytes and parse them, with ``<base href>`` honoured, after
+  revealing list markup that portals ship inside HTML comments;
+- ``entries_from_items``: one ``ListEntry`` per list item (link + date), absolute, on the
+  site's domains, de-duplicated;
+- ``find_dated_items``: the largest group of sibling elements that each hold a link and a
+  date, for pages whose list markup nobody declared;
+- ``page_script`` / ``script_page_url``: the ``createPageHTML(...)`` pagination call of TRS
+  WCM and Ucap/开普云 templates, and the URL of page N it implies;
+- ``find_next_link``: the "下一页" link, or the link numbered one past the current page.
+
+What counts as "not a list page" (``not_a_list``): empty bytes, a page without a single
+link, or an HTTP error page (404, 页面不存在...). Such a page raises
+``ParseError("not_a_list", ...)`` so that a broken or blocked column is never read as
+"this column is now empty" (which would look like every document was withdrawn). A list
+page whose list is present but empty parses to an empty ``ListPage``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+from urllib.parse import urljoin, urlsplit
+
+from parsel import Selector
+
+from ..items import ListEntry, ListPage, PageRequest
+from ..parsing.dates import date_from_url, find_dates
+from ..parsing.detail import ParseError
+from ..sites.spec import Column, Site
+
+log = logging.getLogger(__name__)
+
+NOT_A_LIST = "not_a_list"
+
+# Links that never lead to a document.
+_SKIP_HREF = re.compile(r"^\s*(?:javascript:|mailto:|tel:|#|data:)", re.I)
+# Titles a list shows cut short; the full title is then in the link's title attribute.
+_TRUNCATED = re.compile(r"(?:…+|\.{2,}|。。+)\s*$")
+# Where lists of links are furniture, not content (navigation, footers, "related links").
+_FURNITURE = re.compile(
+    r"(?:^|[\s_-])(?:nav|navbar|menu|footer|foot|breadcrumb|crumb|"
+    r"links?|friend|yqlj|xglj|related|share|sitemap|banner|sidebar|dl_nav\d*)(?:$|[\s_-])",
+    re.I,
+)
+_ERROR_TITLE = re.compile(
+    r"(?:\b40[034]\b|\b50[023]\b|not found|页面不存在|页面未找到|找不到|访问出错|出错了|错误页|"
+    r"无法访问|访问受限|禁止访问)",
+    re.I,
+)
+NEXT_TEXTS = ("下一页", "下页", "后一页", ">", "›", "»", ">>")
+
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.I)
+_COMMENT = re.compile(r"<!--(.*?)-->", re.S)
+_LINK_IN_COMMENT = re.compile(r"<li\b[^>]*>\s*<a\b[^>]*href", re.I)
+
+
+@dataclass(frozen=True)
+class Page:
+    """A parsed HTML page: its selector, the URL links resolve against, and its text."""
+
+    url: str
+    base: str
+    sel: Selector
+    html: str
+
+
+def decode(body: bytes, headers: Mapping[str, str] | None = None) -> str:
+    """The page's text: the charset the headers declare, else the ``<meta>`` one, else UTF-8,
+    else GB18030 (a superset of GBK and GB2312, which older portals still serve)."""
+    candidates: list[str] = []
+    for key, value in (headers or {}).items():
+        if key.lower() == "content-type":
+            m = re.search(r"charset=([\w-]+)", value, re.I)
+            if m:
+                candidates.append(m.group(1))
+    m = _CHARSET.search(body[:4096])
+    if m:
+        candidates.append(m.group(1).decode("ascii"))
+    candidates += ["utf-8", "gb18030"]
+    for charset in candidates:
+        charset = "gb18030" if charset.lower() in ("gbk", "gb2312") else charset
+        try:
+            return body.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return body.decode("utf-8", errors="replace")
+
+
+def reveal_commented_lists(html: str) -> str:
+    """Un-comment comment blocks that hold list items with links.
+
+    Some Gansu provincial templates (jyt.gansu.gov.cn) ship the static list inside an HTML
+    comment and render the visible one with script; the commented copy is the list.
+    """
+    def unwrap(m: re.Match) -> str:
+        inner = m.group(1)
+        return inner if _LINK_IN_COMMENT.search(inner) else m.group(0)
+
+    return _COMMENT.sub(unwrap, html)
+
+
+def load_page(url: str, body: bytes, headers: Mapping[str, str] | None = None) -> Page:
+    """Decode and parse a list page; raise ``ParseError(not_a_list)`` on an error page."""
+    if not body or not body.strip():
+        raise ParseError(NOT_A_LIST, f"{url}: empty response")
+    html = reveal_commented_lists(decode(body, headers))
+    sel = Selector(text=html)
+    base_href = sel.css("base::attr(href)").get()
+    base = urljoin(url, base_href.strip()) if base_href and base_href.strip() else url
+    title = " ".join(sel.css("title::text").getall()).strip()
+    if title and _ERROR_TITLE.search(title) and len(title) < 40:
+        raise ParseError(NOT_A_LIST, f"{url}: error page ({title!r})")
+    if not sel.css("a[href]"):
+        raise ParseError(NOT_A_LIST, f"{url}: no links at all, not a list page")
+    return Page(url=url, base=base, sel=sel, html=html)
+
+
+def clean_text(text: str | None) -> str:
+    """Whitespace collapsed (full-width spaces included), stripped."""
+    return " ".join((text or "").split())
+
+
+def link_title(anchor: Selector) -> str:
+    """The link's title: its text, or its ``title`` attribute when the text is cut short
+    (…/...) or is only the beginning of the attribute."""
+    text = clean_text(" ".join(anchor.css("::text").getall()))
+    attr = clean_text(anchor.attrib.get("title", ""))
+    if not attr:
+        return text
+    if not text or _TRUNCATED.search(text):
+        return attr
+    stem = text.replace(" ", "")
+    if len(attr) > len(text) and attr.replace(" ", "").startswith(stem):
+        return attr
+    return text
+
+
+def absolute_url(page: Page, href: str | None) -> str | None:
+    """``href`` resolved against the page (and its ``<base>``); None for non-links."""
+    if not href or _SKIP_HREF.match(href):
+        return None
+    url = urljoin(page.base, href.strip())
+    if urlsplit(url).scheme not in ("http", "https"):
+        return None
+    return url.split("#", 1)[0]
+
+
+def _primary_anchor(item: Selector) -> Selector | None:
+    """The item's document link: the anchor with the longest title among real links."""
+    best, best_len = None, 0
+    for anchor in item.css("a[href]"):
+        href = anchor.attrib.get("href", "")
+        if _SKIP_HREF.match(href):
+            continue
+        length = len(link_title(anchor))
+        if length > best_len:
+            best, best_len = anchor, length
+    return best
+
+
+def item_date(item: Selector, anchor: Selector | None = None, url: str | None = None):
+    """The date an item shows beside its link (not inside the title), else the URL's date."""
+    texts = item.xpath(".//text()[not(ancestor::a) and not(ancestor::script)]").getall()
+    dates = find_dates(" ".join(texts))
+    if dates:
+        return dates[0]
+    return date_from_url(url) if url else None
+
+
+def entry_from_item(page: Page, item: Selector) -> ListEntry | None:
+    """A list entry from one list item, or None when it holds no document link."""
+    anchor = _primary_anchor(item)
+    if anchor is None:
+        return None
+    url = absolute_url(page, anchor.attrib.get("href"))
+    title = link_title(anchor)
+    if not url or not title:
+        return None
+    return ListEntry(url=url, title=title, published_date=item_date(item, anchor, url))
+
+
+def dedupe_entries(site: Site, entries: Iterable[ListEntry | None]) -> list[ListEntry]:
+    """Entries on the site's domains, first occurrence of each URL kept, order kept."""
+    seen: set[str] = set()
+    out: list[ListEntry] = []
+    for entry in entries:
+        if entry is None or entry.url in seen:
+            continue
+        if not site.allows_url(entry.url):
+            log.debug("dropping off-site link %s", entry.url)
+            continue
+        seen.add(entry.url)
+        out.append(entry)
+    return out
+
+
+def entries_from_items(site: Site, page: Page, items: Iterable[Selector]) -> list[ListEntry]:
+    """One entry per list item that holds a document link."""
+    return dedupe_entries(site, (entry_from_item(page, item) for item in items))
+
+
+def select_items(page: Page, selectors: Iterable[str]) -> list[Selector]:
+    """The elements matched by the first selector that matches any item with a link."""
+    for css in selectors:
+        if not css:
+            continue
+        items = [i for i in page.sel.css(css) if i.css("a[href]")]
+        if items:
+            return items
+    return []
+
+
+def _is_furniture(element: Selector) -> bool:
+    for node in [element, *element.xpath("ancestor::*")]:
+        if node.root.tag in ("nav", "footer", "header"):
+            return True
+        marks = f"{node.attrib.get('class', '')} {node.attrib.get('id', '')}"
+        if marks.strip() and _FURNITURE.search(marks):
+            return True
+    return False
+
+
+def _holds_dated_link(child: Selector) -> bool:
+    anchors = [a for a in child.css("a[href]") if not _SKIP_HREF.match(a.attrib.get("href", ""))]
+    if not anchors or len(anchors) > 3:
+        return False
+    anchor = _primary_anchor(child)
+    if anchor is None or len(link_title(anchor)) < 4:
+        return False
+    texts = child.xpath(".//text()[not(ancestor::a) and not(ancestor::script)]").getall()
+    return bool(find_dates(" ".join(texts)))
+
+
+def find_dated_items(page: Page) -> list[Selector]:
+    """The main list of an undeclared page: the largest group of same-tag siblings that
+    each hold a link and a date shown beside it, outside navigation, footers and
+    related-links boxes. Ties go to the group with the longer titles."""
+    best: list[Selector] = []
+    best_score = (0, 0)
+    for parent in page.sel.xpath("//body//*[count(*) >= 2]"):
+        groups: dict[str, list[Selector]] = {}
+        for child in parent.xpath("./*"):
+            if isinstance(child.root.tag, str) and _holds_dated_link(child):
+                groups.setdefault(child.root.tag, []).append(child)
+        for members in groups.values():
+            if len(members) < 2:
+                continue
+            title_len = sum(len(link_title(_primary_anchor(m))) for m in members)
+            score = (len(members), title_len)
+            if score > best_score and not _is_furniture(parent):
+                best, best_score = members, score
+    return best
+
+
+@dataclass(frozen=True)
+class PageScript:
+    """A ``createPageHTML`` call: how many pages, which one this is, and the file names.
+
+    TRS WCM writes ``createPageHTML(countPage, currentPage, "index", "html")`` with a
+    0-based current page (page 1 is index.html, page 2 index_1.html); the Ucap/开普云
+    page.js writes ``createPageHTML('page_div', count, current, 'list', 'shtml', total)``
+    with a 1-based one (page 2 is list_2.shtml).
+    """
+
+    count: int
+    current: int  # 1-based page number of the page holding the call
+    prefix: str
+    ext: str
+    zero_based: bool
+
+
+_CALL = re.compile(r"(?<![\w.])(?<!function )createPageHTML\s*\(([^()]*)\)")
+_ARG = re.compile(r"""\s*(?:"([^"]*)"|'([^']*)'|([A-Za-z_$][\w$.]*)|(-?\d+))\s*""")
+
+
+def _script_vars(html: str) -> dict[str, int]:
+    return {m[1]: int(m[2]) for m in re.finditer(r"\b(?:var\s+)?([A-Za-z_$][\w$]*)\s*=\s*(\d+)\s*[;,\n]", html)}
+
+
+def page_script(html: str) -> PageScript | None:
+    """The first resolvable ``createPageHTML(...)`` call in ``html`` (4 to 6 arguments;
+    numbers may be given as variables assigned earlier, like TRS's ``var countPage = 9``)."""
+    variables = None
+    for call in _CALL.finditer(html):
+        args: list[str | int] = []
+        for raw in call.group(1).split(","):
+            m = _ARG.fullmatch(raw)
+            if not m:
+                args = []
+                break
+            if m.group(4) is not None:
+                args.append(int(m.group(4)))
+            elif m.group(3) is not None:
+                if variables is None:
+                    variables = _script_vars(html)
+                if m.group(3) not in variables:
+                    args = []
+                    break
+                args.append(variables[m.group(3)])
+            else:
+                args.append(m.group(1) if m.group(1) is not None else m.group(2))
+        zero_based = bool(args) and isinstance(args[0], int)
+        rest = args if zero_based else args[1:]
+        if len(rest) < 4 or not all(isinstance(v, int) for v in rest[:2]):
+            continue
+        count, current, prefix, ext = rest[:4]
+        if not isinstance(prefix, str) or not isinstance(ext, str) or not prefix or not ext:
+            continue
+        return PageScript(
+            count=count, current=current + 1 if zero_based else max(current, 1),
+            prefix=prefix, ext=ext.lstrip("."), zero_based=zero_based,
+        )
+    return None
+
+
+def script_page_url(page_url: str, script: PageScript, number: int) -> str:
+    """The URL of page ``number`` (1-based) of the column ``script`` paginates."""
+    if number <= 1:
+        name = f"{script.prefix}.{script.ext}"
+    else:
+        suffix = number - 1 if script.zero_based else number
+        name = f"{script.prefix}_{suffix}.{script.ext}"
+    return urljoin(page_url, name)
+
+
+def script_next_pages(page: Page, column: Column, request: PageRequest) -> tuple[list[PageRequest], int | None]:
+    """The next page a ``createPageHTML`` call announces, and the column's page count."""
+    script = page_script(page.html)
+    if script is None:
+        return [], None
+    # The page's own statement of which page it is wins over the number we asked for.
+    following = script.current + 1
+    if following > script.count:
+        return [], script.count
+    url = script_page_url(page.url, script, following)
+    return limit_pages(column, [PageRequest(url=url, page=following, browser=request.browser)]), script.count
+
+
+def find_next_link(page: Page, request: PageRequest) -> str | None:
+    """The "下一页" link (also 下页, 后一页, >), else the pagination link numbered one past
+    the current page."""
+    numbered = None
+    wanted = str((request.page or 1) + 1)
+    for anchor in page.sel.css("a[href]"):
+        text = clean_text(" ".join(anchor.css("::text").getall()) or anchor.attrib.get("title", ""))
+        url = absolute_url(page, anchor.attrib.get("href"))
+        if not url or url == page.url:
+            continue
+        if text in NEXT_TEXTS:
+            return url
+        if numbered is None and text == wanted:
+            numbered = url
+    return numbered
+
+
+def limit_pages(column: Column, requests: Iterable[PageRequest]) -> list[PageRequest]:
+    """The requests whose page number is within the column's ``max_pages``."""
+    return [r for r in requests if r.page <= column.max_pages]
+
+
+def next_pages(page: Page, column: Column, request: PageRequest) -> tuple[list[PageRequest], int | None]:
+    """Where the column continues: the ``createPageHTML`` script if there is one, else the
+    "下一页"/numbered link. Returns the requests and the page count when the page says it."""
+    requests, total = script_next_pages(page, column, request)
+    if requests or total is not None:
+        return requests, total
+    url = find_next_link(page, request)
+    if url is None:
+        return [], None
+    following = (request.page or 1) + 1
+    return limit_pages(column, [PageRequest(url=url, page=following, browser=request.browser)]), None
+
+
+def html_list_page(
+    site: Site, column: Column, request: PageRequest, body: bytes,
+    headers: Mapping[str, str] | None, item_selectors: Iterable[str],
+) -> ListPage:
+    """A list page read with the given item selectors (site override first), falling back
+    to the largest group of dated links; pagination from script or links."""
+    page = load_page(request.url, body, headers)
+    selectors = [site.selectors.list_item, *item_selectors]
+    items = select_items(page, selectors) or find_dated_items(page)
+    entries = entries_from_items(site, page, items)
+    nexts, total = next_pages(page, column, request)
+    if site.selectors.next_page:
+        href = page.sel.css(site.selectors.next_page).attrib.get("href")
+        url = absolute_url(page, href)
+        if url:
+            following = (request.page or 1) + 1
+            nexts = limit_pages(column, [PageRequest(url=url, page=following, browser=request.browser)])
+    return ListPage(entries=entries, next_pages=nexts, total_pages=total)

@@ -1,0 +1,98 @@
+"""`policywatch fixture save`: record a page and its parse as a new fixture of a site."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from .fixtures import SITES_DIR
+from .pageparse import ParseError, parse_saved_list, parse_saved_page
+from .settings import USER_AGENT
+from .sites import get_site
+
+
+class FixtureSaveError(ValueError):
+    """The page could not be saved as a fixture (a message says why)."""
+
+
+@dataclass
+class SavedFixture:
+    page_path: Path
+    expected_path: Path
+
+
+def _fetch(url: str, replay_url: str | None) -> tuple[bytes, dict[str, str]]:
+    """One polite GET (a maintainer's single request, not a crawl)."""
+    from .downloader import replay_url as mapped
+
+    target = mapped(replay_url, url) if replay_url else url
+    request = urllib.request.Request(target, headers={"User-Agent": USER_AGENT})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (http(s) only)
+            return response.read(), dict(response.headers.items())
+    except OSError as exc:
+        raise FixtureSaveError(f"could not fetch {url}: {exc}") from exc
+
+
+def save_fixture(site_key: str, source: str, *, url: str | None, kind: str = "detail",
+                 column: str | None = None, name: str | None = None,
+                 replay_url: str | None = None, root: Path = SITES_DIR) -> SavedFixture:
+    """Save the page and write its parse as the expected result; refuses pages that don't parse."""
+    site = get_site(site_key)
+    if re.match(r"^https?://", source):
+        url = url or source
+        body, headers = _fetch(source, replay_url)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise FixtureSaveError(f"{source}: no such file")
+        if not url:
+            raise FixtureSaveError("--url is required when saving a file: the page's URL on the portal")
+        body, headers = path.read_bytes(), {}
+    if not site.allows_url(url):
+        raise FixtureSaveError(f"{url} is not on {site.key}'s domains {site.domains}")
+
+    try:
+        if kind == "list":
+            listing = parse_saved_list(body, url, site, column, headers)
+            expected = {
+                "entries": [{"url": e.url, "title": e.title,
+                             "published_date": e.published_date.isoformat() if e.published_date else None}
+                            for e in listing.entries],
+                "next_pages": [{"url": r.url, "method": r.method, "formdata": dict(r.formdata), "page": r.page}
+                               for r in listing.next_pages],
+            }
+        else:
+            expected = parse_saved_page(body, url, headers, site_key=site.key).to_json()
+            expected["_without"] = []
+    except ParseError as exc:
+        raise FixtureSaveError(f"the page does not parse as a {kind} page of {site.key}: {exc}") from exc
+
+    folder = root / site.key
+    folder.mkdir(parents=True, exist_ok=True)
+    meta_path = folder / "meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {
+        "site": site.key, "pages": []}
+    if any(p["url"] == url and p["kind"] == kind for p in meta["pages"]):
+        raise FixtureSaveError(f"{site.key} already has a {kind} fixture for {url}")
+    n = 1 + sum(1 for p in meta["pages"] if p["kind"] == kind)
+    file_name = name or f"{kind}_{n}.html"
+    if (folder / file_name).exists():
+        raise FixtureSaveError(f"{folder / file_name} exists; choose another --name")
+    expected_name = Path(file_name).stem + ".json"
+
+    page_path = folder / file_name
+    expected_path = folder / expected_name
+    page_path.write_bytes(body)
+    expected_path.write_text(json.dumps(expected, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    entry = {"file": file_name, "kind": kind, "url": url, "expected": expected_name}
+    if kind == "list":
+        entry["column"] = column or site.columns[0].name
+    if headers.get("Content-Type"):
+        entry["content_type"] = headers["Content-Type"]
+    meta["pages"].append(entry)
+    meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return SavedFixture(page_path, expected_path)

@@ -1,0 +1,144 @@
+"""Run a crawl of some sites in this process and report what each one did.
+
+One Scrapy process crawls every site of a run, one spider per site (so each site gets its own
+stats and its own row in ``runs``); Twisted's reactor cannot restart, so a process runs one crawl.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from . import settings as default_settings
+from .sites.spec import Site
+from .spiders.policy import PolicySpider
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SiteRunReport:
+    """What one site's crawl did, from its Scrapy stats."""
+
+    site: str
+    list_pages: int = 0
+    detail_pages: int = 0
+    items: int = 0
+    new: int = 0
+    revised: int = 0
+    unchanged: int = 0
+    failed: dict[str, int] = field(default_factory=dict)
+    failures: list[dict[str, str]] = field(default_factory=list)
+    finish_reason: str = ""
+
+    @property
+    def blocked(self) -> int:
+        return self.failed.get("blocked", 0)
+
+    @classmethod
+    def from_stats(cls, site: str, stats: dict[str, Any], failures: list[dict[str, str]]) -> "SiteRunReport":
+        prefix = "policywatch/failed/"
+        return cls(
+            site=site,
+            list_pages=stats.get("policywatch/pages/list", 0),
+            detail_pages=stats.get("policywatch/pages/detail", 0),
+            items=stats.get("policywatch/items", 0),
+            new=stats.get("policywatch/documents/new", 0),
+            revised=stats.get("policywatch/documents/revised", 0),
+            unchanged=stats.get("policywatch/documents/unchanged", 0),
+            failed={k[len(prefix):]: v for k, v in stats.items() if k.startswith(prefix)},
+            failures=list(failures),
+            finish_reason=str(stats.get("finish_reason", "")),
+        )
+
+
+def build_settings(
+    sites: list[Site],
+    db_path: Path,
+    *,
+    run_kind: str = "crawl",
+    replay_url: str | None = None,
+    contact: str | None = None,
+    log_level: str = "INFO",
+    overrides: dict[str, Any] | None = None,
+) -> Settings:
+    """The Scrapy settings for crawling ``sites`` into the corpus at ``db_path``."""
+    settings = Settings()
+    settings.setmodule(default_settings, priority="project")
+    settings.set("POLICYWATCH_DB", str(db_path), priority="project")
+    settings.set("POLICYWATCH_RUN_KIND", run_kind, priority="project")
+    settings.set("LOG_LEVEL", log_level, priority="project")
+    if contact:
+        settings.set("USER_AGENT", f"{settings['USER_AGENT']} contact: {contact}", priority="project")
+
+    # Each portal's own pace: its declared concurrency and delay on every one of its hosts.
+    slots: dict[str, dict[str, Any]] = {}
+    for site in sites:
+        hosts = set(site.domains) | {urlsplit(c.url).hostname or "" for c in site.columns}
+        for host in filter(None, hosts):
+            slots[host] = {"concurrency": site.politeness.concurrency, "delay": site.politeness.delay}
+
+    browser = any(site.needs_browser for site in sites)
+    handler = ("crawlers.downloader.ReplayAwareBrowserHandler" if browser
+               else "crawlers.downloader.ReplayAwareDownloadHandler")
+    settings.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler}, priority="project")
+
+    if replay_url:
+        # Our own 127.0.0.1 portal needs no politeness; the crawl itself is the same.
+        settings.set("POLICYWATCH_REPLAY_URL", replay_url, priority="project")
+        settings.set("AUTOTHROTTLE_ENABLED", False, priority="project")
+        settings.set("DOWNLOAD_DELAY", 0, priority="project")
+        settings.set("RETRY_TIMES", 1, priority="project")
+        settings.set("DOWNLOAD_TIMEOUT", 10, priority="project")
+        for slot in slots.values():
+            slot["delay"] = 0
+        if browser:
+            port = urlsplit(replay_url).port
+            launch = dict(settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"))
+            launch["args"] = list(launch.get("args", [])) + [
+                f"--host-resolver-rules=MAP * 127.0.0.1:{port}, EXCLUDE 127.0.0.1"
+            ]
+            settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", launch, priority="project")
+    settings.set("DOWNLOAD_SLOTS", slots, priority="project")
+    for key, value in (overrides or {}).items():
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def run_crawl(
+    sites: list[Site],
+    db_path: Path,
+    *,
+    run_kind: str = "crawl",
+    replay_url: str | None = None,
+    max_pages: int | None = None,
+    contact: str | None = None,
+    log_level: str = "WARNING",
+    overrides: dict[str, Any] | None = None,
+) -> list[SiteRunReport]:
+    """Crawl ``sites`` (one spider each) into ``db_path``; blocks until every spider is done."""
+    if not sites:
+        raise ValueError("no sites to crawl")
+    settings = build_settings(
+        sites, db_path, run_kind=run_kind, replay_url=replay_url, contact=contact,
+        log_level=log_level, overrides=overrides,
+    )
+    process = CrawlerProcess(settings, install_root_handler=False)
+    crawlers = []
+    for site in sites:
+        crawler = process.create_crawler(PolicySpider)
+        crawlers.append((site, crawler))
+        process.crawl(crawler, site=site, max_pages=max_pages)
+    process.start()
+    reports = []
+    for site, crawler in crawlers:
+        spider = crawler.spider
+        failures = getattr(spider, "failures", []) if spider else []
+        reports.append(SiteRunReport.from_stats(site.key, crawler.stats.get_stats(), failures))
+    return reports

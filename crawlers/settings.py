@@ -1,0 +1,76 @@
+"""Scrapy settings: every default of a policywatch crawl, in one place.
+
+``crawlers.runner`` starts from these and adds what a run needs (the corpus path, the sites'
+download slots, the replay portal, the browser). Nothing here reads the environment.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    _VERSION = version("policywatch")
+except PackageNotFoundError:  # running from a checkout without installing
+    _VERSION = "0.0"
+
+BOT_NAME = "policywatch"
+SPIDER_MODULES = ["crawlers.spiders"]
+NEWSPIDER_MODULE = "crawlers.spiders"
+
+# --- identity and politeness -------------------------------------------------------------
+# An identifying User-Agent: a portal's webmaster can see who crawls and why. The runner appends
+# the operator's contact (config `contact`) when one is set.
+USER_AGENT = f"policywatch/{_VERSION} (government policy research crawler; low-rate, obeys robots.txt)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 2.0
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 2.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+# Government portals serve big scanned PDFs; pages are small. Attachments get their own limit.
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+COOKIES_ENABLED = True  # some CMSs set a session cookie the next page expects
+TELNETCONSOLE_ENABLED = False
+
+# --- retries, with backoff ----------------------------------------------------------------
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+POLICYWATCH_BACKOFF_MAX_DELAY = 120.0
+
+# --- components ---------------------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    "crawlers.middlewares.BackoffMiddleware": 560,
+}
+ITEM_PIPELINES = {
+    "pipelines.normalise.NormalisePipeline": 100,
+    "pipelines.attachments.AttachmentsPipeline": 200,
+    "pipelines.store.StorePipeline": 900,
+}
+POLICYWATCH_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+
+# --- browser, for the lists only JavaScript renders (enabled per run by the runner) -----------
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "executable_path": "/usr/bin/chromium",
+    "headless": True,
+    "args": [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ],
+}
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+PLAYWRIGHT_MAX_CONTEXTS = 2
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"

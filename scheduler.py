@@ -1,0 +1,208 @@
+"""The front door: the ``policywatch`` command group.
+
+Thin on purpose: each command parses its options and calls the package that owns the work
+(crawlers/ for portals and crawls, pipelines/ for the corpus).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from crawlers.paths import default_db, demo_db
+
+logger = logging.getLogger("policywatch")
+
+
+def _setup_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _resolve_sites(keys: tuple[str, ...], all_enabled: bool = False, replay: bool = False):
+    from crawlers.replay import REPLAY_SITES
+    from crawlers.sites import all_sites, get_site
+
+    if all_enabled or not keys:
+        return [s for s in all_sites() if s.enabled]
+    replay_sites = {s.key: s for s in REPLAY_SITES}
+    sites = []
+    for key in keys:
+        if replay and key in replay_sites:
+            sites.append(replay_sites[key])
+            continue
+        try:
+            sites.append(get_site(key))
+        except KeyError as exc:
+            raise click.BadParameter(str(exc.args[0]), param_hint="SITE") from None
+    return sites
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.version_option(package_name="policywatch", message="policywatch %(version)s")
+def main(verbose: int) -> None:
+    """policywatch: watch Chinese government portals for new and revised policy documents."""
+    _setup_logging(verbose)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the registry as JSON instead of a table.")
+def sites(as_json: bool) -> None:
+    """List the registered portals: key, name, division code, level, CMS family, columns."""
+    from crawlers.sitelist import site_rows, sites_table
+    from crawlers.sites import all_sites
+
+    registry = all_sites()
+    if as_json:
+        click.echo(json.dumps(site_rows(registry), ensure_ascii=False, indent=2))
+    else:
+        click.echo(sites_table(registry))
+
+
+@main.command()
+@click.argument("file", type=click.File("rb"))
+@click.option("--url", required=True, help="The URL the page was fetched from (resolves links, picks the site).")
+@click.option("--site", "site_key", default=None, help="Parse as this registered site (default: found from the URL's host).")
+@click.option("--content-type", default=None, help="The response's Content-Type header, if known (e.g. 'text/html; charset=gbk').")
+@click.option("--with-text/--without-text", default=True, show_default=True, help="Include body_text in the output.")
+def parse(file, url: str, site_key: str | None, content_type: str | None, with_text: bool) -> None:
+    """Parse a saved detail page (FILE, or - for stdin) and print the document as JSON."""
+    from crawlers.pageparse import ParseError, parse_saved_page
+
+    headers = {"Content-Type": content_type} if content_type else {}
+    try:
+        item = parse_saved_page(file.read(), url, headers=headers, site_key=site_key)
+    except (ParseError, KeyError) as exc:
+        raise click.ClickException(f"{file.name}: {exc}") from None
+    data = item.to_json()
+    if not with_text:
+        data.pop("body_text")
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _crawl_options(fn):
+    fn = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                      help="The corpus file (default: $POLICYWATCH_HOME/corpus.db).")(fn)
+    fn = click.option("--max-pages", type=click.IntRange(min=1), default=None,
+                      help="Read at most this many list pages per column.")(fn)
+    fn = click.option("--replay", "replay_url", default=None, metavar="URL",
+                      help="Fetch every page from a local replay portal at URL (testing).")(fn)
+    fn = click.option("--contact", default=None,
+                      help="A URL or e-mail added to the User-Agent so webmasters can reach you.")(fn)
+    return fn
+
+
+def _report_and_exit(reports) -> None:
+    from crawlers.summary import render_run_reports
+
+    click.echo(render_run_reports(reports))
+    if reports and all(r.items == 0 and r.failed for r in reports):
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("site_keys", nargs=-1, required=True, metavar="SITE...")
+@_crawl_options
+def crawl(site_keys, db, max_pages, replay_url, contact) -> None:
+    """Crawl the named sites now and store what they publish."""
+    from crawlers.runner import run_crawl
+
+    chosen = _resolve_sites(site_keys, replay=bool(replay_url))
+    reports = run_crawl(chosen, db or default_db(), replay_url=replay_url, max_pages=max_pages,
+                        contact=contact)
+    _report_and_exit(reports)
+
+
+@main.command()
+@_crawl_options
+def run(db, max_pages, replay_url, contact) -> None:
+    """One round now: crawl every enabled site of the registry."""
+    from crawlers.runner import run_crawl
+
+    reports = run_crawl(_resolve_sites((), all_enabled=True), db or default_db(), run_kind="run",
+                        replay_url=replay_url, max_pages=max_pages, contact=contact)
+    _report_and_exit(reports)
+
+
+@main.command()
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The demo corpus file (default: $POLICYWATCH_HOME/demo.db, recreated).")
+@click.option("--keep", is_flag=True, help="Keep the existing demo corpus instead of starting afresh.")
+@click.option("--browser/--no-browser", default=True, show_default=True,
+              help="Include the replay site whose list only a browser renders (needs Chromium).")
+def demo(db, keep: bool, browser: bool) -> None:
+    """Serve the bundled replay portal on 127.0.0.1, crawl it twice, and show what was stored."""
+    from crawlers.demo import run_demo
+
+    run_demo(db or demo_db(), fresh=not keep, browser=browser, echo=click.echo)
+
+
+@main.command()
+@click.argument("query")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The corpus file (default: $POLICYWATCH_HOME/corpus.db).")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Show at most this many documents.")
+def search(query: str, db, limit: int) -> None:
+    """Full-text search of titles and text (Chinese terms of any length)."""
+    from pipelines.corpus import open_corpus, search as search_corpus
+
+    path = db or default_db()
+    if not Path(path).exists():
+        raise click.ClickException(f"no corpus at {path}: crawl something first (or pass --db)")
+    for doc in search_corpus(open_corpus(path), query, limit=limit):
+        click.echo(f"{doc.get('published_date') or '':10}  {doc.get('site', ''):10}  "
+                   f"{doc.get('doc_number') or '':18}  {doc['title']}\n{'':12}{doc['url']}")
+
+
+@main.command("serve-replay")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port on 127.0.0.1.")
+def serve_replay(port: int) -> None:
+    """Serve the fixture portal on 127.0.0.1 until Ctrl-C (crawl it with --replay URL)."""
+    import time
+
+    from crawlers.replay import ReplayPortal
+
+    portal = ReplayPortal.from_fixtures()
+    with portal.serve(port) as base:
+        click.echo(f"replay portal with {len(portal.urls())} pages at {base} — Ctrl-C to stop")
+        click.echo(f"crawl it with: policywatch crawl SITE --replay {base}")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+@main.group()
+def fixture() -> None:
+    """Record and check the saved pages a site is tested on."""
+
+
+@fixture.command("save")
+@click.argument("site_key", metavar="SITE")
+@click.argument("source", metavar="FILE_OR_URL")
+@click.option("--url", default=None, help="The page's URL on the portal (required when SOURCE is a file).")
+@click.option("--kind", type=click.Choice(["detail", "list"]), default="detail", show_default=True, help="What the page is.")
+@click.option("--column", default=None, help="For a list page: the column's name in the site spec (default: the first).")
+@click.option("--name", default=None, help="File name in the fixture folder (default: <kind>_<n>.html).")
+@click.option("--replay", "replay_url", default=None, metavar="URL", help="Fetch SOURCE through a local replay portal.")
+def fixture_save(site_key, source, url, kind, column, name, replay_url) -> None:
+    """Save a page (a file, or fetched from a URL) as a fixture with its parse for review."""
+    from crawlers.fixturesave import FixtureSaveError, save_fixture
+
+    try:
+        result = save_fixture(site_key, source, url=url, kind=kind, column=column, name=name,
+                              replay_url=replay_url)
+    except (FixtureSaveError, KeyError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"saved {result.page_path}")
+    click.echo(f"expected parse in {result.expected_path} — review it before committing")
+
+
+if __name__ == "__main__":
+    main()
