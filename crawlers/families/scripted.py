@@ -430,7 +430,7 @@ def find_record_arrays(data: Any, path: str = "") -> list[tuple[str, list]]:
 # -- the adapter ----------------------------------------------------------------------------
 
 _PER_PAGE_KEYS = ("perPage", "pageSize", "per_page", "perpage", "rows", "limit")
-_TOTAL_PAGE_KEYS = ("totalPage", "totalPages", "pageCount", "totalpage", "pages")
+_TOTAL_PAGE_KEYS = ("totalPage", "totalPages", "pageCount", "totalpage")
 _TOTAL_KEYS = ("total", "totalCount", "totalRecord", "totalrecord", "articleCount", "count")
 
 
