@@ -1,0 +1,27 @@
+"""Item pipelines (one stage each) and the corpus they write.
+
+The order a crawl enables them in; classification stages slot in between attachments and
+store. Each stage drops what it cannot handle with ``drop()``: a counted reason, never half a
+record.
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from scrapy.exceptions import DropItem
+
+ITEM_PIPELINES = {
+    "pipelines.normalise.NormalisePipeline": 100,
+    "pipelines.attachments.AttachmentsPipeline": 200,
+    "pipelines.store.StorePipeline": 900,
+}
+
+DROPPED_STAT = "policywatch/dropped/{reason}"
+
+
+def drop(stats, reason: str, why: str) -> NoReturn:
+    """Count ``policywatch/dropped/<reason>`` and drop the item with ``why``."""
+    if stats is not None:
+        stats.inc_value(DROPPED_STAT.format(reason=reason))
+    raise DropItem(f"{reason}: {why}")

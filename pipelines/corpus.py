@@ -1,0 +1,672 @@
+"""The corpus: one SQLite file (through sqlite-utils) holding sites, documents, their versions
+and attachments, the change outbox and the record of every run.
+
+Everything here is a plain function over a ``sqlite_utils.Database`` so that the Scrapy
+pipelines, backfills and a future central writer share one write path. Each change of state is
+one transaction (``db.atomic()``): a document is stored whole with its version, attachments and
+change, or not at all. Versions are never updated or deleted.
+
+Transactions use ``db.atomic()``, not ``with db.conn:``: sqlite-utils' ``db.execute`` commits a
+statement at once unless a transaction was explicitly begun, so ``with db.conn:`` would not
+make several statements atomic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import zlib
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+from urllib.parse import urlsplit, urlunsplit
+
+import sqlite_utils
+
+from crawlers.items import PolicyItem
+from crawlers.sites.spec import Site
+
+from .textnorm import hash_form, text_hash
+
+logger = logging.getLogger(__name__)
+
+RUN_KINDS = ("crawl", "backfill", "demo")
+RUN_STATUSES = ("running", "ok", "partial", "failed", "blocked")
+CHANGE_KINDS = ("new", "revised", "withdrawn", "finalised", "repealed")
+# Fields whose change is a revision of the document (besides its text and attachments).
+KEY_FIELDS = ("title", "doc_number", "issuer", "index_no", "written_date", "published_date")
+# Fields kept with each version, besides the text (which has its own column).
+VERSION_FIELDS = KEY_FIELDS + ("topic", "column", "text_source", "provenance")
+
+# Each entry migrates the schema from version i to i + 1; append, never edit a shipped one.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE sites (
+            key TEXT PRIMARY KEY,
+            name TEXT,
+            division_code TEXT,
+            level TEXT,
+            family TEXT,
+            domains TEXT,  -- JSON list
+            enabled INTEGER NOT NULL DEFAULT 1,
+            last_success TEXT,
+            last_failure TEXT,
+            last_failure_reason TEXT
+        )""",
+        """CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            site TEXT REFERENCES sites(key),
+            kind TEXT NOT NULL CHECK (kind IN ('crawl', 'backfill', 'demo')),
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL DEFAULT 'running'
+                CHECK (status IN ('running', 'ok', 'partial', 'failed', 'blocked')),
+            counts TEXT,  -- JSON object
+            errors TEXT,  -- JSON
+            blocked INTEGER NOT NULL DEFAULT 0
+        )""",
+        """CREATE TABLE documents (
+            id INTEGER PRIMARY KEY,
+            site TEXT NOT NULL REFERENCES sites(key),
+            url TEXT NOT NULL UNIQUE,  -- canonical, see canonical_url()
+            title TEXT NOT NULL,
+            doc_number TEXT,
+            issuer TEXT,
+            index_no TEXT,
+            topic TEXT,
+            written_date TEXT,  -- YYYY-MM-DD
+            published_date TEXT,  -- YYYY-MM-DD
+            body_text TEXT NOT NULL DEFAULT '',
+            text_hash TEXT NOT NULL,
+            "column" TEXT,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            last_changed TEXT NOT NULL,
+            current_version_id INTEGER REFERENCES versions(id),
+            -- filled by later stages (classifiers)
+            doc_type TEXT,
+            status TEXT,
+            relevance REAL,
+            tags TEXT  -- JSON
+        )""",
+        "CREATE INDEX documents_site ON documents(site)",
+        "CREATE INDEX documents_published ON documents(published_date)",
+        "CREATE INDEX documents_doc_number ON documents(doc_number)",
+        """CREATE TABLE versions (
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES documents(id),
+            run_id INTEGER REFERENCES runs(id),
+            fetched_at TEXT NOT NULL,
+            text_hash TEXT NOT NULL,  -- of the normalised text (textnorm.hash_form)
+            fields_hash TEXT NOT NULL,  -- of the normalised KEY_FIELDS
+            body_text TEXT NOT NULL,
+            text_source TEXT,
+            fields TEXT NOT NULL,  -- JSON object of VERSION_FIELDS
+            raw BLOB,  -- the response bytes, zlib-compressed
+            raw_encoding TEXT,
+            http_status INTEGER,
+            headers TEXT,  -- JSON object
+            attachment_hashes TEXT NOT NULL  -- JSON object: url -> sha256 or null
+        )""",
+        "CREATE INDEX versions_document ON versions(document_id)",
+        """CREATE TABLE attachments (
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES documents(id),
+            version_id INTEGER NOT NULL REFERENCES versions(id),
+            url TEXT NOT NULL,
+            name TEXT,
+            sha256 TEXT,
+            size INTEGER CHECK (size IS NULL OR size >= 0),
+            content_type TEXT,
+            text TEXT,
+            error TEXT,
+            UNIQUE (version_id, url)
+        )""",
+        "CREATE INDEX attachments_document ON attachments(document_id)",
+        "CREATE INDEX attachments_sha256 ON attachments(sha256)",
+        """CREATE TABLE changes (
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES documents(id),
+            version_id INTEGER REFERENCES versions(id),
+            kind TEXT NOT NULL
+                CHECK (kind IN ('new', 'revised', 'withdrawn', 'finalised', 'repealed')),
+            detected_at TEXT NOT NULL,
+            summary TEXT,
+            diff TEXT  -- JSON
+        )""",
+        "CREATE INDEX changes_document ON changes(document_id)",
+        # Full text over title and body; trigram so that Chinese terms of 3+ characters match
+        # anywhere (search() falls back to LIKE for shorter ones).
+        """CREATE VIRTUAL TABLE documents_fts USING fts5(
+            title, body_text, content='documents', content_rowid='id', tokenize='trigram'
+        )""",
+        """CREATE TRIGGER documents_fts_insert AFTER INSERT ON documents BEGIN
+            INSERT INTO documents_fts (rowid, title, body_text)
+            VALUES (new.id, new.title, new.body_text);
+        END""",
+        """CREATE TRIGGER documents_fts_delete AFTER DELETE ON documents BEGIN
+            INSERT INTO documents_fts (documents_fts, rowid, title, body_text)
+            VALUES ('delete', old.id, old.title, old.body_text);
+        END""",
+        # Only on the indexed columns: bumping last_seen must not re-index the text.
+        """CREATE TRIGGER documents_fts_update AFTER UPDATE OF title, body_text ON documents BEGIN
+            INSERT INTO documents_fts (documents_fts, rowid, title, body_text)
+            VALUES ('delete', old.id, old.title, old.body_text);
+            INSERT INTO documents_fts (rowid, title, body_text)
+            VALUES (new.id, new.title, new.body_text);
+        END""",
+        # Versions are history: refuse to rewrite or delete them.
+        """CREATE TRIGGER versions_immutable_update BEFORE UPDATE ON versions BEGIN
+            SELECT RAISE(ABORT, 'versions are never updated');
+        END""",
+        """CREATE TRIGGER versions_immutable_delete BEFORE DELETE ON versions BEGIN
+            SELECT RAISE(ABORT, 'versions are never deleted');
+        END""",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class CorpusError(RuntimeError):
+    """The corpus file cannot be used (e.g. written by a newer schema)."""
+
+
+class Refused(ValueError):
+    """An item that must not be stored; ``reason`` is a short code for stats
+    (``no_url``, ``no_title``, ``bad_url``, ``no_site``, ``empty_text``)."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(f"{reason}: {message}")
+        self.reason = reason
+        self.message = message
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    """What ``store_document`` did: ``kind`` is ``new``, ``revised`` or ``unchanged``;
+    ``version_id`` is the current version (the existing one when unchanged)."""
+
+    kind: str
+    document_id: int
+    version_id: int
+
+
+# --- opening and migrating -------------------------------------------------------------------
+
+
+def open_corpus(path: str | Path) -> sqlite_utils.Database:
+    """Open (creating or migrating as needed) the corpus at ``path``; WAL mode, foreign keys on.
+
+    Idempotent: opening an up-to-date corpus changes nothing.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite_utils.Database(path)
+    db.conn.execute("PRAGMA foreign_keys = ON")
+    db.conn.execute("PRAGMA busy_timeout = 10000")
+    db.enable_wal()
+    migrate(db)
+    return db
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return db.conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Bring the schema to ``SCHEMA_VERSION``; returns the version found before."""
+    found = schema_version(db)
+    if found > SCHEMA_VERSION:
+        raise CorpusError(
+            f"corpus schema version {found} is newer than this code's {SCHEMA_VERSION}; "
+            "upgrade policywatch"
+        )
+    if found == SCHEMA_VERSION:
+        return found
+    # IMMEDIATE takes the write lock first, so two processes opening a new corpus at once
+    # cannot both run the same migration.
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        current = schema_version(db)
+        for version in range(current, SCHEMA_VERSION):
+            for statement in MIGRATIONS[version]:
+                db.conn.execute(statement)
+            logger.info("corpus migrated to schema version %d", version + 1)
+        db.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.conn.execute("COMMIT")
+    except BaseException:
+        db.conn.execute("ROLLBACK")
+        raise
+    return found
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso_time(moment: datetime | None) -> str:
+    """A timestamp as stored: ISO 8601 in UTC, to the second (naive times are taken as UTC)."""
+    moment = moment or utcnow()
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def _iso_date(value: date | str | None) -> str | None:
+    if value is None or isinstance(value, str):
+        return value or None
+    return value.isoformat()
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def canonical_url(url: str) -> str:
+    """The URL documents are keyed by: scheme and host lower-cased, default port and
+    ``#fragment`` dropped. Path and query are kept as served (portals are case-sensitive and
+    their query strings often identify the document); http and https are not merged."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        raise ValueError(f"not an absolute http(s) URL: {url!r}")
+    host = parts.hostname.lower()
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    port = parts.port
+    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    if parts.username or parts.password:
+        raise ValueError(f"URL with credentials is not a document URL: {url!r}")
+    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+
+
+def compress_raw(body: bytes | None) -> bytes | None:
+    return zlib.compress(body, 6) if body else None
+
+
+def decompress_raw(blob: bytes | None) -> bytes | None:
+    """The response bytes of a stored version."""
+    return zlib.decompress(blob) if blob else None
+
+
+def fields_of(item: PolicyItem) -> dict[str, Any]:
+    """The fields a version keeps beside its text, JSON-ready (dates as YYYY-MM-DD)."""
+    out: dict[str, Any] = {}
+    for name in VERSION_FIELDS:
+        value = getattr(item, name)
+        out[name] = _iso_date(value) if isinstance(value, date) else value
+    return out
+
+
+def fields_hash(item: PolicyItem) -> str:
+    """SHA-256 over the normalised KEY_FIELDS: a re-spaced title is not a change."""
+    normalised = {}
+    for name in KEY_FIELDS:
+        value = getattr(item, name)
+        normalised[name] = _iso_date(value) if isinstance(value, date) else hash_form(value)
+    return hashlib.sha256(_json(normalised).encode("utf-8")).hexdigest()
+
+
+# --- sites and runs --------------------------------------------------------------------------
+
+
+def upsert_site(db: sqlite_utils.Database, site: Site) -> None:
+    """Insert or update a site's declaration; its health columns are left as they are."""
+    with db.atomic():
+        db.execute(
+            """INSERT INTO sites (key, name, division_code, level, family, domains, enabled)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (key) DO UPDATE SET name = excluded.name,
+                division_code = excluded.division_code, level = excluded.level,
+                family = excluded.family, domains = excluded.domains,
+                enabled = excluded.enabled""",
+            [site.key, site.name, site.division_code, site.level, site.family,
+             _json(list(site.domains)), int(site.enabled)],
+        )
+
+
+def _ensure_site(db: sqlite_utils.Database, key: str) -> None:
+    # A bare row keeps the foreign keys whole when a site was never upserted (tests, ad-hoc runs).
+    db.execute("INSERT OR IGNORE INTO sites (key) VALUES (?)", [key])
+
+
+def record_site_success(db: sqlite_utils.Database, key: str, when: datetime | None = None) -> None:
+    """Mark a site healthy as of ``when`` (now by default)."""
+    with db.atomic():
+        _ensure_site(db, key)
+        db.execute("UPDATE sites SET last_success = ? WHERE key = ?", [iso_time(when), key])
+
+
+def record_site_failure(
+    db: sqlite_utils.Database, key: str, reason: str, when: datetime | None = None
+) -> None:
+    """Mark a site failing as of ``when``, with a short human-readable ``reason``."""
+    with db.atomic():
+        _ensure_site(db, key)
+        db.execute(
+            "UPDATE sites SET last_failure = ?, last_failure_reason = ? WHERE key = ?",
+            [iso_time(when), reason, key],
+        )
+
+
+def start_run(
+    db: sqlite_utils.Database, site: str | None, kind: str = "crawl",
+    when: datetime | None = None,
+) -> int:
+    """Record the start of a run and return its id; ``site`` may be None for a multi-site run."""
+    if kind not in RUN_KINDS:
+        raise ValueError(f"run kind {kind!r} is not one of {', '.join(RUN_KINDS)}")
+    with db.atomic():
+        if site:
+            _ensure_site(db, site)
+        cursor = db.execute(
+            "INSERT INTO runs (site, kind, started_at, status) VALUES (?, ?, ?, 'running')",
+            [site, kind, iso_time(when)],
+        )
+        return cursor.lastrowid
+
+
+def finish_run(
+    db: sqlite_utils.Database, run_id: int, counts: Mapping[str, Any],
+    errors: Any = None, status: str = "ok", when: datetime | None = None,
+) -> None:
+    """Record the end of a run: its counts, errors and status (ok/partial/failed/blocked).
+
+    ``blocked`` is set when the status says so or ``counts["blocked"]`` is positive.
+    """
+    if status not in RUN_STATUSES or status == "running":
+        raise ValueError(f"run status {status!r} is not one of ok, partial, failed, blocked")
+    blocked = status == "blocked" or bool(counts.get("blocked"))
+    with db.atomic():
+        cursor = db.execute(
+            """UPDATE runs SET finished_at = ?, status = ?, counts = ?, errors = ?, blocked = ?
+            WHERE id = ?""",
+            [iso_time(when), status, _json(dict(counts)), _json(errors or {}), int(blocked),
+             run_id],
+        )
+        if cursor.rowcount != 1:
+            raise ValueError(f"no run with id {run_id}")
+
+
+# --- documents -------------------------------------------------------------------------------
+
+
+def check_storable(item: PolicyItem) -> str:
+    """The canonical URL of a storable item; raises ``Refused`` naming what is missing."""
+    if not (item.url or "").strip():
+        raise Refused("no_url", "the item has no URL")
+    try:
+        url = canonical_url(item.url)
+    except ValueError as exc:
+        raise Refused("bad_url", str(exc)) from None
+    if not (item.title or "").strip():
+        raise Refused("no_title", f"{url} has no title")
+    if not (item.site or "").strip():
+        raise Refused("no_site", f"{url} does not say which site it came from")
+    has_attachment_text = any((a.text or "").strip() for a in item.attachments)
+    if not (item.body_text or "").strip() and not has_attachment_text:
+        raise Refused("empty_text", f"{url} has neither body text nor attachment text")
+    return url
+
+
+def _attachment_hashes(item: PolicyItem) -> dict[str, str | None]:
+    hashes: dict[str, str | None] = {}
+    for attachment in item.attachments:
+        hashes.setdefault(attachment.url, attachment.sha256)
+    return hashes
+
+
+def _what_changed(
+    previous: Mapping[str, Any], item: PolicyItem, new_text_hash: str, new_fields_hash: str,
+) -> list[str]:
+    """Names of what differs from the previous version; empty when nothing does.
+
+    A failed attachment download is not a change: its hash is unknown, not different.
+    """
+    changed = []
+    failed = any(a.error and not a.sha256 for a in item.attachments)
+    if new_text_hash != previous["text_hash"]:
+        # The text fell back to the cover note only because the attachment could not be read.
+        incomplete = failed and item.text_source == "page" and previous["text_source"] == "attachment"
+        if not incomplete:
+            changed.append("text")
+    if new_fields_hash != previous["fields_hash"]:
+        changed.append("fields")
+    before: dict[str, str | None] = json.loads(previous["attachment_hashes"])
+    after = _attachment_hashes(item)
+    if set(before) != set(after):
+        changed.append("attachments")
+    elif any(after[u] and before[u] and after[u] != before[u] for u in after):
+        changed.append("attachments")
+    return changed
+
+
+def _changed_fields(previous_fields: Mapping[str, Any], item: PolicyItem) -> list[str]:
+    now = fields_of(item)
+    return [
+        name for name in KEY_FIELDS
+        if hash_form(str(previous_fields.get(name) or "")) != hash_form(str(now[name] or ""))
+    ]
+
+
+def _insert_version(
+    db: sqlite_utils.Database, document_id: int, item: PolicyItem, run_id: int | None,
+    fetched_at: str, t_hash: str, f_hash: str,
+) -> int:
+    cursor = db.execute(
+        """INSERT INTO versions (document_id, run_id, fetched_at, text_hash, fields_hash,
+            body_text, text_source, fields, raw, raw_encoding, http_status, headers,
+            attachment_hashes)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [document_id, run_id, fetched_at, t_hash, f_hash, item.body_text or "",
+         item.text_source, _json(fields_of(item)), compress_raw(item.raw_body),
+         item.raw_encoding, item.http_status, _json(dict(item.http_headers or {})),
+         _json(_attachment_hashes(item))],
+    )
+    version_id = cursor.lastrowid
+    seen: set[str] = set()
+    for a in item.attachments:
+        if a.url in seen:  # the same file linked twice on one page
+            continue
+        seen.add(a.url)
+        db.execute(
+            """INSERT INTO attachments (document_id, version_id, url, name, sha256, size,
+                content_type, text, error)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [document_id, version_id, a.url, a.name, a.sha256, a.size, a.content_type,
+             a.text, a.error],
+        )
+    return version_id
+
+
+def _latest_columns(item: PolicyItem, t_hash: str) -> dict[str, Any]:
+    return {
+        "site": item.site,
+        "title": item.title.strip(),
+        "doc_number": item.doc_number,
+        "issuer": item.issuer,
+        "index_no": item.index_no,
+        "topic": item.topic,
+        "written_date": _iso_date(item.written_date),
+        "published_date": _iso_date(item.published_date),
+        "body_text": item.body_text or "",
+        "text_hash": t_hash,
+        "column": item.column,
+    }
+
+
+def store_document(
+    db: sqlite_utils.Database, item: PolicyItem, run_id: int | None = None,
+    now: datetime | None = None,
+) -> StoreResult:
+    """Store one parsed document: a new document, a new version of a known one, or nothing
+    new (an identical fetch only bumps ``last_seen``). Records a ``new`` or ``revised`` change.
+
+    Raises ``Refused`` for an item that must not be stored; all-or-nothing otherwise.
+    """
+    url = check_storable(item)
+    seen_at = iso_time(item.fetched_at or now)
+    t_hash = text_hash(item.body_text)
+    f_hash = fields_hash(item)
+    latest = _latest_columns(item, t_hash)
+    with db.atomic():
+        _ensure_site(db, item.site)
+        row = db.execute(
+            "SELECT id, current_version_id FROM documents WHERE url = ?", [url]
+        ).fetchone()
+        if row is None:
+            cursor = db.execute(
+                """INSERT INTO documents (site, url, title, doc_number, issuer, index_no, topic,
+                    written_date, published_date, body_text, text_hash, "column",
+                    first_seen, last_seen, last_changed)
+                VALUES (:site, :url, :title, :doc_number, :issuer, :index_no, :topic,
+                    :written_date, :published_date, :body_text, :text_hash, :column,
+                    :seen, :seen, :seen)""",
+                {**latest, "url": url, "seen": seen_at},
+            )
+            document_id = cursor.lastrowid
+            version_id = _insert_version(db, document_id, item, run_id, seen_at, t_hash, f_hash)
+            db.execute(
+                "UPDATE documents SET current_version_id = ? WHERE id = ?",
+                [version_id, document_id],
+            )
+            _insert_change(db, document_id, version_id, "new", seen_at, f"new: {latest['title']}",
+                           {"url": url})
+            return StoreResult("new", document_id, version_id)
+
+        document_id, previous_id = row
+        previous = db.execute(
+            """SELECT id, text_hash, fields_hash, text_source, attachment_hashes, fields
+            FROM versions WHERE id = ?""", [previous_id],
+        ).fetchone()
+        previous = dict(zip(
+            ("id", "text_hash", "fields_hash", "text_source", "attachment_hashes", "fields"),
+            previous,
+        ))
+        changed = _what_changed(previous, item, t_hash, f_hash)
+        if not changed:
+            db.execute(
+                "UPDATE documents SET last_seen = max(last_seen, ?) WHERE id = ?",
+                [seen_at, document_id],
+            )
+            return StoreResult("unchanged", document_id, previous_id)
+
+        version_id = _insert_version(db, document_id, item, run_id, seen_at, t_hash, f_hash)
+        db.execute(
+            """UPDATE documents SET site = :site, title = :title, doc_number = :doc_number,
+                issuer = :issuer, index_no = :index_no, topic = :topic,
+                written_date = :written_date, published_date = :published_date,
+                body_text = :body_text, text_hash = :text_hash, "column" = :column,
+                last_seen = max(last_seen, :seen), last_changed = :seen,
+                current_version_id = :version_id
+            WHERE id = :id""",
+            {**latest, "seen": seen_at, "version_id": version_id, "id": document_id},
+        )
+        diff: dict[str, Any] = {"changed": changed, "previous_version_id": previous_id}
+        if "fields" in changed:
+            diff["fields"] = _changed_fields(json.loads(previous["fields"]), item)
+        _insert_change(db, document_id, version_id, "revised", seen_at,
+                       f"revised ({', '.join(changed)}): {latest['title']}", diff)
+        return StoreResult("revised", document_id, version_id)
+
+
+def _insert_change(
+    db: sqlite_utils.Database, document_id: int, version_id: int, kind: str, detected_at: str,
+    summary: str, diff: Mapping[str, Any],
+) -> None:
+    db.execute(
+        """INSERT INTO changes (document_id, version_id, kind, detected_at, summary, diff)
+        VALUES (?, ?, ?, ?, ?, ?)""",
+        [document_id, version_id, kind, detected_at, summary, _json(dict(diff))],
+    )
+
+
+# --- queries ---------------------------------------------------------------------------------
+
+
+def known_urls(db: sqlite_utils.Database, site: str) -> set[str]:
+    """Canonical URLs of the documents already stored for a site (for incremental crawls)."""
+    return {r[0] for r in db.execute("SELECT url FROM documents WHERE site = ?", [site])}
+
+
+def get_document(db: sqlite_utils.Database, url: str) -> dict[str, Any] | None:
+    """The documents row for a URL (canonicalised first), or None."""
+    rows = list(db.query("SELECT * FROM documents WHERE url = ?", [canonical_url(url)]))
+    return rows[0] if rows else None
+
+
+def versions_of(db: sqlite_utils.Database, document_id: int) -> list[dict[str, Any]]:
+    """A document's versions, oldest first (``raw`` still compressed)."""
+    return list(db.query(
+        "SELECT * FROM versions WHERE document_id = ? ORDER BY id", [document_id]
+    ))
+
+
+def _fts_phrase(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _like_pattern(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+# FTS5's trigram tokenizer indexes 3-character windows: shorter terms cannot be matched by it.
+_TRIGRAM = 3
+
+
+def search(db: sqlite_utils.Database, query: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Documents containing every whitespace-separated term of ``query`` in title or text.
+
+    Terms of 3+ characters go through the trigram FTS index (ranked by bm25); 1–2 character
+    terms (common in Chinese: 规划, 数字; or VR) are matched with LIKE. Newest published first when no
+    term can be ranked.
+    """
+    terms = [t for t in (query or "").split() if t]
+    if not terms:
+        raise ValueError("empty search query")
+    if limit < 1:
+        raise ValueError(f"limit must be positive, not {limit}")
+    long_terms = [t for t in terms if len(t) >= _TRIGRAM]
+    short_terms = [t for t in terms if len(t) < _TRIGRAM]
+    params: list[Any] = []
+    where = []
+    if long_terms:
+        sql = "SELECT d.* FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid"
+        where.append("documents_fts MATCH ?")
+        params.append(" AND ".join(_fts_phrase(t) for t in long_terms))
+        order = "documents_fts.rank"
+    else:
+        sql = "SELECT d.* FROM documents d"
+        order = "d.published_date IS NULL, d.published_date DESC, d.id DESC"
+    for term in short_terms:
+        where.append("(d.title LIKE ? ESCAPE '\\' OR d.body_text LIKE ? ESCAPE '\\')")
+        params.extend([_like_pattern(term)] * 2)
+    sql += " WHERE " + " AND ".join(where) + f" ORDER BY {order} LIMIT ?"
+    params.append(limit)
+    return list(db.query(sql, params))
+
+
+def counts_by_table(db: sqlite_utils.Database, tables: Iterable[str] = (
+    "documents", "versions", "attachments", "changes", "runs",
+)) -> dict[str, int]:
+    """Row counts, for status displays and tests."""
+    return {t: db.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in tables}
+
+
+__all__ = [
+    "CHANGE_KINDS", "CorpusError", "KEY_FIELDS", "MIGRATIONS", "Refused", "RUN_KINDS",
+    "SCHEMA_VERSION", "StoreResult", "canonical_url", "check_storable", "counts_by_table",
+    "decompress_raw", "fields_hash", "finish_run", "get_document", "iso_time", "known_urls",
+    "migrate", "open_corpus", "record_site_failure", "record_site_success", "schema_version",
+    "search", "start_run", "store_document", "upsert_site", "versions_of",
+]

@@ -1,0 +1,54 @@
+"""Text clean-up for display, and the normalised form that change detection hashes.
+
+Two forms on purpose: readers see the text with its Chinese punctuation as the portal wrote it
+(full-width ，。（） stay full-width); hashes see an NFKC-folded, whitespace-free form, so that a
+portal re-rendering the same text with other spaces, line breaks or full-/half-width characters
+never looks like a revision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+# Characters that are invisible or layout-only: zero-width space/joiners, word joiner, BOM, soft hyphen.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+# Horizontal whitespace, including no-break and ideographic spaces (　　 paragraph indents).
+_HSPACE = re.compile(r"[^\S\n]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+_ANY_SPACE = re.compile(r"\s+")
+
+
+def clean_text(text: str | None) -> str:
+    """Body text for readers: invisible characters gone, runs of spaces collapsed, lines
+    trimmed, at most one blank line between paragraphs. Punctuation is left as written."""
+    if not text:
+        return ""
+    text = text.translate(_INVISIBLE).replace("\r\n", "\n").replace("\r", "\n")
+    lines = (_HSPACE.sub(" ", line).strip() for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def clean_title(title: str | None) -> str:
+    """A title on one line: invisible characters gone, any whitespace run made one space."""
+    if not title:
+        return ""
+    return _ANY_SPACE.sub(" ", title.translate(_INVISIBLE)).strip()
+
+
+def hash_form(text: str | None) -> str:
+    """The form that is compared: NFKC-folded with all whitespace removed.
+
+    Whitespace is dropped rather than collapsed because Chinese has no word spaces: a paragraph
+    break moved or a space inserted between characters is layout, not content.
+    """
+    if not text:
+        return ""
+    folded = unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
+    return _ANY_SPACE.sub("", folded)
+
+
+def text_hash(text: str | None) -> str:
+    """SHA-256 (hex) of ``hash_form(text)``."""
+    return hashlib.sha256(hash_form(text).encode("utf-8")).hexdigest()
