@@ -122,22 +122,26 @@ def load_page(url: str, body: bytes, headers: Mapping[str, str] | None = None) -
     return Page(url=url, base=base, sel=sel, html=html)
 
 
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
 def clean_text(text: str | None) -> str:
-    """Whitespace collapsed (full-width spaces included), stripped."""
-    return " ".join((text or "").split())
+    """Whitespace collapsed (full-width spaces included), zero-width marks removed, stripped."""
+    return " ".join((text or "").translate(_ZERO_WIDTH).split())
 
 
 def link_title(anchor: Selector) -> str:
-    """The link's title: its text, or its ``title`` attribute when the text is cut short
-    (…/...) or is only the beginning of the attribute."""
-    text = clean_text(" ".join(anchor.css("::text").getall()))
+    """The link's title: its ``title`` attribute when the text is cut short (…/...), is
+    only the beginning of the attribute, or wraps it in a label ("政务信息 …"); else its text."""
+    # Text nodes are joined without spaces: <em> highlights split words, not sentences.
+    text = clean_text("".join(anchor.css("::text").getall()))
     attr = clean_text(anchor.attrib.get("title", ""))
     if not attr:
         return text
     if not text or _TRUNCATED.search(text):
         return attr
-    stem = text.replace(" ", "")
-    if len(attr) > len(text) and attr.replace(" ", "").startswith(stem):
+    squashed_text, squashed_attr = text.replace(" ", ""), attr.replace(" ", "")
+    if len(attr) >= 4 and (squashed_attr.startswith(squashed_text) or squashed_attr in squashed_text):
         return attr
     return text
 
@@ -153,15 +157,16 @@ def absolute_url(page: Page, href: str | None) -> str | None:
 
 
 def _primary_anchor(item: Selector) -> Selector | None:
-    """The item's document link: the anchor with the longest title among real links."""
-    best, best_len = None, 0
+    """The item's document link: among real links, those with a ``title`` attribute first
+    (lists put the full title there; a source or column link beside it has none), then
+    the one with the longest title."""
+    best, best_key = None, (False, 0)
     for anchor in item.css("a[href]"):
-        href = anchor.attrib.get("href", "")
-        if _SKIP_HREF.match(href):
+        if _SKIP_HREF.match(anchor.attrib.get("href", "")):
             continue
-        length = len(link_title(anchor))
-        if length > best_len:
-            best, best_len = anchor, length
+        key = (bool(clean_text(anchor.attrib.get("title", ""))), len(link_title(anchor)))
+        if key[1] and key > best_key:
+            best, best_key = anchor, key
     return best
 
 
@@ -349,7 +354,7 @@ def find_next_link(page: Page, request: PageRequest) -> str | None:
     numbered = None
     wanted = str((request.page or 1) + 1)
     for anchor in page.sel.css("a[href]"):
-        text = clean_text(" ".join(anchor.css("::text").getall()) or anchor.attrib.get("title", ""))
+        text = clean_text("".join(anchor.css("::text").getall()) or anchor.attrib.get("title", ""))
         url = absolute_url(page, anchor.attrib.get("href"))
         if not url or url == page.url:
             continue

@@ -1,0 +1,91 @@
+"""TRS WCM (拓尔思) portals: static list pages paginated by ``createPageHTML``.
+
+A TRS column is ``.../index.html`` (or ``.shtml``); its later pages are ``index_1.html``,
+``index_2.html``..., announced by ``createPageHTML(countPage, currentPage, "index", "html")``
+with a 0-based current page (see ``listparse.PageScript``). The same call with a leading
+container id and 1-based pages (``createPageHTML('page_div', 12, 1, 'list', 'shtml', 230)``)
+is read too, as provincial clusters built on TRS-style templates (jyt.gansu.gov.cn) use it.
+
+Detail pages keep the body in a TRS editor element (``.TRS_Editor``, ``.TRS_UEDITOR``,
+``.trs_editor_view``) or the portal's ``.view`` / ``#zoom`` / ``.article-content``.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from ..items import ListPage, PageRequest
+from ..parsing.detail import DetailRules
+from ..sites.spec import Column, Site
+from .base import Family
+from .listparse import html_list_page
+
+# One element per entry on TRS list pages, most specific first.
+LIST_ITEMS = (
+    "dl.sxinfo-pubfiles-item",  # www.shanxi.gov.cn 政策文件库
+    "ul.jytxxgklist > li",  # jyt.gansu.gov.cn 信息公开 columns
+    ".zfxxgk_zdgkc li",
+    "ul.list > li",
+    ".list ul > li",
+    ".news-list li",
+    ".newslist li",
+    ".list_con li",
+    "table.list tr",
+)
+
+DETAIL_RULES = DetailRules(
+    title=(
+        ".detail-article-title h2",
+        ".sxgzk-detail-title",
+        ".article-title",
+        ".detail-title",
+        ".title h1",
+        "h1",
+    ),
+    content=(
+        ".trs_editor_view",
+        ".TRS_UEDITOR",
+        ".TRS_Editor",
+        ".view",
+        "#zoom",
+        ".article-content",
+        ".article-body",
+        "#detailContent",
+    ),
+    metadata=(
+        "table.affairs-detail-table",
+        ".affairs-detail-head table",
+        ".xxgk_table table",
+        "table.xxgk-table",
+        ".xxgk-info table",
+    ),
+    furniture=(
+        ".article-infos-func",
+        ".article-share-cnt",
+        ".affairs-detail-qcode",
+        ".shanxi-gov-page-box",
+        ".share",
+        ".bdsharebuttonbox",
+        "#div_div",
+        "#qr_container",
+        ".qrcode",
+        ".xgwj",
+        ".xglj",
+        ".related",
+        ".print-close",
+    ),
+)
+
+
+class TRSFamily(Family):
+    """TRS WCM list pages and detail pages."""
+
+    name = "trs"
+    detail_rules = DETAIL_RULES
+
+    def parse_list(
+        self, site: Site, column: Column, request: PageRequest, body: bytes,
+        headers: Mapping[str, str] | None = None,
+    ) -> ListPage:
+        """Entries (link, title, date) and the next ``index_N`` page."""
+        return html_list_page(site, column, request, body, headers, LIST_ITEMS)
