@@ -180,7 +180,11 @@ def _handler_for(portal: ReplayPortal) -> type[BaseHTTPRequestHandler]:
             if length:
                 self.rfile.read(length)  # a POST list feed's form; routing is by URL
             scheme, _, rest = self.path.lstrip("/").partition("/")
-            original = f"{scheme}://{rest}"
+            if scheme in ("http", "https"):
+                original = f"{scheme}://{rest}"
+            else:
+                # A browser sent here by a host-resolver rule asks for the portal's own path.
+                original = f"http://{self.headers.get('Host', '')}{self.path}"
             portal.requests.append((self.command, original))
             page = portal.get(original)
             if page is None:
