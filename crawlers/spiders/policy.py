@@ -50,6 +50,8 @@ class PolicySpider(scrapy.Spider):
             meta["dont_obey_robotstxt"] = True
         if browser:
             meta["playwright"] = True
+            # Script-rendered lists arrive after "load": wait until the page stops fetching.
+            meta["playwright_page_goto_kwargs"] = {"wait_until": "networkidle"}
         return meta
 
     def _list_request(self, page: PageRequest, column: Column) -> Request:

@@ -1,0 +1,68 @@
+"""The `policywatch` command: documented, and clear about bad input."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from click.testing import CliRunner
+
+from crawlers.fixtures import load_site_fixtures
+from crawlers.sites import all_sites
+from scheduler import main
+
+
+def _commands(group: click.Group, prefix: str = ""):
+    for name, command in group.commands.items():
+        yield f"{prefix}{name}", command
+        if isinstance(command, click.Group):
+            yield from _commands(command, f"{prefix}{name} ")
+
+
+def test_every_command_and_option_has_help():
+    for name, command in _commands(main):
+        assert command.help, f"`policywatch {name}` has no help text"
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, f"`policywatch {name}` option {param.opts} has no help text"
+
+
+def test_sites_lists_the_registry():
+    result = CliRunner().invoke(main, ["sites", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [r["key"] for r in rows] == [s.key for s in all_sites()]
+    table = CliRunner().invoke(main, ["sites"]).output
+    for site in all_sites():
+        assert site.key in table and site.name in table
+
+
+def test_parse_prints_the_document_json(tmp_path):
+    site = all_sites()[0]
+    page = next(p for p in load_site_fixtures(site.key) if p.kind == "detail" and p.expected_path)
+    result = CliRunner().invoke(main, ["parse", str(page.path), "--url", page.url])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    expected = page.expected()
+    for field in ("title", "url", "doc_number", "issuer", "index_no", "topic", "written_date",
+                  "published_date", "attachments"):
+        assert data[field] == expected[field], field
+
+
+def test_parse_refuses_bad_input_with_a_clear_message(tmp_path):
+    empty = tmp_path / "empty.html"
+    empty.write_bytes(b"")
+    result = CliRunner().invoke(main, ["parse", str(empty), "--url", "http://www.example-gov.cn/a.html"])
+    assert result.exit_code != 0
+    assert "empty" in result.output and "empty.html" in result.output
+
+    binary = tmp_path / "image.html"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    result = CliRunner().invoke(main, ["parse", str(binary), "--url", "http://www.example-gov.cn/b.html"])
+    assert result.exit_code != 0 and "binary" in result.output
+
+
+def test_crawl_names_an_unknown_site():
+    result = CliRunner().invoke(main, ["crawl", "no_such_site"])
+    assert result.exit_code != 0
+    assert "unknown site 'no_such_site'" in result.output
