@@ -74,7 +74,7 @@ class PolicySpider(scrapy.Spider):
         headers = response.headers.to_unicode_dict()
         verdict = detect_block(response.status, headers, response.body)
         if verdict is not None:
-            self._fail(response.url, "blocked" if verdict.blocked else verdict.kind, str(verdict), "list")
+            self._fail(response.url, "blocked" if verdict.is_block else verdict.kind, f"{verdict.kind}: {verdict.evidence}", "list")
             return
         try:
             listing = self.family.parse_list(self.site, column, page, response.body, headers)
@@ -144,8 +144,8 @@ class PolicySpider(scrapy.Spider):
         if failure.check(HttpError):
             response = failure.value.response
             verdict = detect_block(response.status, response.headers.to_unicode_dict(), response.body)
-            if verdict is not None and verdict.blocked:
-                self._fail(request.url, "blocked", str(verdict), stage)
+            if verdict is not None and verdict.is_block:
+                self._fail(request.url, "blocked", f"{verdict.kind}: {verdict.evidence}", stage)
             else:
                 self._fail(request.url, f"http_{response.status}", f"HTTP {response.status}", stage)
         else:
