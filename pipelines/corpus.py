@@ -64,7 +64,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             status TEXT NOT NULL DEFAULT 'running'
                 CHECK (status IN ('running', 'ok', 'partial', 'failed', 'blocked')),
             counts TEXT,  -- JSON object
-            errors TEXT,  -- JSON
+            errors TEXT,  -- JSON list of {reason, url?, message?, count?}
             blocked INTEGER NOT NULL DEFAULT 0
         )""",
         """CREATE TABLE documents (
@@ -390,7 +390,7 @@ def finish_run(
         cursor = db.execute(
             """UPDATE runs SET finished_at = ?, status = ?, counts = ?, errors = ?, blocked = ?
             WHERE id = ?""",
-            [iso_time(when), status, _json(dict(counts)), _json(errors or {}), int(blocked),
+            [iso_time(when), status, _json(dict(counts)), _json(errors if errors is not None else []), int(blocked),
              run_id],
         )
         if cursor.rowcount != 1:

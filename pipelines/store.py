@@ -1,0 +1,167 @@
+"""StorePipeline: write each document into the corpus and record the run.
+
+Settings: ``POLICYWATCH_DB`` (the corpus path, required), ``POLICYWATCH_RUN_ID`` (a run the
+caller already started; otherwise one is started when the spider opens), ``POLICYWATCH_RUN_KIND``
+(crawl/backfill/demo, for a run started here). The run is finished when the spider closes, with
+the counts from the crawl's stats, whoever started it: only the crawl process knows them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from scrapy import signals
+
+from crawlers.items import PolicyItem
+from crawlers.sites import get_site
+
+from . import drop
+from .corpus import (
+    Refused, finish_run, open_corpus, record_site_failure, record_site_success, start_run,
+    store_document, upsert_site,
+)
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "policywatch/"
+DOCUMENT_STAT = PREFIX + "documents/{kind}"
+
+
+def counts_from_stats(stats: Mapping[str, Any]) -> dict[str, Any]:
+    """The run's counts from a crawl's stats: pages, documents (new/revised/unchanged),
+    failed and dropped by reason, blocked, attachments fetched/failed."""
+    def by_reason(group: str) -> dict[str, int]:
+        prefix = f"{PREFIX}{group}/"
+        return {k[len(prefix):]: v for k, v in sorted(stats.items()) if k.startswith(prefix)}
+
+    new, revised, unchanged = (
+        stats.get(DOCUMENT_STAT.format(kind=k), 0) for k in ("new", "revised", "unchanged")
+    )
+    return {
+        "pages": stats.get("response_received_count", 0),
+        "documents": new + revised + unchanged,
+        "new": new,
+        "revised": revised,
+        "unchanged": unchanged,
+        "failed": by_reason("failed"),
+        "blocked": stats.get(PREFIX + "blocked", 0),
+        "dropped": by_reason("dropped"),
+        "attachments": by_reason("attachments"),
+    }
+
+
+def errors_from_stats(stats: Mapping[str, Any], failures=()) -> list[dict[str, Any]]:
+    """The run's errors: the spider's refusals (``spider.failures``: url, reason, message,
+    stage) then Scrapy's own error counters (downloader and spider exceptions, logged errors)."""
+    prefixes = ("downloader/exception_type_count/", "spider_exceptions/", "log_count/ERROR")
+    counters = [{"reason": k, "count": v} for k, v in sorted(stats.items()) if k.startswith(prefixes)]
+    return [dict(f) for f in failures] + counters
+
+
+def run_status(counts: Mapping[str, Any], finish_reason: str) -> str:
+    """ok, partial (some pages failed), failed (stopped early, or nothing but failures) or
+    blocked (anti-bot pages and no documents)."""
+    failed = sum(counts["failed"].values())
+    if finish_reason != "finished":
+        return "failed"
+    if counts["blocked"] and not counts["documents"]:
+        return "blocked"
+    if failed and not counts["documents"]:
+        return "failed"
+    if failed or counts["blocked"]:
+        return "partial"
+    return "ok"
+
+
+def spider_site_key(spider) -> str | None:
+    """The site a spider crawls: ``spider.site`` (a Site or its key) or ``spider.site_key``."""
+    site = getattr(spider, "site", None)
+    if site is not None:
+        return getattr(site, "key", site)
+    return getattr(spider, "site_key", None)
+
+
+class StorePipeline:
+    """Store documents (new / revised / unchanged, counted in stats) and record the run."""
+
+    def __init__(self, crawler, db_path: str, run_id: int | None, run_kind: str):
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.db_path = db_path
+        self.run_id = run_id
+        self.run_kind = run_kind
+        self.db = None
+        self.site_key: str | None = None
+        self._upserted: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        settings = crawler.settings
+        db_path = settings.get("POLICYWATCH_DB")
+        if not db_path:
+            raise ValueError("POLICYWATCH_DB is not set: StorePipeline needs the corpus path")
+        run_id = settings.getint("POLICYWATCH_RUN_ID") or None
+        pipeline = cls(crawler, db_path, run_id, settings.get("POLICYWATCH_RUN_KIND", "crawl"))
+        # The run is finished on spider_closed, not close_spider: only the signal carries the
+        # finish reason, and it comes after every other component has counted its stats.
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self) -> None:
+        self.db = open_corpus(self.db_path)
+        self.site_key = spider_site_key(self.crawler.spider)
+        if self.site_key:
+            self._upsert_site(self.site_key)
+        if self.run_id is None:
+            self.run_id = start_run(self.db, self.site_key, self.run_kind)
+        logger.info("storing into %s (run %d)", self.db_path, self.run_id)
+
+    def _upsert_site(self, key: str) -> None:
+        if key in self._upserted:
+            return
+        self._upserted.add(key)
+        try:
+            upsert_site(self.db, get_site(key))
+        except KeyError:
+            logger.warning("site %r is not in the registry; stored without its declaration", key)
+
+    def process_item(self, item):
+        if not isinstance(item, PolicyItem):
+            return item
+        if item.site:
+            self._upsert_site(item.site)
+        try:
+            result = store_document(self.db, item, self.run_id)
+        except Refused as refused:
+            drop(self.stats, refused.reason, refused.message)
+        self.stats.inc_value(DOCUMENT_STAT.format(kind=result.kind))
+        logger.debug("%s %s (document %d)", result.kind, item.url, result.document_id)
+        return item
+
+    def spider_closed(self, spider, reason: str) -> None:
+        if self.db is None:  # the spider never opened (e.g. a start-up error)
+            return
+        stats = self.stats.get_stats()
+        counts = counts_from_stats(stats)
+        status = run_status(counts, reason)
+        errors = errors_from_stats(stats, getattr(spider, "failures", ()))
+        if reason != "finished":
+            errors.append({"reason": "finish_reason", "message": reason})
+        finish_run(self.db, self.run_id, counts, errors, status)
+        if self.site_key:
+            if status in ("ok", "partial"):
+                record_site_success(self.db, self.site_key)
+            else:
+                record_site_failure(self.db, self.site_key, _failure_reason(status, counts, reason))
+        self.db.close()
+        self.db = None
+
+
+def _failure_reason(status: str, counts: Mapping[str, Any], finish_reason: str) -> str:
+    if status == "blocked":
+        return f"blocked on {counts['blocked']} page(s)"
+    if finish_reason != "finished":
+        return f"crawl stopped: {finish_reason}"
+    failed = ", ".join(f"{k}={v}" for k, v in counts["failed"].items())
+    return f"no documents; failed: {failed}"
