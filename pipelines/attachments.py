@@ -1,0 +1,189 @@
+"""AttachmentsPipeline: download a document's PDF/DOCX attachments and read their text.
+
+Files are fetched through the crawl's own engine (``engine.download_async``), so the downloader
+middlewares apply to them as to pages: robots.txt, retries, backoff, the per-domain slots and
+delays. Only files on the item's site's domains are fetched. A failed download is recorded on
+the attachment (``error``) and never drops the document.
+
+Setting: ``POLICYWATCH_ATTACHMENT_MAX_BYTES`` (default 20 MB), the largest file fetched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import zipfile
+from urllib.parse import urlsplit
+
+from scrapy import Request
+from scrapy.exceptions import IgnoreRequest
+
+from crawlers.items import Attachment, PolicyItem
+from crawlers.parsing.attachments import file_extension
+from crawlers.parsing.filetext import FileTextError, extract_file_text
+from crawlers.sites import Site, get_site
+
+from .textnorm import clean_text
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+# The formats fetched and read. Links without an extension (download.jsp?id=...) are fetched
+# too and recognised by their first bytes.
+TEXT_FORMATS = ("pdf", "docx", "txt")
+STAT = "policywatch/attachments/{what}"
+
+
+def sniff_format(data: bytes) -> str | None:
+    """``pdf`` or ``docx`` from a file's bytes, or None for anything else."""
+    head = data[:1024].lstrip()
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if data.startswith(b"PK\x03\x04"):
+        # A DOCX is a zip holding word/document.xml; XLSX, PPTX and plain archives are zips too.
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                return "docx" if "word/document.xml" in archive.namelist() else None
+        except zipfile.BadZipFile:
+            return None
+    return None
+
+
+def _looks_like_a_page(data: bytes, content_type: str) -> bool:
+    head = data[:512].lstrip().lower()
+    return content_type.startswith("text/html") or head.startswith((b"<!doctype html", b"<html"))
+
+
+def declared_format(attachment: Attachment) -> str:
+    """The file type the link declares (URL path, ``filename=`` parameter, or link text), or ''
+    when it declares none (then the file is fetched and recognised by its first bytes)."""
+    return file_extension(attachment.url, attachment.name or "") or ""
+
+
+class AttachmentsPipeline:
+    """Fetch PDF/DOCX attachments, fill sha256/size/content_type/text (or error), and give a
+    cover-note page (``text_source == "attachment_pending"``) the text of its attachment."""
+
+    def __init__(self, crawler, max_bytes: int = DEFAULT_MAX_BYTES):
+        if max_bytes < 1:
+            raise ValueError(f"POLICYWATCH_ATTACHMENT_MAX_BYTES must be positive, not {max_bytes}")
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.max_bytes = max_bytes
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler, crawler.settings.getint("POLICYWATCH_ATTACHMENT_MAX_BYTES",
+                                                    DEFAULT_MAX_BYTES))
+
+    def site_for(self, key: str) -> Site | None:
+        """The declared site an item came from, or None when the registry does not know it."""
+        try:
+            return get_site(key)
+        except KeyError:
+            return None
+
+    async def process_item(self, item):
+        if not isinstance(item, PolicyItem):
+            return item
+        site = self.site_for(item.site)
+        done: dict[str, Attachment] = {}
+        for attachment in item.attachments:
+            if attachment.url in done:  # the same file linked twice: fetch it once
+                _copy_result(done[attachment.url], attachment)
+                continue
+            await self._fetch(attachment, site)
+            done[attachment.url] = attachment
+        if item.text_source == "attachment_pending":
+            _take_text_from_attachments(item)
+        return item
+
+    def _count(self, what: str) -> None:
+        self.stats.inc_value(STAT.format(what=what))
+
+    def _fail(self, attachment: Attachment, reason: str, message: str) -> None:
+        attachment.error = f"{reason}: {message}"
+        self._count(f"failed/{reason}")
+        logger.warning("attachment %s not read (%s): %s", attachment.url, reason, message)
+
+    def _skip(self, attachment: Attachment, reason: str, message: str) -> None:
+        attachment.error = f"{reason}: {message}"
+        self._count(f"skipped/{reason}")
+
+    async def _fetch(self, attachment: Attachment, site: Site | None) -> None:
+        declared = declared_format(attachment)
+        if declared and declared not in TEXT_FORMATS:
+            self._skip(attachment, "unfetched", f".{declared} files are not downloaded")
+            return
+        if urlsplit(attachment.url).scheme not in ("http", "https"):
+            self._skip(attachment, "unfetched", "not an http(s) link")
+            return
+        if site is None:
+            self._skip(attachment, "unknown_site", "the item's site is not in the registry")
+            return
+        if not site.allows_url(attachment.url):
+            self._skip(attachment, "offsite", f"not on {site.key}'s domains {site.domains}")
+            return
+
+        request = Request(
+            attachment.url,
+            meta={"download_maxsize": self.max_bytes, "download_warnsize": self.max_bytes,
+                  "policywatch_attachment": True},
+        )
+        try:
+            response = await self.crawler.engine.download_async(request)
+        except IgnoreRequest as exc:  # robots.txt, offsite, or a middleware's veto
+            self._fail(attachment, "ignored", str(exc) or type(exc).__name__)
+            return
+        except Exception as exc:  # noqa: BLE001 — any download error belongs on the attachment
+            # Twisted and Scrapy raise many unrelated types here (timeouts, DNS, refused
+            # connections, the size limit's cancellation); all mean "not fetched".
+            self._fail(attachment, "download", f"{type(exc).__name__}: {exc}"[:300])
+            return
+
+        if response.status != 200:
+            self._fail(attachment, f"http_{response.status}", f"HTTP {response.status}")
+            return
+        data = response.body
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").strip()
+        attachment.content_type = content_type or None
+        if len(data) > self.max_bytes:  # a server that sent no Content-Length
+            self._fail(attachment, "too_large", f"{len(data)} bytes > {self.max_bytes}")
+            return
+        if _looks_like_a_page(data, content_type.lower()):
+            # A WAF page or an error page served with status 200 is not the file.
+            self._fail(attachment, "not_a_file", f"got a web page ({content_type or 'no type'})")
+            return
+        attachment.sha256 = hashlib.sha256(data).hexdigest()
+        attachment.size = len(data)
+        self._count("fetched")
+        # What the bytes are beats what the link says (a .pdf link may serve a DOCX).
+        fmt = sniff_format(data) or (declared if declared == "txt" else None)
+        if fmt is None:
+            self._fail(attachment, "unsupported", f"not a PDF or DOCX ({content_type or 'no type'})")
+            return
+        try:
+            text = extract_file_text(data, fmt)
+        except FileTextError as exc:
+            self._fail(attachment, "unreadable", str(exc)[:300])
+            return
+        attachment.text = clean_text(text) or None
+        if attachment.text is None:
+            self._count("no_text")  # a scanned PDF, most likely
+
+
+def _copy_result(source: Attachment, target: Attachment) -> None:
+    for name in ("sha256", "size", "content_type", "text", "error"):
+        setattr(target, name, getattr(source, name))
+
+
+def _take_text_from_attachments(item: PolicyItem) -> None:
+    """A cover-note page's text is its first readable attachment; else the note itself."""
+    for attachment in item.attachments:
+        if attachment.text:
+            item.body_text = attachment.text
+            item.text_source = "attachment"
+            item.provenance["body_text"] = f"attachment: {attachment.url}"
+            return
+    item.text_source = "page"
