@@ -170,10 +170,17 @@ def _primary_anchor(item: Selector) -> Selector | None:
     return best
 
 
-def item_date(item: Selector, anchor: Selector | None = None, url: str | None = None):
-    """The date an item shows beside its link (not inside the title), else the URL's date."""
+_PUBLISHED_LABEL = re.compile(r"发布(?:日期|时间)\s*[:：]?")
+
+
+def item_date(item: Selector, url: str | None = None):
+    """The date an item shows beside its link (not inside the title): the one labelled
+    发布日期/发布时间 when the item shows several, else the first; else the URL's date."""
     texts = item.xpath(".//text()[not(ancestor::a) and not(ancestor::script)]").getall()
-    dates = find_dates(" ".join(texts))
+    text = " ".join(texts)
+    label = _PUBLISHED_LABEL.search(text)
+    dates = find_dates(text[label.end():]) if label else []
+    dates = dates or find_dates(text)
     if dates:
         return dates[0]
     return date_from_url(url) if url else None
@@ -188,7 +195,7 @@ def entry_from_item(page: Page, item: Selector) -> ListEntry | None:
     title = link_title(anchor)
     if not url or not title:
         return None
-    return ListEntry(url=url, title=title, published_date=item_date(item, anchor, url))
+    return ListEntry(url=url, title=title, published_date=item_date(item, url))
 
 
 def dedupe_entries(site: Site, entries: Iterable[ListEntry | None]) -> list[ListEntry]:
