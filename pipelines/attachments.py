@@ -78,11 +78,9 @@ class AttachmentsPipeline:
                                                     DEFAULT_MAX_BYTES))
 
     def site_for(self, key: str) -> Site | None:
-        """The declared site an item came from, or None when the registry does not know it."""
-        try:
-            return get_site(key)
-        except KeyError:
-            return None
+        """The declared site an item came from: the crawling spider's own ``site`` (replay and
+        test sites live outside the registry), else the registry's; None when neither knows it."""
+        return site_for(self.crawler, key)
 
     async def process_item(self, item):
         if not isinstance(item, PolicyItem):
@@ -120,7 +118,7 @@ class AttachmentsPipeline:
             self._skip(attachment, "unfetched", "not an http(s) link")
             return
         if site is None:
-            self._skip(attachment, "unknown_site", "the item's site is not in the registry")
+            self._skip(attachment, "unknown_site", "the item's site is not declared anywhere")
             return
         if not site.allows_url(attachment.url):
             self._skip(attachment, "offsite", f"not on {site.key}'s domains {site.domains}")
@@ -171,6 +169,17 @@ class AttachmentsPipeline:
         attachment.text = clean_text(text) or None
         if attachment.text is None:
             self._count("no_text")  # a scanned PDF, most likely
+
+
+def site_for(crawler, key: str) -> Site | None:
+    """The Site with this key: the running spider's ``site`` attribute, else the registry's."""
+    own = getattr(getattr(crawler, "spider", None), "site", None)
+    if isinstance(own, Site) and own.key == key:
+        return own
+    try:
+        return get_site(key)
+    except KeyError:
+        return None
 
 
 def _copy_result(source: Attachment, target: Attachment) -> None:

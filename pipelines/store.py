@@ -14,9 +14,9 @@ from typing import Any, Mapping
 from scrapy import signals
 
 from crawlers.items import PolicyItem
-from crawlers.sites import get_site
 
 from . import drop
+from .attachments import site_for
 from .corpus import (
     Refused, finish_run, open_corpus, record_site_failure, record_site_success, start_run,
     store_document, upsert_site,
@@ -121,10 +121,11 @@ class StorePipeline:
         if key in self._upserted:
             return
         self._upserted.add(key)
-        try:
-            upsert_site(self.db, get_site(key))
-        except KeyError:
-            logger.warning("site %r is not in the registry; stored without its declaration", key)
+        site = site_for(self.crawler, key)
+        if site is None:
+            logger.warning("site %r is not declared; stored without its declaration", key)
+        else:
+            upsert_site(self.db, site)
 
     def process_item(self, item):
         if not isinstance(item, PolicyItem):

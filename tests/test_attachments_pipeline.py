@@ -222,7 +222,10 @@ def test_crawl_fetches_attachments_through_the_engine(portal, tmp_path):
     assert all(agent == USER_AGENT for _, agent in requests)
     assert "/private/internal.pdf" not in paths and "/files/form.wps" not in paths
 
+    site = next(db.query("SELECT * FROM sites"))
+    assert (site["key"], site["name"]) == ("local_test", "本地测试站")
     run = next(db.query("SELECT * FROM runs"))
+    assert (run["site"], run["status"]) == ("local_test", "ok")
     counts = json.loads(run["counts"])
     assert counts["new"] == 1
     assert counts["attachments"]["fetched"] == 3
@@ -242,16 +245,13 @@ def _crawl(page_url: str, db_path: str) -> None:
     from pipelines.normalise import NormalisePipeline
     from pipelines.store import StorePipeline
 
-    site = Site(key="local_test", name="本地测试站", division_code="110000", level="prefecture",
+    local = Site(key="local_test", name="本地测试站", division_code="110000", level="prefecture",
                 family="generic", domains=("127.0.0.1",),
                 columns=(Column(name="通知公告", url=page_url),))
 
-    class LocalAttachments(AttachmentsPipeline):
-        def site_for(self, key):
-            return site if key == site.key else None
-
     class NoticeSpider(scrapy.Spider):
         name = "notice"
+        site = local  # not in the registry: the pipelines take the spider's own declaration
 
         async def start(self):
             yield scrapy.Request(page_url)
@@ -259,7 +259,7 @@ def _crawl(page_url: str, db_path: str) -> None:
         def parse(self, response):
             links = response.css("div.fj a")
             yield PolicyItem(
-                url=response.url, site=site.key,
+                url=response.url, site=local.key,
                 title=response.css("h1.title::text").get(""),
                 body_text=" ".join(response.css("div.content ::text").getall()),
                 attachments=[Attachment(url=urljoin(response.url, a.attrib["href"]),
@@ -268,7 +268,6 @@ def _crawl(page_url: str, db_path: str) -> None:
                 text_source="attachment_pending",
             )
 
-    NoticeSpider.site = site
     process = CrawlerProcess({
         "USER_AGENT": USER_AGENT,
         "ROBOTSTXT_OBEY": True,
@@ -278,7 +277,7 @@ def _crawl(page_url: str, db_path: str) -> None:
         "LOG_LEVEL": "WARNING",
         "POLICYWATCH_DB": db_path,
         "POLICYWATCH_ATTACHMENT_MAX_BYTES": MAX_BYTES,
-        "ITEM_PIPELINES": {NormalisePipeline: 100, LocalAttachments: 200, StorePipeline: 900},
+        "ITEM_PIPELINES": {NormalisePipeline: 100, AttachmentsPipeline: 200, StorePipeline: 900},
     }, install_root_handler=False)
     process.crawl(NoticeSpider)
     process.start()
