@@ -41,7 +41,8 @@ from ..parsing.dates import find_dates
 from ..parsing.detail import DetailRules, ParseError
 from ..sites.spec import Column, Site
 from .base import Family
-from .scripted import EntryList, dated_links, decode_html, page_base, pick_title
+from .listparse import decode, html_list_page
+from .scripted import EntryList, page_base, pick_title
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,8 @@ _JPAGE_INT = {name: re.compile(rf"""\b{name}\s*:\s*['"]?(\d+)""")
               for name in ("perPage", "totalRecord", "groupSize")}
 _UNIT_DIV = re.compile(r"""<div\s+id=["']?(\d+)["']?\s*>\s*<script\s+type=["']text/xml["']""", re.I)
 _COLUMN_ID = re.compile(r"/col/col(\d+)/")
+# Where jpage renders the records in a browser, and static column lists.
+RENDERED_ITEMS = (".default_pgContainer li", ".default_pgContainer tr", "ul.list > li")
 
 
 def _ints(pattern_map: dict[str, re.Pattern], text: str) -> dict[str, int]:
@@ -156,7 +159,7 @@ class HanwebFamily(Family):
     )
 
     def parse_list(self, site, column, request, body, headers=None) -> ListPage:
-        text = decode_html(body, headers)
+        text = decode(body, headers)
         datastore = _DATASTORE.search(text)
         if request.method == "POST":
             if datastore is None:
@@ -185,14 +188,13 @@ class HanwebFamily(Family):
         return ListPage(entries=entries.entries, next_pages=next_pages, total_pages=total_pages)
 
     def _parse_column_page(self, site, column, request, text: str, datastore) -> ListPage:
-        root = lxml.html.document_fromstring(text) if text.strip() else None
-        base = page_base(request.url, root)
         if datastore is None:
-            # Some Hanweb columns are static lists (信息公开 tables); read them like any page.
-            entries = dated_links(site, request.url, root) if root is not None else []
-            log.info("%s/%s: no datastore on the column page; %d dated links",
-                     site.key, column.name, len(entries))
-            return ListPage(entries=entries)
+            # Some Hanweb columns are static lists (信息公开 tables), or the browser rendered
+            # the datastore into markup; read them like any list page.
+            log.info("%s/%s: no datastore on the column page; reading its markup",
+                     site.key, column.name)
+            return html_list_page(site, column, request, body, headers, RENDERED_ITEMS)
+        base = page_base(request.url, text)
         fragments = [a or b for a, b in _RECORD.findall(datastore.group(1))]
         entries = parse_records(site, base, fragments)
         options = _ints(_JPAGE_INT, text)

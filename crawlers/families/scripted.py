@@ -17,8 +17,8 @@ back to generic dated-link discovery on the DOM.
 - ``per_page``: entries per page, when the page's own script does not say;
 - ``total``: dotted path to the column's entry count, e.g. ``"channelsTagSelf.articleCount"``.
 
-The helpers ``decode_html``, ``EntryList`` and ``dated_links`` are shared with the other
-adapters of this batch (Hanweb, gkmlpt).
+``EntryList`` and ``pick_title`` are shared with the Hanweb and gkmlpt adapters; the DOM
+fallback is ``listparse.html_list_page``.
 """
 
 from __future__ import annotations
@@ -28,52 +28,17 @@ import logging
 import math
 import re
 from datetime import date, datetime, timezone, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 from urllib.parse import urljoin, urlsplit
-
-import lxml.html
 
 from ..items import ListEntry, ListPage, PageRequest
 from ..parsing.dates import date_from_url, parse_date
 from ..parsing.detail import DetailRules
 from ..sites.spec import Column, Site
 from .base import Family
+from .listparse import decode, html_list_page
 
 log = logging.getLogger(__name__)
-
-# -- decoding -------------------------------------------------------------------------------
-
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
-_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", re.I)
-# Portals that declare gb2312 routinely serve characters only GBK/GB18030 has.
-_WIDER = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030"}
-
-
-def _charset(body: bytes, headers: Mapping[str, str] | None) -> str | None:
-    for key, value in (headers or {}).items():
-        if key.lower() == "content-type":
-            m = _HEADER_CHARSET.search(value or "")
-            if m:
-                return m.group(1).lower()
-    m = _META_CHARSET.search(body[:4096])
-    return m.group(1).decode("ascii").lower() if m else None
-
-
-def decode_html(body: bytes, headers: Mapping[str, str] | None = None) -> str:
-    """The text of a page: the declared charset (header, then <meta>), else UTF-8, else GB18030."""
-    declared = _charset(body, headers)
-    if body.startswith(b"\xef\xbb\xbf"):
-        return body[3:].decode("utf-8", errors="replace")
-    if declared:
-        try:
-            return body.decode(_WIDER.get(declared, declared))
-        except (LookupError, UnicodeDecodeError):
-            log.debug("declared charset %s does not decode the page; guessing", declared)
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        return body.decode("gb18030", errors="replace")
-
 
 # -- entries --------------------------------------------------------------------------------
 
@@ -92,13 +57,13 @@ def pick_title(text: str | None, title_attr: str | None) -> str:
     return attr if len(attr) > len(stem) and attr.startswith(stem) else text
 
 
-def page_base(page_url: str, root) -> str:
+_BASE_HREF = re.compile(r"""<base\s[^>]*href\s*=\s*["']([^"']+)["']""", re.I)
+
+
+def page_base(page_url: str, html: str) -> str:
     """The URL relative links resolve against: ``<base href>`` when the page has one."""
-    if root is not None:
-        hrefs = root.xpath("//base/@href")
-        if hrefs and hrefs[0].strip():
-            return urljoin(page_url, hrefs[0].strip())
-    return page_url
+    m = _BASE_HREF.search(html)
+    return urljoin(page_url, m.group(1).strip()) if m and m.group(1).strip() else page_url
 
 
 class EntryList:
@@ -130,31 +95,6 @@ class EntryList:
                           extra=extra or {})
         self.entries.append(entry)
         return entry
-
-
-# Containers one list entry usually sits in; the date is a sibling of the link inside it.
-_ENTRY_CONTAINERS = ("li", "tr", "dd", "dt", "p")
-_MIN_TITLE = 6
-
-
-def dated_links(site: Site, page_url: str, root) -> list[ListEntry]:
-    """Generic discovery: links with a title-like text whose list row also carries a date."""
-    entries = EntryList(site, page_base(page_url, root))
-    for a in root.iter("a"):
-        href = a.get("href")
-        title = pick_title(a.text_content(), a.get("title"))
-        if len(title) < _MIN_TITLE:
-            continue
-        row = next((p for p in a.iterancestors() if p.tag in _ENTRY_CONTAINERS), None)
-        if row is None:
-            continue
-        # The row's text without the title, so a year in the title is not taken for a date.
-        rest = row.text_content().replace(a.text_content(), " ")
-        published = parse_date(rest)
-        if published is None:
-            continue
-        entries.add(href, title, published)
-    return entries.entries
 
 
 # -- JS literals ----------------------------------------------------------------------------
@@ -449,6 +389,10 @@ def _page_number_url(column: Column, template: str, page: int) -> str:
     return urljoin(column.url, template.format(page=page))
 
 
+# What the templates render the data into (sthjt.jiangxi.gov.cn: ul.List_list).
+RENDERED_ITEMS = ("ul.List_list > li", ".list_list li", "ul.list > li")
+
+
 class ScriptedFamily(Family):
     """Lists carried as script data (``var listData = {...}``), with a DOM fallback."""
 
@@ -463,18 +407,14 @@ class ScriptedFamily(Family):
     )
 
     def parse_list(self, site, column, request, body, headers=None) -> ListPage:
-        html = decode_html(body, headers)
+        html = decode(body, headers)
         literals = script_literals(html)
         entries = self._script_entries(site, column, request.url, html, literals)
         if entries is None:
-            if not html.strip():
-                return ListPage(entries=[])
-            root = lxml.html.document_fromstring(html)
-            entries = dated_links(site, request.url, root)
-            log.info("%s/%s: no script data; %d dated links on the page",
-                     site.key, column.name, len(entries))
-            # A rendered page is paginated by its own links; the script's page fields are gone.
-            return ListPage(entries=entries)
+            # A browser-rendered DOM (or a changed layout): the list is markup now, and its
+            # pagination is the page's own links.
+            log.info("%s/%s: no script data; reading the page's markup", site.key, column.name)
+            return html_list_page(site, column, request, body, headers, RENDERED_ITEMS)
         total_pages = self._total_pages(column, literals)
         return ListPage(entries=entries, next_pages=self._next(column, request, total_pages, entries),
                         total_pages=total_pages)
@@ -500,8 +440,7 @@ class ScriptedFamily(Family):
             return None
         where, records = max(candidates, key=lambda c: len(c[1]))
         log.debug("%s/%s: %d records in %s", site.key, column.name, len(records), where)
-        base = page_base(page_url, lxml.html.document_fromstring(html) if "<base" in html.lower() else None)
-        out = EntryList(site, base)
+        out = EntryList(site, page_base(page_url, html))
         for record in records:
             if not isinstance(record, dict):
                 continue
