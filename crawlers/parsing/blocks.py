@@ -34,11 +34,14 @@ class BlockVerdict:
 # Script tricks of JavaScript cookie challenges (加速乐 __jsl_clearance, 阿里云 acw_sc__v2,
 # 瑞数 $_ts); they are looked for in the raw markup, scripts included.
 _CHALLENGE_MARKERS = re.compile(
-    r"__jsl_clearance|acw_sc__v2|acw_tc.{0,40}arg1|\$_ts\s*=|_\$_ts|var\s+arg1\s*=\s*['\"][0-9A-F]{20,}"
+    r"__jsl_clearance|acw_sc__v2|acw_tc.{0,40}arg1|var\s+arg1\s*=\s*['\"][0-9A-F]{20,}"
     r"|cdn-cgi/challenge-platform|challenge-form|/_guard/|yunsuo_session_verify"
     r"|security_session_verify|safeline|waf_captcha",
     re.I,
 )
+# 瑞数 (Riversec) keeps its $_ts runtime on every page it protects, including real ones once
+# the cookie is set; only a page that is nothing but that script is its challenge.
+_SCRIPT_ONLY_MARKERS = re.compile(r"\$_ts\s*=|_\$_ts|\$_ts\.nsd", re.I)
 _COOKIE_RELOAD = re.compile(
     r"document\.cookie\s*=.{0,400}?(?:location\.(?:reload|replace|href)|window\.location)",
     re.I | re.S,
@@ -98,6 +101,8 @@ def detect_block(status: int | None, headers: Mapping[str, str] | None,
     challenge = _CHALLENGE_MARKERS.search(html)
     if challenge and (short or status >= 400):
         return BlockVerdict("challenge", f"challenge script marker {challenge.group(0)!r}")
+    if scripts_only and _SCRIPT_ONLY_MARKERS.search(html):
+        return BlockVerdict("challenge", "a script-only page carrying the $_ts challenge runtime")
     if scripts_only and _COOKIE_RELOAD.search(html):
         return BlockVerdict("challenge", "page sets a cookie by script and reloads itself")
     if status in _CHALLENGE_STATUSES and (scripts_only or _JS_REQUIRED.search(text)):

@@ -37,7 +37,7 @@ import lxml.html
 from lxml import etree
 
 from ..items import Attachment, PolicyItem
-from .attachments import DOCUMENT_EXTENSIONS, attachment_blocks, find_attachments
+from .attachments import DOCUMENT_EXTENSIONS, attachment_blocks, file_extension, find_attachments
 from .blocks import detect_block
 from .body import extract_body, find_content, select_first
 from .dates import date_from_url, parse_date
@@ -142,7 +142,8 @@ def parse_detail_page(
         drop_elements=[c for c in table.containers if len(squash("".join(c.itertext()))) < 600],
     )
     body_text = extracted.text
-    has_document_file = any(a.extension in DOCUMENT_EXTENSIONS for a in attachments)
+    # file_extension, not Attachment.extension: Hanweb serves downfile.jsp?filename=….pdf.
+    has_document_file = any(file_extension(a.url, a.name) in DOCUMENT_EXTENSIONS for a in attachments)
     if len(body_text) < NO_BODY_MIN and not attachments:
         raise ParseError("no_body", f"{url}: the page has no document text ({len(body_text)} characters)")
     text_source = "attachment_pending" if has_document_file and len(body_text) < COVER_NOTE_MAX else "page"
