@@ -1,5 +1,6 @@
 """The corpus: one SQLite file (through sqlite-utils) holding sites, documents, their versions
-and attachments, the change outbox and the record of every run.
+and attachments, the change outbox and the record of every run. The schema is in
+``pipelines.schema``, search in ``pipelines.search``; both are re-exported here.
 
 Everything here is a plain function over a ``sqlite_utils.Database`` so that the Scrapy
 pipelines, backfills and a future central writer share one write path. Each change of state is
@@ -19,7 +20,6 @@ import logging
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from pathlib import Path
 from typing import Any, Iterable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
@@ -28,6 +28,8 @@ import sqlite_utils
 from crawlers.items import PolicyItem
 from crawlers.sites.spec import Site
 
+from .schema import SCHEMA_VERSION, CorpusError, migrate, open_corpus, schema_version
+from .search import index_document, reindex, search
 from .textnorm import hash_form, text_hash
 
 logger = logging.getLogger(__name__)
@@ -40,137 +42,6 @@ KEY_FIELDS = ("title", "doc_number", "issuer", "index_no", "written_date", "publ
 # Fields kept with each version, besides the text (which has its own column).
 VERSION_FIELDS = KEY_FIELDS + ("topic", "column", "text_source", "provenance")
 
-# Each entry migrates the schema from version i to i + 1; append, never edit a shipped one.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        """CREATE TABLE sites (
-            key TEXT PRIMARY KEY,
-            name TEXT,
-            division_code TEXT,
-            level TEXT,
-            family TEXT,
-            domains TEXT,  -- JSON list
-            enabled INTEGER NOT NULL DEFAULT 1,
-            last_success TEXT,
-            last_failure TEXT,
-            last_failure_reason TEXT
-        )""",
-        """CREATE TABLE runs (
-            id INTEGER PRIMARY KEY,
-            site TEXT REFERENCES sites(key),
-            kind TEXT NOT NULL CHECK (kind IN ('crawl', 'backfill', 'demo')),
-            started_at TEXT NOT NULL,
-            finished_at TEXT,
-            status TEXT NOT NULL DEFAULT 'running'
-                CHECK (status IN ('running', 'ok', 'partial', 'failed', 'blocked')),
-            counts TEXT,  -- JSON object
-            errors TEXT,  -- JSON list of {reason, url?, message?, count?}
-            blocked INTEGER NOT NULL DEFAULT 0
-        )""",
-        """CREATE TABLE documents (
-            id INTEGER PRIMARY KEY,
-            site TEXT NOT NULL REFERENCES sites(key),
-            url TEXT NOT NULL UNIQUE,  -- canonical, see canonical_url()
-            title TEXT NOT NULL,
-            doc_number TEXT,
-            issuer TEXT,
-            index_no TEXT,
-            topic TEXT,
-            written_date TEXT,  -- YYYY-MM-DD
-            published_date TEXT,  -- YYYY-MM-DD
-            body_text TEXT NOT NULL DEFAULT '',
-            text_hash TEXT NOT NULL,
-            "column" TEXT,
-            first_seen TEXT NOT NULL,
-            last_seen TEXT NOT NULL,
-            last_changed TEXT NOT NULL,
-            current_version_id INTEGER REFERENCES versions(id),
-            -- filled by later stages (classifiers)
-            doc_type TEXT,
-            status TEXT,
-            relevance REAL,
-            tags TEXT  -- JSON
-        )""",
-        "CREATE INDEX documents_site ON documents(site)",
-        "CREATE INDEX documents_published ON documents(published_date)",
-        "CREATE INDEX documents_doc_number ON documents(doc_number)",
-        """CREATE TABLE versions (
-            id INTEGER PRIMARY KEY,
-            document_id INTEGER NOT NULL REFERENCES documents(id),
-            run_id INTEGER REFERENCES runs(id),
-            fetched_at TEXT NOT NULL,
-            text_hash TEXT NOT NULL,  -- of the normalised text (textnorm.hash_form)
-            fields_hash TEXT NOT NULL,  -- of the normalised KEY_FIELDS
-            body_text TEXT NOT NULL,
-            text_source TEXT,
-            fields TEXT NOT NULL,  -- JSON object of VERSION_FIELDS
-            raw BLOB,  -- the response bytes, zlib-compressed
-            raw_encoding TEXT,
-            http_status INTEGER,
-            headers TEXT,  -- JSON object
-            attachment_hashes TEXT NOT NULL  -- JSON object: url -> sha256 or null
-        )""",
-        "CREATE INDEX versions_document ON versions(document_id)",
-        """CREATE TABLE attachments (
-            id INTEGER PRIMARY KEY,
-            document_id INTEGER NOT NULL REFERENCES documents(id),
-            version_id INTEGER NOT NULL REFERENCES versions(id),
-            url TEXT NOT NULL,
-            name TEXT,
-            sha256 TEXT,
-            size INTEGER CHECK (size IS NULL OR size >= 0),
-            content_type TEXT,
-            text TEXT,
-            error TEXT,
-            UNIQUE (version_id, url)
-        )""",
-        "CREATE INDEX attachments_document ON attachments(document_id)",
-        "CREATE INDEX attachments_sha256 ON attachments(sha256)",
-        """CREATE TABLE changes (
-            id INTEGER PRIMARY KEY,
-            document_id INTEGER NOT NULL REFERENCES documents(id),
-            version_id INTEGER REFERENCES versions(id),
-            kind TEXT NOT NULL
-                CHECK (kind IN ('new', 'revised', 'withdrawn', 'finalised', 'repealed')),
-            detected_at TEXT NOT NULL,
-            summary TEXT,
-            diff TEXT  -- JSON
-        )""",
-        "CREATE INDEX changes_document ON changes(document_id)",
-        # Full text over title and body; trigram so that Chinese terms of 3+ characters match
-        # anywhere (search() falls back to LIKE for shorter ones).
-        """CREATE VIRTUAL TABLE documents_fts USING fts5(
-            title, body_text, content='documents', content_rowid='id', tokenize='trigram'
-        )""",
-        """CREATE TRIGGER documents_fts_insert AFTER INSERT ON documents BEGIN
-            INSERT INTO documents_fts (rowid, title, body_text)
-            VALUES (new.id, new.title, new.body_text);
-        END""",
-        """CREATE TRIGGER documents_fts_delete AFTER DELETE ON documents BEGIN
-            INSERT INTO documents_fts (documents_fts, rowid, title, body_text)
-            VALUES ('delete', old.id, old.title, old.body_text);
-        END""",
-        # Only on the indexed columns: bumping last_seen must not re-index the text.
-        """CREATE TRIGGER documents_fts_update AFTER UPDATE OF title, body_text ON documents BEGIN
-            INSERT INTO documents_fts (documents_fts, rowid, title, body_text)
-            VALUES ('delete', old.id, old.title, old.body_text);
-            INSERT INTO documents_fts (rowid, title, body_text)
-            VALUES (new.id, new.title, new.body_text);
-        END""",
-        # Versions are history: refuse to rewrite or delete them.
-        """CREATE TRIGGER versions_immutable_update BEFORE UPDATE ON versions BEGIN
-            SELECT RAISE(ABORT, 'versions are never updated');
-        END""",
-        """CREATE TRIGGER versions_immutable_delete BEFORE DELETE ON versions BEGIN
-            SELECT RAISE(ABORT, 'versions are never deleted');
-        END""",
-    ),
-)
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
-class CorpusError(RuntimeError):
-    """The corpus file cannot be used (e.g. written by a newer schema)."""
 
 
 class Refused(ValueError):
@@ -191,55 +62,6 @@ class StoreResult:
     kind: str
     document_id: int
     version_id: int
-
-
-# --- opening and migrating -------------------------------------------------------------------
-
-
-def open_corpus(path: str | Path) -> sqlite_utils.Database:
-    """Open (creating or migrating as needed) the corpus at ``path``; WAL mode, foreign keys on.
-
-    Idempotent: opening an up-to-date corpus changes nothing.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite_utils.Database(path)
-    db.conn.execute("PRAGMA foreign_keys = ON")
-    db.conn.execute("PRAGMA busy_timeout = 10000")
-    db.enable_wal()
-    migrate(db)
-    return db
-
-
-def schema_version(db: sqlite_utils.Database) -> int:
-    return db.conn.execute("PRAGMA user_version").fetchone()[0]
-
-
-def migrate(db: sqlite_utils.Database) -> int:
-    """Bring the schema to ``SCHEMA_VERSION``; returns the version found before."""
-    found = schema_version(db)
-    if found > SCHEMA_VERSION:
-        raise CorpusError(
-            f"corpus schema version {found} is newer than this code's {SCHEMA_VERSION}; "
-            "upgrade policywatch"
-        )
-    if found == SCHEMA_VERSION:
-        return found
-    # IMMEDIATE takes the write lock first, so two processes opening a new corpus at once
-    # cannot both run the same migration.
-    db.conn.execute("BEGIN IMMEDIATE")
-    try:
-        current = schema_version(db)
-        for version in range(current, SCHEMA_VERSION):
-            for statement in MIGRATIONS[version]:
-                db.conn.execute(statement)
-            logger.info("corpus migrated to schema version %d", version + 1)
-        db.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        db.conn.execute("COMMIT")
-    except BaseException:
-        db.conn.execute("ROLLBACK")
-        raise
-    return found
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -539,6 +361,7 @@ def store_document(
                 "UPDATE documents SET current_version_id = ? WHERE id = ?",
                 [version_id, document_id],
             )
+            index_document(db, document_id, latest["title"], latest["body_text"])
             _insert_change(db, document_id, version_id, "new", seen_at, f"new: {latest['title']}",
                            {"url": url})
             return StoreResult("new", document_id, version_id)
@@ -571,6 +394,7 @@ def store_document(
             WHERE id = :id""",
             {**latest, "seen": seen_at, "version_id": version_id, "id": document_id},
         )
+        index_document(db, document_id, latest["title"], latest["body_text"])
         diff: dict[str, Any] = {"changed": changed, "previous_version_id": previous_id}
         if "fields" in changed:
             diff["fields"] = _changed_fields(json.loads(previous["fields"]), item)
@@ -611,51 +435,6 @@ def versions_of(db: sqlite_utils.Database, document_id: int) -> list[dict[str, A
     ))
 
 
-def _fts_phrase(term: str) -> str:
-    return '"' + term.replace('"', '""') + '"'
-
-
-def _like_pattern(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-# FTS5's trigram tokenizer indexes 3-character windows: shorter terms cannot be matched by it.
-_TRIGRAM = 3
-
-
-def search(db: sqlite_utils.Database, query: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Documents containing every whitespace-separated term of ``query`` in title or text.
-
-    Terms of 3+ characters go through the trigram FTS index (ranked by bm25); 1–2 character
-    terms (common in Chinese: 规划, 数字; or VR) are matched with LIKE. Newest published first when no
-    term can be ranked.
-    """
-    terms = [t for t in (query or "").split() if t]
-    if not terms:
-        raise ValueError("empty search query")
-    if limit < 1:
-        raise ValueError(f"limit must be positive, not {limit}")
-    long_terms = [t for t in terms if len(t) >= _TRIGRAM]
-    short_terms = [t for t in terms if len(t) < _TRIGRAM]
-    params: list[Any] = []
-    where = []
-    if long_terms:
-        sql = "SELECT d.* FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid"
-        where.append("documents_fts MATCH ?")
-        params.append(" AND ".join(_fts_phrase(t) for t in long_terms))
-        order = "documents_fts.rank"
-    else:
-        sql = "SELECT d.* FROM documents d"
-        order = "d.published_date IS NULL, d.published_date DESC, d.id DESC"
-    for term in short_terms:
-        where.append("(d.title LIKE ? ESCAPE '\\' OR d.body_text LIKE ? ESCAPE '\\')")
-        params.extend([_like_pattern(term)] * 2)
-    sql += " WHERE " + " AND ".join(where) + f" ORDER BY {order} LIMIT ?"
-    params.append(limit)
-    return list(db.query(sql, params))
-
-
 def counts_by_table(db: sqlite_utils.Database, tables: Iterable[str] = (
     "documents", "versions", "attachments", "changes", "runs",
 )) -> dict[str, int]:
@@ -664,9 +443,10 @@ def counts_by_table(db: sqlite_utils.Database, tables: Iterable[str] = (
 
 
 __all__ = [
-    "CHANGE_KINDS", "CorpusError", "KEY_FIELDS", "MIGRATIONS", "Refused", "RUN_KINDS",
+    "CHANGE_KINDS", "CorpusError", "KEY_FIELDS", "Refused", "RUN_KINDS",
     "SCHEMA_VERSION", "StoreResult", "canonical_url", "check_storable", "counts_by_table",
-    "decompress_raw", "fields_hash", "finish_run", "get_document", "iso_time", "known_urls",
+    "decompress_raw", "fields_hash", "finish_run", "get_document", "index_document",
+    "iso_time", "known_urls", "reindex",
     "migrate", "open_corpus", "record_site_failure", "record_site_success", "schema_version",
     "search", "start_run", "store_document", "upsert_site", "versions_of",
 ]

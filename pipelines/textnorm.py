@@ -52,3 +52,18 @@ def hash_form(text: str | None) -> str:
 def text_hash(text: str | None) -> str:
     """SHA-256 (hex) of ``hash_form(text)``."""
     return hashlib.sha256(hash_form(text).encode("utf-8")).hexdigest()
+
+
+# CJK ideographs, CJK punctuation and kana: scripts written without spaces between words.
+_CJK = r"\u2e80-\u2fff\u3001-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_SPACE_BY_CJK = re.compile(rf"\s+(?=[{_CJK}])|(?<=[{_CJK}])\s+")
+
+
+def search_form(text: str | None) -> str:
+    """The form the search index holds: NFKC-folded, no whitespace next to CJK characters
+    (text from PDFs breaks lines inside words: 元宇宙产\\n业), other whitespace runs made one
+    space (Latin words stay apart)."""
+    if not text:
+        return ""
+    folded = unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
+    return _ANY_SPACE.sub(" ", _SPACE_BY_CJK.sub("", folded)).strip()

@@ -309,3 +309,51 @@ def test_runs_are_recorded(db):
         corpus.start_run(db, "demo_gov", "daily")
     with pytest.raises(ValueError, match="no run"):
         corpus.finish_run(db, 999, {}, None, "ok")
+
+
+def test_search_matches_across_pdf_line_breaks_and_widths(db):
+    store_document(db, make_item(body_text="为促进元宇宙产\n业创新发展，支持 ＶＲ 头显和\nAR glasses 研发。"))
+    assert len(search(db, "元宇宙产业创新")) == 1
+    assert len(search(db, "VR")) == 1  # written full-width, searched half-width
+    assert len(search(db, "ＡＲ")) == 1
+    assert len(search(db, "AR glasses")) == 1
+    assert search(db, "ARglasses") == []  # Latin words stay apart
+
+
+def test_a_version_1_corpus_is_migrated_and_its_documents_indexed(tmp_path):
+    from pipelines import schema
+
+    path = tmp_path / "old.db"
+    raw = sqlite3.connect(path)
+    for statement in schema.MIGRATIONS[0]:
+        raw.execute(statement)
+    raw.execute("PRAGMA user_version = 1")
+    raw.execute("INSERT INTO sites (key) VALUES ('demo_gov')")
+    raw.execute(
+        """INSERT INTO documents (site, url, title, body_text, text_hash, first_seen, last_seen,
+        last_changed) VALUES ('demo_gov', 'http://a.gov.cn/1.html', '旧文件', '发展元宇宙\n产业',
+        'h', 't', 't', 't')"""
+    )
+    raw.commit()
+    raw.close()
+
+    db = open_corpus(path)
+    assert corpus.schema_version(db) == corpus.SCHEMA_VERSION
+    assert [d["title"] for d in search(db, "元宇宙产业")] == ["旧文件"]
+    assert "documents_fts_insert" not in {t.name for t in db.triggers}
+    db.close()
+
+
+def test_real_pdf_text_is_searchable_and_reflowing_it_is_no_change(db, realpages):
+    """The 2022 Wuhan plan as text extracted from its PDF (hard line breaks, half-width
+    punctuation, spaced-out characters) against the same text as a web page would show it."""
+    text = (realpages / "text" / "wuhan_wzg_2022_16_final.txt").read_text(encoding="utf-8")
+    first = store_document(db, make_item(body_text=text, title="武汉市促进元宇宙产业创新发展实施方案",
+                                         attachments=[]))
+    assert [d["id"] for d in search(db, "元宇宙产业创新发展")] == [first.document_id]
+    assert [d["id"] for d in search(db, "武汉市人民政府")] == [first.document_id]  # "武 汉 市 人 民 政 府"
+    assert [d["id"] for d in search(db, "武汉")] == [first.document_id]
+    as_web_page = "".join(text.split()).replace(",", "，").replace("(", "（").replace(")", "）")
+    again = store_document(db, make_item(body_text=as_web_page, fetched_at=T1,
+                                         title="武汉市促进元宇宙产业创新发展实施方案", attachments=[]))
+    assert again.kind == "unchanged"

@@ -1,0 +1,215 @@
+"""The corpus schema: its migrations, and opening a corpus file (creating or migrating it).
+
+``PRAGMA user_version`` holds the schema version; ``MIGRATIONS[i]`` takes a corpus from version
+i to i + 1, all in one transaction. A step is an SQL statement or a function of the database
+(for what SQL alone cannot compute, like the search form of stored text).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Callable, Union
+
+import sqlite_utils
+
+from .search import reindex
+
+logger = logging.getLogger(__name__)
+
+Step = Union[str, Callable[[sqlite_utils.Database], None]]
+
+# Each entry migrates the schema from version i to i + 1; append, never edit a shipped one.
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (
+    (
+        """CREATE TABLE sites (
+            key TEXT PRIMARY KEY,
+            name TEXT,
+            division_code TEXT,
+            level TEXT,
+            family TEXT,
+            domains TEXT,  -- JSON list
+            enabled INTEGER NOT NULL DEFAULT 1,
+            last_success TEXT,
+            last_failure TEXT,
+            last_failure_reason TEXT
+        )""",
+        """CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            site TEXT REFERENCES sites(key),
+            kind TEXT NOT NULL CHECK (kind IN ('crawl', 'backfill', 'demo')),
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL DEFAULT 'running'
+                CHECK (status IN ('running', 'ok', 'partial', 'failed', 'blocked')),
+            counts TEXT,  -- JSON object
+            errors TEXT,  -- JSON list of {reason, url?, message?, count?}
+            blocked INTEGER NOT NULL DEFAULT 0
+        )""",
+        """CREATE TABLE documents (
+            id INTEGER PRIMARY KEY,
+            site TEXT NOT NULL REFERENCES sites(key),
+            url TEXT NOT NULL UNIQUE,  -- canonical, see canonical_url()
+            title TEXT NOT NULL,
+            doc_number TEXT,
+            issuer TEXT,
+            index_no TEXT,
+            topic TEXT,
+            written_date TEXT,  -- YYYY-MM-DD
+            published_date TEXT,  -- YYYY-MM-DD
+            body_text TEXT NOT NULL DEFAULT '',
+            text_hash TEXT NOT NULL,
+            "column" TEXT,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            last_changed TEXT NOT NULL,
+            current_version_id INTEGER REFERENCES versions(id),
+            -- filled by later stages (classifiers)
+            doc_type TEXT,
+            status TEXT,
+            relevance REAL,
+            tags TEXT  -- JSON
+        )""",
+        "CREATE INDEX documents_site ON documents(site)",
+        "CREATE INDEX documents_published ON documents(published_date)",
+        "CREATE INDEX documents_doc_number ON documents(doc_number)",
+        """CREATE TABLE versions (
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES documents(id),
+            run_id INTEGER REFERENCES runs(id),
+            fetched_at TEXT NOT NULL,
+            text_hash TEXT NOT NULL,  -- of the normalised text (textnorm.hash_form)
+            fields_hash TEXT NOT NULL,  -- of the normalised KEY_FIELDS
+            body_text TEXT NOT NULL,
+            text_source TEXT,
+            fields TEXT NOT NULL,  -- JSON object of VERSION_FIELDS
+            raw BLOB,  -- the response bytes, zlib-compressed
+            raw_encoding TEXT,
+            http_status INTEGER,
+            headers TEXT,  -- JSON object
+            attachment_hashes TEXT NOT NULL  -- JSON object: url -> sha256 or null
+        )""",
+        "CREATE INDEX versions_document ON versions(document_id)",
+        """CREATE TABLE attachments (
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES documents(id),
+            version_id INTEGER NOT NULL REFERENCES versions(id),
+            url TEXT NOT NULL,
+            name TEXT,
+            sha256 TEXT,
+            size INTEGER CHECK (size IS NULL OR size >= 0),
+            content_type TEXT,
+            text TEXT,
+            error TEXT,
+            UNIQUE (version_id, url)
+        )""",
+        "CREATE INDEX attachments_document ON attachments(document_id)",
+        "CREATE INDEX attachments_sha256 ON attachments(sha256)",
+        """CREATE TABLE changes (
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES documents(id),
+            version_id INTEGER REFERENCES versions(id),
+            kind TEXT NOT NULL
+                CHECK (kind IN ('new', 'revised', 'withdrawn', 'finalised', 'repealed')),
+            detected_at TEXT NOT NULL,
+            summary TEXT,
+            diff TEXT  -- JSON
+        )""",
+        "CREATE INDEX changes_document ON changes(document_id)",
+        # Full text over title and body; trigram so that Chinese terms of 3+ characters match
+        # anywhere (search() falls back to LIKE for shorter ones).
+        """CREATE VIRTUAL TABLE documents_fts USING fts5(
+            title, body_text, content='documents', content_rowid='id', tokenize='trigram'
+        )""",
+        """CREATE TRIGGER documents_fts_insert AFTER INSERT ON documents BEGIN
+            INSERT INTO documents_fts (rowid, title, body_text)
+            VALUES (new.id, new.title, new.body_text);
+        END""",
+        """CREATE TRIGGER documents_fts_delete AFTER DELETE ON documents BEGIN
+            INSERT INTO documents_fts (documents_fts, rowid, title, body_text)
+            VALUES ('delete', old.id, old.title, old.body_text);
+        END""",
+        # Only on the indexed columns: bumping last_seen must not re-index the text.
+        """CREATE TRIGGER documents_fts_update AFTER UPDATE OF title, body_text ON documents BEGIN
+            INSERT INTO documents_fts (documents_fts, rowid, title, body_text)
+            VALUES ('delete', old.id, old.title, old.body_text);
+            INSERT INTO documents_fts (rowid, title, body_text)
+            VALUES (new.id, new.title, new.body_text);
+        END""",
+        # Versions are history: refuse to rewrite or delete them.
+        """CREATE TRIGGER versions_immutable_update BEFORE UPDATE ON versions BEGIN
+            SELECT RAISE(ABORT, 'versions are never updated');
+        END""",
+        """CREATE TRIGGER versions_immutable_delete BEFORE DELETE ON versions BEGIN
+            SELECT RAISE(ABORT, 'versions are never deleted');
+        END""",
+    ),
+    # 2: the search index holds the search form of the text (search.search_form), kept by the
+    # writer, instead of the raw text kept by triggers: text extracted from PDFs breaks lines
+    # inside words (元宇宙产\n业), which a trigram index of the raw text cannot match.
+    (
+        "DROP TRIGGER documents_fts_insert",
+        "DROP TRIGGER documents_fts_update",
+        "DROP TRIGGER documents_fts_delete",
+        "DROP TABLE documents_fts",
+        """CREATE VIRTUAL TABLE documents_fts USING fts5(title, body_text, tokenize='trigram')""",
+        """CREATE TRIGGER documents_fts_delete AFTER DELETE ON documents BEGIN
+            DELETE FROM documents_fts WHERE rowid = old.id;
+        END""",
+        reindex,
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class CorpusError(RuntimeError):
+    """The corpus file cannot be used (e.g. written by a newer schema)."""
+
+
+def open_corpus(path: str | Path) -> sqlite_utils.Database:
+    """Open (creating or migrating as needed) the corpus at ``path``; WAL mode, foreign keys on.
+
+    Idempotent: opening an up-to-date corpus changes nothing.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite_utils.Database(path)
+    db.conn.execute("PRAGMA foreign_keys = ON")
+    db.conn.execute("PRAGMA busy_timeout = 10000")
+    db.enable_wal()
+    migrate(db)
+    return db
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return db.conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Bring the schema to ``SCHEMA_VERSION``; returns the version found before."""
+    found = schema_version(db)
+    if found > SCHEMA_VERSION:
+        raise CorpusError(
+            f"corpus schema version {found} is newer than this code's {SCHEMA_VERSION}; "
+            "upgrade policywatch"
+        )
+    if found == SCHEMA_VERSION:
+        return found
+    # IMMEDIATE takes the write lock first, so two processes opening a new corpus at once
+    # cannot both run the same migration.
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        current = schema_version(db)
+        for version in range(current, SCHEMA_VERSION):
+            for step in MIGRATIONS[version]:
+                if callable(step):
+                    step(db)
+                else:
+                    db.conn.execute(step)
+            logger.info("corpus migrated to schema version %d", version + 1)
+        db.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.conn.execute("COMMIT")
+    except BaseException:
+        db.conn.execute("ROLLBACK")
+        raise
+    return found
