@@ -136,6 +136,13 @@ def find_metadata(root, content=None) -> Metadata:
 def _scan_element(el, meta: Metadata) -> list[str]:
     """Offer the label/value pairs whose label starts ``el.text`` or a child's tail."""
     found = []
+    if len(el) and el.tag in _INLINE | _CELLS:
+        # 索<span></span>引<span></span>号： — a label split by padding elements.
+        whole = squash(_text(el))
+        m = _START.match(whole) if len(whole) <= 12 else None
+        if m and not whole[m.end():].strip():
+            name = _offer(meta, m.group("label"), _value_after(el, from_tail=True))
+            return [name] if name else []
     texts = [(el.text, None)] + [(child.tail, child) for child in el]
     for text, after in texts:
         if not text or not text.strip():
