@@ -165,7 +165,7 @@ class HanwebFamily(Family):
             if datastore is None:
                 raise ParseError("not_a_list", f"{request.url}: the Hanweb feed answered without a <datastore>")
             return self._parse_feed(site, column, request, datastore.group(1))
-        return self._parse_column_page(site, column, request, text, datastore)
+        return self._parse_column_page(site, column, request, body, headers, text, datastore)
 
     def _parse_feed(self, site, column, request, store: str) -> ListPage:
         fragments = [a or b for a, b in _RECORD.findall(store)]
@@ -187,7 +187,7 @@ class HanwebFamily(Family):
                 column, request.url, dict(request.formdata), nxt, perpage, group))
         return ListPage(entries=entries.entries, next_pages=next_pages, total_pages=total_pages)
 
-    def _parse_column_page(self, site, column, request, text: str, datastore) -> ListPage:
+    def _parse_column_page(self, site, column, request, body, headers, text: str, datastore) -> ListPage:
         if datastore is None:
             # Some Hanweb columns are static lists (信息公开 tables), or the browser rendered
             # the datastore into markup; read them like any list page.
