@@ -97,9 +97,9 @@ def test_undeclared_gbk_page_is_decoded(crawled):
 
 def test_attachment_text_is_extracted(crawled):
     db, _, _ = crawled
-    docx_doc = next(db.query("select * from documents where url like '%.docx'"))
+    docx_doc = next(db.query("select * from documents where url like '%t20220210_1010.docx'"))
     assert "虚拟现实产业园" in docx_doc["body_text"]
-    att = next(db.query("select * from attachments where url like '%.docx'"))
+    att = next(db.query("select * from attachments where url like '%t20220210_1010.docx'"))
     assert att["sha256"] and "近眼显示" in att["text"]
 
 
