@@ -21,6 +21,9 @@ logger = logging.getLogger("policywatch")
 def _setup_logging(verbose: int) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Scrapy sets its own loggers to DEBUG when a crawl starts; the handler keeps our level.
+    for handler in logging.root.handlers:
+        handler.setLevel(level)
 
 
 def _resolve_sites(keys: tuple[str, ...], all_enabled: bool = False, replay: bool = False):

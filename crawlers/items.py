@@ -91,6 +91,12 @@ class PolicyItem:
     # Did the body text come from the page or an attachment?
     text_source: str = "page"
 
+    def __repr__(self) -> str:
+        # Logs show which document, not its raw bytes.
+        return (f"PolicyItem(site={self.site!r}, url={self.url!r}, title={self.title!r}, "
+                f"doc_number={self.doc_number!r}, published_date={self.published_date}, "
+                f"chars={len(self.body_text)}, attachments={len(self.attachments)})")
+
     def to_json(self) -> dict[str, Any]:
         """The public JSON form (the one `policywatch parse` prints): dates as YYYY-MM-DD."""
         data = asdict(self)

@@ -119,17 +119,26 @@ def run_crawl(
     replay_url: str | None = None,
     max_pages: int | None = None,
     contact: str | None = None,
-    log_level: str = "WARNING",
+    log_level: int | None = None,
     overrides: dict[str, Any] | None = None,
 ) -> list[SiteRunReport]:
-    """Crawl ``sites`` (one spider each) into ``db_path``; blocks until every spider is done."""
+    """Crawl ``sites`` (one spider each) into ``db_path``; blocks until every spider is done.
+
+    Log output goes through the handlers the caller configured, at ``log_level`` (default: the
+    root logger's level), not through a handler of Scrapy's own.
+    """
     if not sites:
         raise ValueError("no sites to crawl")
+    level = log_level if log_level is not None else logging.getLogger().getEffectiveLevel()
     settings = build_settings(
         sites, db_path, run_kind=run_kind, replay_url=replay_url, contact=contact,
-        log_level=log_level, overrides=overrides,
+        log_level=logging.getLevelName(level),
+        overrides={"LOG_INSTALL_ROOT_HANDLER": False, **(overrides or {})},
     )
-    process = CrawlerProcess(settings, install_root_handler=False)
+    process = CrawlerProcess(settings)
+    # Scrapy's logging config sets its loggers to DEBUG; keep them at the caller's level.
+    for name in ("scrapy", "scrapy_playwright", "twisted", "asyncio"):
+        logging.getLogger(name).setLevel(max(level, logging.INFO) if name == "twisted" else level)
     crawlers = []
     for site in sites:
         crawler = process.create_crawler(PolicySpider)
