@@ -21,6 +21,7 @@ import pytest
 
 from crawlers.items import Attachment, PolicyItem
 from crawlers.sites.spec import Column, Site
+from fixtures.pdfmaker import make_pdf
 from pipelines.attachments import (
     AttachmentsPipeline, _take_text_from_attachments, declared_format, sniff_format,
 )
@@ -53,29 +54,6 @@ PAGE = """<!DOCTYPE html>
 """
 
 
-def minimal_pdf(text: str, padding: int = 0) -> bytes:
-    """A one-page PDF showing ``text`` (Latin) in Helvetica, optionally padded with a comment."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
-        b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = b"%PDF-1.4\n" + (b"%" + b"x" * padding + b"\n" if padding else b"")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return out
-
-
 def minimal_docx(*paragraphs: str) -> bytes:
     import docx
 
@@ -91,7 +69,7 @@ def minimal_docx(*paragraphs: str) -> bytes:
 
 
 def test_sniff_format():
-    assert sniff_format(minimal_pdf("x")) == "pdf"
+    assert sniff_format(make_pdf(["x"])) == "pdf"
     assert sniff_format(minimal_docx("正文")) == "docx"
     assert sniff_format(b"<html><body>403</body></html>") is None
     assert sniff_format(b"PK\x03\x04" + b"\0" * 100) is None  # a zip that is not a Word file
@@ -165,12 +143,12 @@ def portal(tmp_path):
     (root / "robots.txt").write_text("User-agent: *\nDisallow: /private/\n")
     (root / "notice.html").write_text(PAGE, encoding="utf-8")
     files = {
-        "files/policy.pdf": minimal_pdf(PDF_TEXT),
+        "files/policy.pdf": make_pdf([PDF_TEXT]),
         "files/rules.docx": minimal_docx(DOCX_TEXT, "第二条 本细则自发布之日起施行。"),
         "files/form.docx": minimal_docx("申报单位名称：＿＿＿＿"),
         "files/form.wps": b"\xd0\xcf\x11\xe0 not really a WPS file",
-        "private/internal.pdf": minimal_pdf("internal"),
-        "files/big.pdf": minimal_pdf("big", padding=MAX_BYTES * 2),
+        "private/internal.pdf": make_pdf(["internal"]),
+        "files/big.pdf": make_pdf(["big"], padding=MAX_BYTES * 2),
     }
     for name, data in files.items():
         (root / name).write_bytes(data)

@@ -1,4 +1,4 @@
-"""extract_file_text on files built here: DOCX (python-docx), PDF (written by hand, with a
+"""extract_file_text on files built here: DOCX (python-docx), PDF (fixtures/pdfmaker.py: a
 Type0 font whose ToUnicode map carries Chinese), plain text; corrupt and unsupported files."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import docx
 import pytest
 
 from crawlers.parsing.filetext import FileTextError, extract_file_text
+from fixtures.pdfmaker import make_pdf
 
 
 def make_docx() -> bytes:
@@ -22,48 +23,6 @@ def make_docx() -> bytes:
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
-
-
-def make_pdf(lines: list[str]) -> bytes:
-    """A one-page PDF: each character is a CID of an Identity-H Type0 font; the ToUnicode
-    CMap maps CIDs back to Unicode, which is all a text extractor needs (no glyphs embedded)."""
-    chars = sorted({c for line in lines for c in line})
-    cid = {c: i + 1 for i, c in enumerate(chars)}
-    content = b"BT /F1 14 Tf 72 760 Td 18 TL\n"
-    for line in lines:
-        content += b"<" + "".join(f"{cid[c]:04X}" for c in line).encode() + b"> Tj T*\n"
-    content += b"ET"
-    bfchar = "".join(f"<{cid[c]:04X}> <{ord(c):04X}>\n" for c in chars)
-    cmap = (
-        "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
-        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
-        "/CMapName /Adobe-Identity-UCS def /CMapType 2 def\n"
-        "1 begincodespacerange <0000> <FFFF> endcodespacerange\n"
-        f"{len(chars)} beginbfchar\n{bfchar}endbfchar\n"
-        "endcmap CMapName currentdict /CMap defineresource pop end end"
-    ).encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type0 /BaseFont /SimSun /Encoding /Identity-H "
-        b"/DescendantFonts [6 0 R] /ToUnicode 7 0 R >>",
-        b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /SimSun /CIDToGIDMap /Identity "
-        b"/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /DW 1000 >>",
-        b"<< /Length %d >>\nstream\n" % len(cmap) + cmap + b"\nendstream",
-    ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
 
 
 def test_docx_paragraphs_and_tables_in_order():
