@@ -7,7 +7,6 @@ from datetime import date
 import pytest
 
 from crawlers.families.hanweb import HanwebFamily, feed_params, feed_request
-from crawlers.items import PageRequest
 from crawlers.parsing.detail import ParseError
 from crawlers.sites.spec import Column, Site
 

@@ -13,13 +13,18 @@ from typing import Mapping
 from ..items import ListPage, PageRequest, PolicyItem
 from ..parsing.detail import DetailRules, parse_detail_page
 from ..sites.spec import Column, Site
+from .listparse import html_list_page
 
 
 class Family:
-    """Base adapter: subclasses set ``name`` and ``detail_rules`` and implement ``parse_list``."""
+    """Base adapter: subclasses set ``name``, ``detail_rules`` and ``list_items``, and override
+    ``parse_list`` where their lists are not plain HTML (feeds, script data)."""
 
     name: str = ""
     detail_rules: DetailRules = DetailRules()
+    # CSS selectors of one list entry each, tried in order (the site's override first); when
+    # none matches, the largest group of dated links on the page is the list.
+    list_items: tuple[str, ...] = ()
 
     def first_page(self, site: Site, column: Column) -> PageRequest:
         """The request for a column's first list page."""
@@ -30,7 +35,7 @@ class Family:
         headers: Mapping[str, str] | None = None,
     ) -> ListPage:
         """Entries on one list page and the requests for the pages after it."""
-        raise NotImplementedError
+        return html_list_page(site, column, request, body, headers, self.list_items)
 
     def rules_for(self, site: Site) -> DetailRules:
         """The family's detail rules with the site's selector overrides applied."""

@@ -8,13 +8,8 @@ pages are read with the common parser's defaults.
 
 from __future__ import annotations
 
-from typing import Mapping
-
-from ..items import ListPage, PageRequest
 from ..parsing.detail import DetailRules
-from ..sites.spec import Column, Site
 from .base import Family
-from .listparse import html_list_page
 
 
 class GenericFamily(Family):
@@ -23,10 +18,3 @@ class GenericFamily(Family):
     name = "generic"
     detail_rules = DetailRules()
 
-    def parse_list(
-        self, site: Site, column: Column, request: PageRequest, body: bytes,
-        headers: Mapping[str, str] | None = None,
-    ) -> ListPage:
-        """Entries of the page's main dated list (none on a script-rendered page) and the
-        next page."""
-        return html_list_page(site, column, request, body, headers, ())

@@ -31,7 +31,7 @@ from ..parsing.dates import parse_date
 from ..parsing.detail import DetailRules, ParseError
 from ..sites.spec import Column, Site
 from .base import Family
-from .listparse import NOT_A_LIST, clean_text, decode, dedupe_entries, html_list_page, limit_pages
+from .listparse import NOT_A_LIST, clean_text, decode, dedupe_entries, limit_pages
 
 LIST_ITEMS = (
     ".news_box .list li",
@@ -149,6 +149,7 @@ class GovCnFamily(Family):
 
     name = "govcn"
     detail_rules = DETAIL_RULES
+    list_items = LIST_ITEMS
 
     def parse_list(
         self, site: Site, column: Column, request: PageRequest, body: bytes,
@@ -159,4 +160,4 @@ class GovCnFamily(Family):
             raise ParseError(NOT_A_LIST, f"{request.url}: empty response")
         if _looks_like_json(body, headers):
             return parse_feed(site, column, request, body, headers)
-        return html_list_page(site, column, request, body, headers, LIST_ITEMS)
+        return super().parse_list(site, column, request, body, headers)

@@ -12,13 +12,8 @@ Detail pages keep the body in a TRS editor element (``.TRS_Editor``, ``.TRS_UEDI
 
 from __future__ import annotations
 
-from typing import Mapping
-
-from ..items import ListPage, PageRequest
 from ..parsing.detail import DetailRules
-from ..sites.spec import Column, Site
 from .base import Family
-from .listparse import html_list_page
 
 # One element per entry on TRS list pages, most specific first.
 LIST_ITEMS = (
@@ -82,10 +77,5 @@ class TRSFamily(Family):
 
     name = "trs"
     detail_rules = DETAIL_RULES
+    list_items = LIST_ITEMS
 
-    def parse_list(
-        self, site: Site, column: Column, request: PageRequest, body: bytes,
-        headers: Mapping[str, str] | None = None,
-    ) -> ListPage:
-        """Entries (link, title, date) and the next ``index_N`` page."""
-        return html_list_page(site, column, request, body, headers, LIST_ITEMS)

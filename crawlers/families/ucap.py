@@ -10,13 +10,8 @@ List pages carry ``<li><a href title>…</a><span>date</span></li>`` items and a
 
 from __future__ import annotations
 
-from typing import Mapping
-
-from ..items import ListPage, PageRequest
 from ..parsing.detail import DetailRules
-from ..sites.spec import Column, Site
 from .base import Family
-from .listparse import html_list_page
 
 LIST_ITEMS = (
     "ul.list > li",
@@ -53,10 +48,5 @@ class UcapFamily(Family):
 
     name = "ucap"
     detail_rules = DETAIL_RULES
+    list_items = LIST_ITEMS
 
-    def parse_list(
-        self, site: Site, column: Column, request: PageRequest, body: bytes,
-        headers: Mapping[str, str] | None = None,
-    ) -> ListPage:
-        """Entries and the next ``list_N.shtml`` page."""
-        return html_list_page(site, column, request, body, headers, LIST_ITEMS)
