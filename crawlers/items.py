@@ -23,6 +23,8 @@ class Attachment:
     content_type: str | None = None
     text: str | None = None
     error: str | None = None
+    # The file's bytes when the spider already holds them (transient: never stored).
+    data: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def extension(self) -> str:

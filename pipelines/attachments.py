@@ -124,27 +124,15 @@ class AttachmentsPipeline:
             self._skip(attachment, "offsite", f"not on {site.key}'s domains {site.domains}")
             return
 
-        request = Request(
-            attachment.url,
-            meta={"download_maxsize": self.max_bytes, "download_warnsize": self.max_bytes,
-                  "policywatch_attachment": True},
-        )
-        try:
-            response = await self.crawler.engine.download_async(request)
-        except IgnoreRequest as exc:  # robots.txt, offsite, or a middleware's veto
-            self._fail(attachment, "ignored", str(exc) or type(exc).__name__)
-            return
-        except Exception as exc:  # noqa: BLE001 — any download error belongs on the attachment
-            # Twisted and Scrapy raise many unrelated types here (timeouts, DNS, refused
-            # connections, the size limit's cancellation); all mean "not fetched".
-            self._fail(attachment, "download", f"{type(exc).__name__}: {exc}"[:300])
-            return
-
-        if response.status != 200:
-            self._fail(attachment, f"http_{response.status}", f"HTTP {response.status}")
-            return
-        data = response.body
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").strip()
+        if attachment.data is not None:
+            # The spider already fetched it: a list entry that links straight to the file.
+            data, content_type = attachment.data, attachment.content_type or ""
+            attachment.data = None
+        else:
+            fetched = await self._download(attachment)
+            if fetched is None:
+                return
+            data, content_type = fetched
         attachment.content_type = content_type or None
         if len(data) > self.max_bytes:  # a server that sent no Content-Length
             self._fail(attachment, "too_large", f"{len(data)} bytes > {self.max_bytes}")
@@ -169,6 +157,30 @@ class AttachmentsPipeline:
         attachment.text = clean_text(text) or None
         if attachment.text is None:
             self._count("no_text")  # a scanned PDF, most likely
+
+
+    async def _download(self, attachment: Attachment) -> tuple[bytes, str] | None:
+        """The file's bytes and Content-Type, through the engine (robots.txt, retries and the
+        portal's download slot apply); None with the error recorded when it cannot be had."""
+        request = Request(
+            attachment.url,
+            meta={"download_maxsize": self.max_bytes, "download_warnsize": self.max_bytes,
+                  "policywatch_attachment": True},
+        )
+        try:
+            response = await self.crawler.engine.download_async(request)
+        except IgnoreRequest as exc:  # robots.txt, offsite, or a middleware's veto
+            self._fail(attachment, "ignored", str(exc) or type(exc).__name__)
+            return None
+        except Exception as exc:  # noqa: BLE001 — any download error belongs on the attachment
+            # Twisted and Scrapy raise many unrelated types here (timeouts, DNS, refused
+            # connections, the size limit's cancellation); all mean "not fetched".
+            self._fail(attachment, "download", f"{type(exc).__name__}: {exc}"[:300])
+            return None
+        if response.status != 200:
+            self._fail(attachment, f"http_{response.status}", f"HTTP {response.status}")
+            return None
+        return response.body, response.headers.get(b"Content-Type", b"").decode("latin-1").strip()
 
 
 def site_for(crawler, key: str) -> Site | None:

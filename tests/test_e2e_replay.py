@@ -95,8 +95,12 @@ def test_undeclared_gbk_page_is_decoded(crawled):
     assert "以数据资源为关键要素" in row["body_text"]
 
 
-def test_attachment_text_is_extracted(crawled):
+def test_attachment_text_is_extracted(crawled, portal):
     db, _, _ = crawled
+    requested = [url for _, url in portal[0].requests]
+    # A list entry that is the file itself is downloaded once per crawl, not again as an attachment.
+    assert requested.count("http://www.example-gov.cn/zcwj/202202/t20220210_1010.docx") == \
+        requested.count("http://www.example-gov.cn/zcwj/index.html")
     docx_doc = next(db.query("select * from documents where url like '%t20220210_1010.docx'"))
     assert "虚拟现实产业园" in docx_doc["body_text"]
     att = next(db.query("select * from attachments where url like '%t20220210_1010.docx'"))

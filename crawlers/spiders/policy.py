@@ -87,12 +87,16 @@ class PolicySpider(scrapy.Spider):
             if not self.site.allows_url(entry.url):
                 stats.inc_value("policywatch/skipped/offsite")
                 continue
+            meta = self._meta()
+            if _is_file_url(entry.url):
+                # The entry is the file itself: it may be as big as an attachment may be.
+                meta["download_maxsize"] = self.settings.getint("POLICYWATCH_ATTACHMENT_MAX_BYTES")
             yield Request(
                 entry.url,
                 callback=self.parse_detail,
                 errback=self.on_error,
                 cb_kwargs={"column": column.name, "entry": entry},
-                meta=self._meta(),
+                meta=meta,
             )
         limit = min(column.max_pages, self.max_pages or column.max_pages)
         for next_page in listing.next_pages:
@@ -129,7 +133,10 @@ class PolicySpider(scrapy.Spider):
             site=self.site.key,
             title=entry.title,
             published_date=entry.published_date,
-            attachments=[Attachment(url=response.url, name=entry.title)],
+            attachments=[Attachment(
+                url=response.url, name=entry.title, data=response.body,
+                content_type=response.headers.get("Content-Type", b"").decode("latin-1") or None,
+            )],
             column=column,
             fetched_at=fetched_at,
             http_status=response.status,
@@ -166,5 +173,9 @@ def _is_file(response: Response, url: str) -> bool:
     if content_type.startswith(("application/pdf", "application/msword", "application/vnd.",
                                 "application/zip", "application/octet-stream")):
         return True
+    return _is_file_url(url)
+
+
+def _is_file_url(url: str) -> bool:
     path = url.split("?", 1)[0].lower()
     return path.rsplit(".", 1)[-1] in FILE_EXTENSIONS
