@@ -92,6 +92,7 @@ class ReplayPortal:
         self._pages: dict[str, ServedPage] = {}
         self._lock = threading.Lock()
         self.requests: list[tuple[str, str]] = []  # (method, original URL), for tests to inspect
+        self.user_agents: set[str] = set()
 
     # --- content ------------------------------------------------------------------------
     def put(self, url: str, body: bytes | str, status: int = 200,
@@ -186,6 +187,7 @@ def _handler_for(portal: ReplayPortal) -> type[BaseHTTPRequestHandler]:
                 # A browser sent here by a host-resolver rule asks for the portal's own path.
                 original = f"http://{self.headers.get('Host', '')}{self.path}"
             portal.requests.append((self.command, original))
+            portal.user_agents.add(self.headers.get("User-Agent", ""))
             page = portal.get(original)
             if page is None:
                 body = "<html><body><h1>404 Not Found</h1></body></html>".encode()

@@ -46,6 +46,8 @@ def counts_from_stats(stats: Mapping[str, Any]) -> dict[str, Any]:
         "unchanged": unchanged,
         "failed": by_reason("failed"),
         "blocked": stats.get(PREFIX + "blocked", 0),
+        "backoff": stats.get(PREFIX + "backoff", 0),
+        "retries": stats.get("retry/count", 0),
         "dropped": by_reason("dropped"),
         "attachments": by_reason("attachments"),
     }

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import FormRequest, Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -155,6 +156,8 @@ class PolicySpider(scrapy.Spider):
                 self._fail(request.url, "blocked", f"{verdict.kind}: {verdict.evidence}", stage)
             else:
                 self._fail(request.url, f"http_{response.status}", f"HTTP {response.status}", stage)
+        elif failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
+            self._fail(request.url, "robots_forbidden", "the portal's robots.txt forbids this page", stage)
         else:
             self._fail(request.url, type(failure.value).__name__.lower(), str(failure.value)[:300], stage)
 
