@@ -127,7 +127,7 @@ def run(db, max_pages, replay_url, contact) -> None:
     """One round now: crawl every enabled site of the registry."""
     from crawlers.runner import run_crawl
 
-    reports = run_crawl(_resolve_sites((), all_enabled=True), db or default_db(), run_kind="run",
+    reports = run_crawl(_resolve_sites((), all_enabled=True), db or default_db(), run_kind="crawl",
                         replay_url=replay_url, max_pages=max_pages, contact=contact)
     _report_and_exit(reports)
 

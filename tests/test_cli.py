@@ -66,3 +66,25 @@ def test_crawl_names_an_unknown_site():
     result = CliRunner().invoke(main, ["crawl", "no_such_site"])
     assert result.exit_code != 0
     assert "unknown site 'no_such_site'" in result.output
+
+
+def test_run_crawls_every_enabled_site_into_the_corpus(tmp_path):
+    """`policywatch run` against the replay portal: one round of the whole registry."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from crawlers.replay import ReplayPortal
+    from pipelines.corpus import open_corpus
+
+    repo = Path(__file__).resolve().parents[1]
+    db = tmp_path / "corpus.db"
+    with ReplayPortal.from_fixtures().serve() as base:
+        result = subprocess.run([sys.executable, "-m", "scheduler", "run", "--db", str(db), "--replay", base],
+                                cwd=repo, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    corpus = open_corpus(db)
+    sites = {r["site"] for r in corpus.query("select distinct site from documents")}
+    assert sites == {s.key for s in all_sites() if s.enabled}
+    kinds = {r["kind"] for r in corpus.query("select kind from runs")}
+    assert kinds == {"crawl"}
