@@ -207,5 +207,8 @@ def fixture_save(site_key, source, url, kind, column, name, replay_url) -> None:
     click.echo(f"expected parse in {result.expected_path} — review it before committing")
 
 
+# --- commands of other packages (one import + one add_command line each) ---------------------
+
+
 if __name__ == "__main__":
     main()
