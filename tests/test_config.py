@@ -1,0 +1,67 @@
+"""The TOML configuration: defaults without a file, clear errors naming the key."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawlers.config import ConfigError, load_config
+
+
+def test_defaults_without_a_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("POLICYWATCH_HOME", str(tmp_path))
+    monkeypatch.delenv("POLICYWATCH_CONFIG", raising=False)
+    config = load_config()
+    assert config.db == tmp_path / "corpus.db"
+    assert config.schedule.timezone == "Asia/Shanghai"
+    assert config.schedule.hour_minute == (7, 0)
+    assert config.source is None and config.channels.email is None
+
+
+def test_a_full_file(tmp_path, monkeypatch):
+    path = tmp_path / "pw.toml"
+    path.write_text("""
+[paths]
+db = "/srv/pw/corpus.db"
+[schedule]
+time = "06:30"
+max_parallel = 3
+[sites]
+disabled = ["cn_gov"]
+contact = "ops@example.org"
+[channels.email]
+host = "127.0.0.1"
+port = 2525
+starttls = false
+sender = "pw@example.org"
+recipients = ["a@example.org"]
+password_env = "PW_SMTP"
+""", encoding="utf-8")
+    monkeypatch.setenv("PW_SMTP", "s3cret")
+    config = load_config(path)
+    assert str(config.db) == "/srv/pw/corpus.db"
+    assert config.schedule.hour_minute == (6, 30) and config.schedule.max_parallel == 3
+    assert config.disabled_sites == ("cn_gov",)
+    assert config.channels.email.port == 2525 and config.channels.email.password == "s3cret"
+    assert "s3cret" not in repr(config)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[schedule]\ntime = '25:00'", "schedule.time '25:00' is not HH:MM"),
+    ("[schedule]\ntimezone = 'Mars/Olympus'", "is not a known time zone"),
+    ("[schedule]\ncolour = 'red'", "[schedule] has unknown key(s) colour"),
+    ("[channels.email]\nhost = 'x'\nsender='a'\nrecipients=['b']\npassword='p'", "password_env"),
+    ("[channels.email]\nhost = 'x'", "channels.email needs 'sender'"),
+    ("[sites]\nenabled = 'jx_gov'", "sites.enabled must be a list of strings"),
+    ("this is not toml", "not valid TOML"),
+])
+def test_errors_name_the_file_and_key(tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert message in str(err.value) and str(path) in str(err.value)
+
+
+def test_a_missing_explicit_file_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_config(tmp_path / "nope.toml")
