@@ -158,6 +158,27 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         END""",
         reindex,
     ),
+    # Incremental crawling: when each document was last checked and is next due a revisit, and
+    # the list pages a backfill has discovered and finished (its checkpoint).
+    (
+        "ALTER TABLE documents ADD COLUMN last_checked TEXT",
+        "ALTER TABLE documents ADD COLUMN next_check_at TEXT",
+        "CREATE INDEX documents_revisit ON documents(site, next_check_at)",
+        """CREATE TABLE backfill_pages (
+            id INTEGER PRIMARY KEY,
+            site TEXT NOT NULL,
+            "column" TEXT NOT NULL,
+            url TEXT NOT NULL,
+            method TEXT NOT NULL DEFAULT 'GET',
+            formdata TEXT NOT NULL DEFAULT '{}',  -- JSON object
+            page INTEGER NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done')),
+            entries INTEGER,
+            discovered_at TEXT NOT NULL,
+            done_at TEXT,
+            UNIQUE (site, "column", url, formdata)
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
