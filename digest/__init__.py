@@ -1,0 +1,1 @@
+"""Rendering and delivering what policywatch found: daily digests and reports."""
