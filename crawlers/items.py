@@ -67,6 +67,15 @@ class ListPage:
 
 
 @dataclass
+class Revisit:
+    """A known document checked again and found unchanged without a new parse (HTTP 304)."""
+
+    url: str
+    site: str
+    status: int = 304
+
+
+@dataclass
 class PolicyItem:
     """A parsed policy document page."""
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -118,11 +119,17 @@ def run_crawl(
     run_kind: str = "crawl",
     replay_url: str | None = None,
     max_pages: int | None = None,
+    mode: str = "full",
+    since: date | None = None,
+    until: date | None = None,
+    revisit_budget: int | None = None,
     contact: str | None = None,
     log_level: int | None = None,
     overrides: dict[str, Any] | None = None,
 ) -> list[SiteRunReport]:
     """Crawl ``sites`` (one spider each) into ``db_path``; blocks until every spider is done.
+
+    ``mode`` is full, incremental or backfill (``crawlers.crawlplan``).
 
     Log output goes through the handlers the caller configured, at ``log_level`` (default: the
     root logger's level), not through a handler of Scrapy's own.
@@ -135,6 +142,8 @@ def run_crawl(
         log_level=logging.getLevelName(level),
         overrides={"LOG_INSTALL_ROOT_HANDLER": False, **(overrides or {})},
     )
+    if mode == "backfill":
+        settings.set("POLICYWATCH_PROGRESS", True, priority="cmdline")
     process = CrawlerProcess(settings)
     # Scrapy's logging config sets its loggers to DEBUG; keep them at the caller's level.
     for name in ("scrapy", "scrapy_playwright", "twisted", "asyncio"):
@@ -143,7 +152,8 @@ def run_crawl(
     for site in sites:
         crawler = process.create_crawler(PolicySpider)
         crawlers.append((site, crawler))
-        process.crawl(crawler, site=site, max_pages=max_pages)
+        process.crawl(crawler, site=site, max_pages=max_pages, mode=mode, since=since, until=until,
+                      revisit_budget=revisit_budget)
     process.start()
     reports = []
     for site, crawler in crawlers:

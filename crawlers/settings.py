@@ -49,8 +49,16 @@ ITEM_PIPELINES = {
     "pipelines.normalise.NormalisePipeline": 100,
     "pipelines.attachments.AttachmentsPipeline": 200,
     "pipelines.store.StorePipeline": 900,
+    "pipelines.revisits.RevisitPipeline": 950,
 }
+EXTENSIONS = {
+    "crawlers.progress.Progress": 600,
+}
+POLICYWATCH_PROGRESS = False  # the runner turns it on for backfills
+POLICYWATCH_PROGRESS_INTERVAL = 30.0
 POLICYWATCH_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+# Known documents an incremental run re-checks per site (oldest due first).
+POLICYWATCH_REVISIT_BUDGET = 30
 
 # --- browser, for the lists only JavaScript renders (enabled per run by the runner) -----------
 PLAYWRIGHT_BROWSER_TYPE = "chromium"

@@ -1,23 +1,27 @@
 """PolicySpider: a site's columns → list pages → detail pages → PolicyItems.
 
-Callbacks stay thin: every page is handed to the site's CMS-family adapter (pure), and every
+Callbacks stay thin: every page is handed to the site's CMS-family adapter (pure), what to fetch
+is decided by the crawl plan (``crawlers.crawlplan``: full, incremental or backfill), and every
 refusal (a WAF page, an error page, a page that is not a document) is counted under
 ``policywatch/failed/<reason>`` and kept in ``spider.failures`` for the run record.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import json
+from datetime import date, datetime, timezone
 from typing import Any
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import FormRequest, Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from ..crawlplan import CrawlPlan
 from ..families import get_family
-from ..items import Attachment, ListEntry, PageRequest, PolicyItem
+from ..items import Attachment, ListEntry, PageRequest, PolicyItem, Revisit
 from ..parsing.blocks import detect_block
 from ..parsing.detail import ParseError
 from ..sites.spec import Column, Site
@@ -28,22 +32,82 @@ MAX_FAILURES_KEPT = 200
 
 
 class PolicySpider(scrapy.Spider):
-    """Crawls one site. ``max_pages`` caps the list pages read per column."""
+    """Crawls one site. ``mode`` is full, incremental or backfill (see ``crawlers.crawlplan``);
+    ``max_pages`` caps the list pages read per column; ``since``/``until`` bound a backfill."""
 
     name = "policy"
 
-    def __init__(self, site: Site, max_pages: int | None = None, **kwargs: Any):
+    def __init__(self, site: Site, max_pages: int | None = None, mode: str = "full",
+                 since: date | None = None, until: date | None = None,
+                 revisit_budget: int | None = None, **kwargs: Any):
         super().__init__(name=f"policy:{site.key}", **kwargs)
         self.site = site
         self.family = get_family(site.family)
         self.allowed_domains = list(site.domains)
         self.max_pages = max_pages
+        self.mode = mode
+        self.plan = CrawlPlan(mode=mode, since=since, until=until)
+        self.revisit_budget = revisit_budget
         self.failures: list[dict[str, str]] = []
+        self.checkpoint = None  # backfill: pipelines.revisits.BackfillCheckpoint
+        self._outstanding: dict[tuple, int] = {}  # backfill: list page → details not yet done
+        self._page_entries: dict[tuple, int] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(spider._item_done, signal=signal)
+        crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        return spider
 
     # --- requests -----------------------------------------------------------------------
     async def start(self):
+        from pipelines.revisits import CrawlState
+
+        state = self._crawl_state() if self.mode != "full" else CrawlState()
+        self.plan.known = state.known
         for column in self.site.columns:
-            yield self._list_request(self.family.first_page(self.site, column), column)
+            pending = state.pending_pages.get(column.name)
+            if pending:
+                self.logger.info("resuming the backfill of %s at %d pending list page(s)",
+                                 column.name, len(pending))
+                for page in pending:
+                    yield self._list_request(PageRequest(
+                        url=page["url"], method=page["method"], page=page["page"],
+                        formdata=tuple(sorted(page["formdata"].items())),
+                        browser=self.site.needs_browser), column)
+            else:
+                first = self.family.first_page(self.site, column)
+                self._discovered(column, first)
+                yield self._list_request(first, column)
+        if self.mode == "incremental":
+            for due in state.due:
+                yield Request(
+                    due.url, callback=self.parse_detail, errback=self.on_error,
+                    headers=due.conditional_headers(),
+                    cb_kwargs={"column": due.column, "entry": ListEntry(url=due.url, title="")},
+                    meta={**self._meta(), "handle_httpstatus_list": [304], "policywatch_revisit": True},
+                    dont_filter=True,
+                )
+                self.crawler.stats.inc_value("policywatch/revisit/requested")
+
+    def _crawl_state(self):
+        from pipelines.revisits import DEFAULT_BUDGET, BackfillCheckpoint, load_crawl_state
+        from pipelines.schema import open_corpus
+
+        db_path = self.settings.get("POLICYWATCH_DB")
+        budget = self.revisit_budget if self.revisit_budget is not None else \
+            self.settings.getint("POLICYWATCH_REVISIT_BUDGET", DEFAULT_BUDGET)
+        db = open_corpus(db_path)
+        try:
+            if self.mode == "backfill":
+                self.checkpoint = BackfillCheckpoint(db_path, self.site.key)
+                self.checkpoint.reset_if_complete([c.name for c in self.site.columns])
+            return load_crawl_state(db, self.site.key, datetime.now(timezone.utc), budget=budget,
+                                    backfill=self.mode == "backfill")
+        finally:
+            db.close()
 
     def _meta(self, browser: bool = False) -> dict[str, Any]:
         meta: dict[str, Any] = {}
@@ -75,7 +139,8 @@ class PolicySpider(scrapy.Spider):
         headers = response.headers.to_unicode_dict()
         verdict = detect_block(response.status, headers, response.body)
         if verdict is not None:
-            self._fail(response.url, "blocked" if verdict.is_block else verdict.kind, f"{verdict.kind}: {verdict.evidence}", "list")
+            self._fail(response.url, "blocked" if verdict.is_block else verdict.kind,
+                       f"{verdict.kind}: {verdict.evidence}", "list")
             return
         try:
             listing = self.family.parse_list(self.site, column, page, response.body, headers)
@@ -84,11 +149,25 @@ class PolicySpider(scrapy.Spider):
             return
         if not listing.entries:
             self._fail(response.url, "empty_list", "no entries found on the list page", "list")
+        if listing.total_pages:
+            stats.max_value(f"policywatch/pages/total/{column.name}", listing.total_pages)
+        on_site = []
         for entry in listing.entries:
-            if not self.site.allows_url(entry.url):
+            if self.site.allows_url(entry.url):
+                on_site.append(entry)
+            else:
                 stats.inc_value("policywatch/skipped/offsite")
-                continue
+        decision = self.plan.decide(on_site)
+        stats.inc_value("policywatch/skipped/known", decision.skipped_known)
+        stats.inc_value("policywatch/skipped/out_of_dates", decision.skipped_dates)
+        ledger_key = self._ledger_key(column, page)
+        if ledger_key is not None:
+            self._outstanding[ledger_key] = len(decision.fetch)
+            self._page_entries[ledger_key] = len(listing.entries)
+        for entry in decision.fetch:
             meta = self._meta()
+            if ledger_key is not None:
+                meta["policywatch_list_page"] = ledger_key
             if _is_file_url(entry.url):
                 # The entry is the file itself: it may be as big as an attachment may be.
                 meta["download_maxsize"] = self.settings.getint("POLICYWATCH_ATTACHMENT_MAX_BYTES")
@@ -99,14 +178,25 @@ class PolicySpider(scrapy.Spider):
                 cb_kwargs={"column": column.name, "entry": entry},
                 meta=meta,
             )
-        limit = min(column.max_pages, self.max_pages or column.max_pages)
-        for next_page in listing.next_pages:
-            if next_page.page <= limit:
-                yield self._list_request(next_page, column)
+        if decision.follow_next:
+            limit = min(column.max_pages, self.max_pages or column.max_pages)
+            for next_page in listing.next_pages:
+                if next_page.page <= limit:
+                    self._discovered(column, next_page)
+                    yield self._list_request(next_page, column)
+        else:
+            stats.inc_value("policywatch/pages/stopped_early")
+        if ledger_key is not None and not decision.fetch:
+            self._page_done(ledger_key)
 
-    def parse_detail(self, response: Response, column: str, entry: ListEntry):
-        self.crawler.stats.inc_value("policywatch/pages/detail")
+    def parse_detail(self, response: Response, column: str | None, entry: ListEntry):
+        stats = self.crawler.stats
+        stats.inc_value("policywatch/pages/detail")
         fetched_at = datetime.now(timezone.utc)
+        if response.status == 304:  # a conditional revisit: the page has not changed
+            stats.inc_value("policywatch/revisit/not_modified")
+            yield Revisit(url=response.url, site=self.site.key, status=304)
+            return
         headers = response.headers.to_unicode_dict()
         if _is_file(response, entry.url):
             yield self._file_document(response, column, entry, fetched_at)
@@ -114,7 +204,7 @@ class PolicySpider(scrapy.Spider):
         try:
             item = self.family.parse_detail(self.site, response.url, response.body, headers, fetched_at)
         except ParseError as exc:
-            self._fail(response.url, exc.reason, exc.message, "detail")
+            self._fail(response.url, exc.reason, exc.message, "detail", response.meta)
             return
         item.column = column
         item.http_status = response.status
@@ -122,10 +212,10 @@ class PolicySpider(scrapy.Spider):
         if item.published_date is None and entry.published_date is not None:
             item.published_date = entry.published_date
             item.provenance["published_date"] = "list"
-        self.crawler.stats.inc_value("policywatch/items")
+        stats.inc_value("policywatch/items")
         yield item
 
-    def _file_document(self, response: Response, column: str, entry: ListEntry,
+    def _file_document(self, response: Response, column: str | None, entry: ListEntry,
                        fetched_at: datetime) -> PolicyItem:
         """A list entry that links straight to a PDF/DOC: the file is the document."""
         self.crawler.stats.inc_value("policywatch/items")
@@ -149,19 +239,20 @@ class PolicySpider(scrapy.Spider):
     def on_error(self, failure: Failure):
         request = failure.request
         stage = "list" if request.callback == self.parse_list else "detail"
+        meta = request.meta if stage == "detail" else None
         if failure.check(HttpError):
             response = failure.value.response
             verdict = detect_block(response.status, response.headers.to_unicode_dict(), response.body)
             if verdict is not None and verdict.is_block:
-                self._fail(request.url, "blocked", f"{verdict.kind}: {verdict.evidence}", stage)
+                self._fail(request.url, "blocked", f"{verdict.kind}: {verdict.evidence}", stage, meta)
             else:
-                self._fail(request.url, f"http_{response.status}", f"HTTP {response.status}", stage)
+                self._fail(request.url, f"http_{response.status}", f"HTTP {response.status}", stage, meta)
         elif failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
-            self._fail(request.url, "robots_forbidden", "the portal's robots.txt forbids this page", stage)
+            self._fail(request.url, "robots_forbidden", "the portal's robots.txt forbids this page", stage, meta)
         else:
-            self._fail(request.url, type(failure.value).__name__.lower(), str(failure.value)[:300], stage)
+            self._fail(request.url, type(failure.value).__name__.lower(), str(failure.value)[:300], stage, meta)
 
-    def _fail(self, url: str, reason: str, message: str, stage: str) -> None:
+    def _fail(self, url: str, reason: str, message: str, stage: str, meta: dict | None = None) -> None:
         stats = self.crawler.stats
         stats.inc_value(f"policywatch/failed/{reason}")
         if reason == "blocked":
@@ -169,6 +260,44 @@ class PolicySpider(scrapy.Spider):
         self.logger.warning("%s page refused (%s): %s — %s", stage, reason, url, message)
         if len(self.failures) < MAX_FAILURES_KEPT:
             self.failures.append({"url": url, "reason": reason, "message": message, "stage": stage})
+        if meta and "policywatch_list_page" in meta:
+            self._detail_done(meta["policywatch_list_page"])
+
+    # --- backfill checkpoint --------------------------------------------------------------
+    def _ledger_key(self, column: Column, page: PageRequest) -> tuple | None:
+        if self.checkpoint is None:
+            return None
+        return (column.name, page.url, json.dumps(dict(page.formdata), sort_keys=True))
+
+    def _discovered(self, column: Column, page: PageRequest) -> None:
+        if self.checkpoint is not None:
+            self.checkpoint.discovered(column.name, page.url, page.method, dict(page.formdata), page.page)
+
+    def _item_done(self, item, response=None, spider=None, **kwargs) -> None:
+        # Fired after the pipelines stored (or dropped) the item: only now is its page's
+        # progress safe to record.
+        if spider is not self or response is None:
+            return
+        key = response.meta.get("policywatch_list_page")
+        if key is not None:
+            self._detail_done(key)
+
+    def _detail_done(self, key: tuple) -> None:
+        if key not in self._outstanding:
+            return
+        self._outstanding[key] -= 1
+        if self._outstanding[key] <= 0:
+            self._page_done(key)
+
+    def _page_done(self, key: tuple) -> None:
+        self._outstanding.pop(key, None)
+        column, url, formdata = key
+        self.checkpoint.done(column, url, json.loads(formdata), self._page_entries.pop(key, 0))
+        self.crawler.stats.inc_value("policywatch/backfill/pages_done")
+
+    def _closed(self, spider, reason: str) -> None:
+        if spider is self and self.checkpoint is not None:
+            self.checkpoint.close()
 
 
 def _is_file(response: Response, url: str) -> bool:

@@ -1,0 +1,228 @@
+"""What an incremental crawl needs to know before it starts, and what it records after.
+
+A daily crawl reads a column's list pages only until a page holds nothing new, fetches only new
+detail pages, and re-checks known documents on a revisit schedule: recent documents often, old
+ones rarely, at most a budget of them per site per run, with conditional requests (ETag /
+Last-Modified) so an unchanged page costs a 304. Its cost grows with what is new, not with the
+size of the archive.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+import sqlite_utils
+from scrapy import signals
+
+from .schema import open_corpus
+
+# Age of a document (by its publication date) → how long until it is checked again.
+REVISIT_STEPS = (
+    (timedelta(days=30), timedelta(days=1)),
+    (timedelta(days=365), timedelta(days=7)),
+)
+REVISIT_OLD = timedelta(days=30)
+DEFAULT_BUDGET = 30
+
+
+@dataclass(frozen=True)
+class DueRevisit:
+    """A known document to fetch again, with the validators of its last version."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    column: str | None = None
+
+    def conditional_headers(self) -> dict[str, str]:
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+
+@dataclass(frozen=True)
+class CrawlState:
+    """The corpus as a crawl of one site sees it when it starts."""
+
+    known: frozenset[str] = frozenset()
+    due: tuple[DueRevisit, ...] = ()
+    # Backfill only: list pages discovered by an earlier, unfinished backfill, per column.
+    pending_pages: dict[str, list[dict]] = field(default_factory=dict)
+
+
+def revisit_interval(published: date | str | None, now: datetime) -> timedelta:
+    """How long until a document is checked again: daily while it is a month old, weekly in
+    its first year, monthly after (and monthly when its date is unknown)."""
+    if isinstance(published, str):
+        try:
+            published = date.fromisoformat(published[:10])
+        except ValueError:
+            published = None
+    if published is None:
+        return REVISIT_OLD
+    age = now.date() - published
+    for limit, interval in REVISIT_STEPS:
+        if age <= limit:
+            return interval
+    return REVISIT_OLD
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def load_crawl_state(db: sqlite_utils.Database, site: str, now: datetime,
+                     budget: int = DEFAULT_BUDGET, backfill: bool = False) -> CrawlState:
+    """Known URLs of ``site``, the revisits due at ``now`` (oldest due first, at most
+    ``budget``), and for a backfill the pages an unfinished earlier backfill left pending."""
+    if "documents" not in db.table_names():
+        return CrawlState()
+    known = frozenset(r[0] for r in db.execute("select url from documents where site = ?", [site]))
+    due: list[DueRevisit] = []
+    if budget > 0:
+        rows = db.execute(
+            """select d.url, v.headers, d."column" from documents d
+               left join versions v on v.id = d.current_version_id
+               where d.site = ? and (d.next_check_at is null or d.next_check_at <= ?)
+               order by d.next_check_at is not null, d.next_check_at, d.id
+               limit ?""",
+            [site, now.astimezone(timezone.utc).isoformat(timespec="seconds"), budget],
+        ).fetchall()
+        for url, headers_json, column in rows:
+            headers = json.loads(headers_json or "{}")
+            due.append(DueRevisit(url, _header(headers, "etag"), _header(headers, "last-modified"),
+                                  column))
+    pending: dict[str, list[dict]] = {}
+    if backfill:
+        for row in db.query(
+            """select "column", url, method, formdata, page from backfill_pages
+               where site = ? and state = 'pending' order by page, id""", [site]):
+            pending.setdefault(row["column"], []).append(
+                {"url": row["url"], "method": row["method"], "formdata": json.loads(row["formdata"]),
+                 "page": row["page"]})
+    return CrawlState(known=known, due=tuple(due), pending_pages=pending)
+
+
+def record_checks(db: sqlite_utils.Database, checks: list[tuple[str, str | None]], now: datetime) -> int:
+    """Mark documents (url, published_date) as checked at ``now`` and schedule their next
+    revisit; returns how many documents were updated. One transaction."""
+    stamp = now.astimezone(timezone.utc).isoformat(timespec="seconds")
+    updated = 0
+    with db.atomic():
+        for url, published in checks:
+            next_at = (now + revisit_interval(published, now)).astimezone(timezone.utc)
+            cursor = db.execute(
+                "update documents set last_checked = ?, next_check_at = ? where url = ?",
+                [stamp, next_at.isoformat(timespec="seconds"), url])
+            updated += cursor.rowcount
+    return updated
+
+
+class BackfillCheckpoint:
+    """The backfill's progress in the corpus: which list pages were discovered and which are
+    done (every entry stored or refused). A page is marked done only after its documents were
+    stored, so a backfill killed at any moment resumes from its pending pages and loses nothing."""
+
+    def __init__(self, db_path: str, site: str):
+        self.db = open_corpus(db_path)
+        self.site = site
+
+    def reset_if_complete(self, columns: list[str]) -> None:
+        """A finished backfill leaves no pending pages: a new one starts from the first page."""
+        with self.db.atomic():
+            for column in columns:
+                pending = self.db.execute(
+                    """select count(*) from backfill_pages where site = ? and "column" = ?
+                       and state = 'pending'""", [self.site, column]).fetchone()[0]
+                if not pending:
+                    self.db.execute('delete from backfill_pages where site = ? and "column" = ?',
+                                    [self.site, column])
+
+    def discovered(self, column: str, url: str, method: str, formdata: dict, page: int) -> None:
+        with self.db.atomic():
+            self.db.execute(
+                """insert or ignore into backfill_pages
+                   (site, "column", url, method, formdata, page, discovered_at)
+                   values (?, ?, ?, ?, ?, ?, ?)""",
+                [self.site, column, url, method, json.dumps(formdata, sort_keys=True), page,
+                 datetime.now(timezone.utc).isoformat(timespec="seconds")])
+
+    def done(self, column: str, url: str, formdata: dict, entries: int) -> None:
+        with self.db.atomic():
+            self.db.execute(
+                """update backfill_pages set state = 'done', entries = ?, done_at = ?
+                   where site = ? and "column" = ? and url = ? and formdata = ?""",
+                [entries, datetime.now(timezone.utc).isoformat(timespec="seconds"), self.site,
+                 column, url, json.dumps(formdata, sort_keys=True)])
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class RevisitPipeline:
+    """After the store: every document fetched (stored, unchanged or 304) gets its next revisit
+    time. Runs last; checks are written in batches (a lost batch only means an earlier revisit)."""
+
+    BATCH = 100
+
+    def __init__(self, crawler, db_path: str):
+        self.crawler = crawler
+        self.db_path = db_path
+        self.pending: list[tuple[str, str | None]] = []
+        self.db = None
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler, crawler.settings.get("POLICYWATCH_DB"))
+
+    def process_item(self, item):
+        from crawlers.items import PolicyItem, Revisit
+
+        if isinstance(item, PolicyItem):
+            published = item.published_date.isoformat() if item.published_date else None
+            self.pending.append((_canonical(item.url), published))
+        elif isinstance(item, Revisit):
+            self.pending.append((_canonical(item.url), None))
+        if len(self.pending) >= self.BATCH:
+            self.flush()
+        return item
+
+    def flush(self) -> None:
+        if not self.pending or not self.db_path:
+            return
+        if self.db is None:
+            self.db = open_corpus(self.db_path)
+        # A 304 carries no date: keep the document's own for the interval.
+        checks = []
+        for url, published in self.pending:
+            if published is None:
+                row = self.db.execute("select published_date from documents where url = ?", [url]).fetchone()
+                published = row[0] if row else None
+            checks.append((url, published))
+        record_checks(self.db, checks, datetime.now(timezone.utc))
+        self.crawler.stats.inc_value("policywatch/revisit/scheduled", len(checks))
+        self.pending = []
+
+    def spider_closed(self, spider, reason: str) -> None:
+        self.flush()
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+
+def _canonical(url: str) -> str:
+    from .corpus import canonical_url
+
+    try:
+        return canonical_url(url)
+    except ValueError:
+        return url
