@@ -111,25 +111,68 @@ def _report_and_exit(reports) -> None:
 @main.command()
 @click.argument("site_keys", nargs=-1, required=True, metavar="SITE...")
 @_crawl_options
-def crawl(site_keys, db, max_pages, replay_url, contact) -> None:
+@click.option("--incremental/--full", default=False, show_default=True,
+              help="Incremental: only new documents plus due revisits (as the daily run does); "
+                   "full: re-read every list page and document.")
+@click.option("--revisit-budget", type=click.IntRange(min=0), default=None,
+              help="Incremental: known documents to re-check per site (default 30).")
+def crawl(site_keys, db, max_pages, replay_url, contact, incremental, revisit_budget) -> None:
     """Crawl the named sites now and store what they publish."""
     from crawlers.runner import run_crawl
 
     chosen = _resolve_sites(site_keys, replay=bool(replay_url))
     reports = run_crawl(chosen, db or default_db(), replay_url=replay_url, max_pages=max_pages,
-                        contact=contact)
+                        mode="incremental" if incremental else "full",
+                        revisit_budget=revisit_budget, contact=contact)
     _report_and_exit(reports)
 
 
 @main.command()
 @_crawl_options
-def run(db, max_pages, replay_url, contact) -> None:
-    """One round now: crawl every enabled site of the registry."""
+@click.option("--revisit-budget", type=click.IntRange(min=0), default=None,
+              help="Known documents to re-check per site (default 30).")
+def run(db, max_pages, replay_url, contact, revisit_budget) -> None:
+    """One round now: an incremental crawl of every enabled site of the registry."""
     from crawlers.runner import run_crawl
 
     reports = run_crawl(_resolve_sites((), all_enabled=True), db or default_db(), run_kind="crawl",
-                        replay_url=replay_url, max_pages=max_pages, contact=contact)
+                        replay_url=replay_url, max_pages=max_pages, mode="incremental",
+                        revisit_budget=revisit_budget, contact=contact)
     _report_and_exit(reports)
+
+
+def _parse_day(ctx, param, value):
+    if value is None:
+        return None
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+@main.command()
+@click.argument("site_key", metavar="SITE")
+@click.option("--since", callback=_parse_day, default=None, metavar="DATE",
+              help="Only documents published on or after DATE (YYYY-MM-DD).")
+@click.option("--until", callback=_parse_day, default=None, metavar="DATE",
+              help="Only documents published on or before DATE (YYYY-MM-DD).")
+@_crawl_options
+def backfill(site_key, since, until, db, max_pages, replay_url, contact) -> None:
+    """Walk a site's whole archive into the corpus; stop it any time and run it again to resume."""
+    from crawlers.runner import run_crawl
+
+    if since and until and since > until:
+        raise click.BadParameter(f"--since {since} is after --until {until}")
+    sites = _resolve_sites((site_key,), replay=bool(replay_url))
+    reports = run_crawl(sites, db or default_db(), run_kind="backfill", replay_url=replay_url,
+                        max_pages=max_pages, mode="backfill", since=since, until=until,
+                        contact=contact)
+    _report_and_exit(reports)
+    report = reports[0]
+    if report.finish_reason != "finished":
+        click.echo(f"backfill of {site_key} stopped ({report.finish_reason}); run the same command to resume")
 
 
 @main.command()

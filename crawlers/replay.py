@@ -8,6 +8,7 @@ removed while it runs, so a test can move the portal from one "day" to the next.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -194,9 +195,19 @@ def _handler_for(portal: ReplayPortal) -> type[BaseHTTPRequestHandler]:
                 page = ServedPage(body, 404, {"Content-Type": "text/html; charset=utf-8"})
             if page.delay:
                 time.sleep(page.delay)
+            # Validators as a real server sends them, so conditional revisits can get a 304.
+            etag = '"%s"' % hashlib.sha1(page.body).hexdigest()[:16]
+            if page.status == 200 and self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             self.send_response(page.status)
             for name, value in page.headers.items():
                 self.send_header(name, value)
+            if page.status == 200:
+                self.send_header("ETag", etag)
             self.send_header("Content-Length", str(len(page.body)))
             self.end_headers()
             if send_body:

@@ -48,6 +48,8 @@ def counts_from_stats(stats: Mapping[str, Any]) -> dict[str, Any]:
         "blocked": stats.get(PREFIX + "blocked", 0),
         "backoff": stats.get(PREFIX + "backoff", 0),
         "retries": stats.get("retry/count", 0),
+        "revisits": by_reason("revisit"),
+        "skipped": by_reason("skipped"),
         "dropped": by_reason("dropped"),
         "attachments": by_reason("attachments"),
     }

@@ -9,6 +9,7 @@ refusal (a WAF page, an error page, a page that is not a document) is counted un
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -29,6 +30,7 @@ from ..sites.spec import Column, Site
 # Links that go straight to a file rather than to a page about it.
 FILE_EXTENSIONS = ("pdf", "doc", "docx", "wps", "ofd", "xls", "xlsx", "et", "zip", "rar")
 MAX_FAILURES_KEPT = 200
+BACKFILL_MAX_PAGES = 1_000_000  # no limit in practice: an archive ends where its pages end
 
 
 class PolicySpider(scrapy.Spider):
@@ -143,7 +145,7 @@ class PolicySpider(scrapy.Spider):
                        f"{verdict.kind}: {verdict.evidence}", "list")
             return
         try:
-            listing = self.family.parse_list(self.site, column, page, response.body, headers)
+            listing = self.family.parse_list(self.site, self._walked(column), page, response.body, headers)
         except ParseError as exc:
             self._fail(response.url, exc.reason, exc.message, "list")
             return
@@ -179,7 +181,7 @@ class PolicySpider(scrapy.Spider):
                 meta=meta,
             )
         if decision.follow_next:
-            limit = min(column.max_pages, self.max_pages or column.max_pages)
+            limit = self._walked(column).max_pages
             for next_page in listing.next_pages:
                 if next_page.page <= limit:
                     self._discovered(column, next_page)
@@ -262,6 +264,15 @@ class PolicySpider(scrapy.Spider):
             self.failures.append({"url": url, "reason": reason, "message": message, "stage": stage})
         if meta and "policywatch_list_page" in meta:
             self._detail_done(meta["policywatch_list_page"])
+
+    def _walked(self, column: Column) -> Column:
+        """The column with this crawl's page limit: a backfill walks the whole archive (or
+        ``max_pages``); other crawls stop at the column's own limit."""
+        if self.mode == "backfill":
+            return replace(column, max_pages=self.max_pages or BACKFILL_MAX_PAGES)
+        if self.max_pages and self.max_pages < column.max_pages:
+            return replace(column, max_pages=self.max_pages)
+        return column
 
     # --- backfill checkpoint --------------------------------------------------------------
     def _ledger_key(self, column: Column, page: PageRequest) -> tuple | None:
