@@ -176,6 +176,9 @@ class ReplayPortal:
 def _handler_for(portal: ReplayPortal) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes; with Nagle's algorithm and delayed ACKs
+        # every response would stall ~40 ms on a kept-alive connection.
+        disable_nagle_algorithm = True
 
         def _answer(self, send_body: bool = True) -> None:
             length = int(self.headers.get("Content-Length") or 0)
