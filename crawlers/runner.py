@@ -98,7 +98,10 @@ def build_settings(
         settings.set("RETRY_TIMES", 1, priority="project")
         settings.set("DOWNLOAD_TIMEOUT", 10, priority="project")
         for slot in slots.values():
+            # No delay, and a few requests at a time: with one at a time Scrapy's own
+            # per-request turnaround (~70 ms here) would dominate every test crawl.
             slot["delay"] = 0
+            slot["concurrency"] = 4
         if browser:
             port = urlsplit(replay_url).port
             launch = dict(settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"))
