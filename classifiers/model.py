@@ -1,0 +1,107 @@
+"""The shipped relevance model: a logistic regression over character n-grams and the lexicon's
+numbers, stored as plain JSON (gzipped) so that using it needs neither scikit-learn nor pickle.
+
+``policywatch train`` (``classifiers.training``) fits it with scikit-learn from the project's
+labelled data and writes this file; the file records the SHA-256 of the data it was trained on.
+Loading is lazy: the first classification reads it once.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+import math
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterator
+
+logger = logging.getLogger(__name__)
+
+MODEL_PATH = Path(__file__).resolve().parent / "data" / "relevance_model.json.gz"
+NGRAMS = (1, 3)
+
+
+class ModelError(RuntimeError):
+    """The model file is missing, unreadable or of another format."""
+
+
+def char_ngrams(text: str, ngrams: tuple[int, int] = NGRAMS) -> Iterator[str]:
+    """Character n-grams of every line (the analyser training and prediction share)."""
+    low, high = ngrams
+    for line in text.split("\n"):
+        size = len(line)
+        for n in range(low, high + 1):
+            for i in range(size - n + 1):
+                yield line[i:i + n]
+
+
+class RelevanceModel:
+    """Predicts relevance probabilities from a document's model text and lexicon features."""
+
+    FORMAT = "policywatch-relevance-1"
+
+    def __init__(self, data: dict[str, Any]):
+        if data.get("format") != self.FORMAT:
+            raise ModelError(f"model format {data.get('format')!r} is not {self.FORMAT!r}")
+        self.classes: list[str] = data["classes"]
+        self.ngrams = tuple(data["ngrams"])
+        self.vocabulary: dict[str, int] = data["vocabulary"]
+        self.idf: list[float] = data["idf"]
+        self.feature_names: list[str] = data["feature_names"]
+        self.coef: list[list[float]] = data["coef"]  # classes x (len(vocabulary) + features)
+        self.intercept: list[float] = data["intercept"]
+        self.training_sha256: str = data["training_sha256"]
+        self.meta: dict[str, Any] = data.get("meta", {})
+
+    def probabilities(self, text: str, features: dict[str, float]) -> dict[str, float]:
+        counts: dict[int, int] = {}
+        vocabulary = self.vocabulary
+        for gram in char_ngrams(text, self.ngrams):
+            index = vocabulary.get(gram)
+            if index is not None:
+                counts[index] = counts.get(index, 0) + 1
+        # Sublinear tf times idf, L2-normalised: what TfidfVectorizer(sublinear_tf=True) does.
+        weights = {i: (1.0 + math.log(c)) * self.idf[i] for i, c in counts.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        offset = len(self.idf)
+        scores = []
+        for row, bias in zip(self.coef, self.intercept):
+            total = bias + sum(row[i] * w for i, w in weights.items()) / norm
+            total += sum(row[offset + j] * features.get(name, 0.0)
+                         for j, name in enumerate(self.feature_names))
+            scores.append(total)
+        top = max(scores)
+        exps = [math.exp(s - top) for s in scores]
+        mass = sum(exps)
+        return {label: e / mass for label, e in zip(self.classes, exps)}
+
+
+def model_bytes(path: Path = MODEL_PATH) -> bytes | None:
+    return path.read_bytes() if path.exists() else None
+
+
+def read_model(path: Path) -> RelevanceModel:
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            return RelevanceModel(json.load(handle))
+    except FileNotFoundError:
+        raise ModelError(f"no relevance model at {path}: run `policywatch train`") from None
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelError(f"cannot read the relevance model {path}: {exc}") from None
+
+
+@lru_cache(maxsize=1)
+def shipped_model() -> RelevanceModel | None:
+    """The model shipped with the package, or None (the lexicon decides alone) if absent."""
+    try:
+        return read_model(MODEL_PATH)
+    except ModelError as exc:
+        logger.warning("%s; relevance falls back to the lexicon's thresholds", exc)
+        return None
+
+
+def file_sha256(path: Path = MODEL_PATH) -> str | None:
+    data = model_bytes(path)
+    return hashlib.sha256(data).hexdigest() if data is not None else None
