@@ -250,6 +250,30 @@ def fixture_save(site_key, source, url, kind, column, name, replay_url) -> None:
     click.echo(f"expected parse in {result.expected_path} — review it before committing")
 
 
+@main.command()
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The corpus file (default: $POLICYWATCH_HOME/corpus.db).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for tools instead of a table.")
+def status(db, as_json: bool) -> None:
+    """Every site's health: last success, documents, new this week, failures, blocked or broken."""
+    from crawlers.sitelist import table
+    from crawlers.sites import all_sites
+    from pipelines.corpus import open_corpus
+    from pipelines.health import site_health
+
+    path = db or default_db()
+    if not Path(path).exists():
+        raise click.ClickException(f"no corpus at {path}: run a crawl first (or pass --db)")
+    health = site_health(open_corpus(path), all_sites())
+    if as_json:
+        click.echo(json.dumps([h.to_json() for h in health], ensure_ascii=False, indent=2))
+        return
+    rows = [[h.site, h.state, (h.last_success or "-")[:16], str(h.documents), str(h.new_this_week),
+             ", ".join(f"{k} {v}" for k, v in sorted(h.failures.items())) or "-",
+             "; ".join(h.why) or "-"] for h in health]
+    click.echo(table(["site", "state", "last success", "documents", "new 7d", "last run refused", "why"], rows))
+
+
 # --- commands of other packages (one import + one add_command line each) ---------------------
 
 
