@@ -15,7 +15,7 @@ from .items import PageRequest
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
 SITES_DIR = FIXTURES_DIR / "sites"
-PAGE_KINDS = ("list", "detail", "file", "robots")
+PAGE_KINDS = ("list", "detail", "file", "robots", "search")
 
 
 class FixtureError(ValueError):

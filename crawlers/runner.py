@@ -85,7 +85,7 @@ def build_settings(
         for host in filter(None, hosts):
             slots[host] = {"concurrency": site.politeness.concurrency, "delay": site.politeness.delay}
 
-    browser = any(site.needs_browser for site in sites)
+    browser = any(_uses_browser(site) for site in sites)
     handler = ("crawlers.downloader.ReplayAwareBrowserHandler" if browser
                else "crawlers.downloader.ReplayAwareDownloadHandler")
     settings.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler}, priority="project")
@@ -113,6 +113,18 @@ def build_settings(
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
     return settings
+
+
+def _uses_browser(site: Site) -> bool:
+    return site.needs_browser or (site.search is not None and site.search.browser)
+
+
+def _site_settings(settings: Settings, site: Site) -> None:
+    """One site's crawler settings (not yet frozen): only a site that needs the browser keeps
+    the Playwright handler (each handler starts its own Playwright driver: seconds a crawler)."""
+    if not _uses_browser(site):
+        plain = "crawlers.downloader.ReplayAwareDownloadHandler"
+        settings.set("DOWNLOAD_HANDLERS", {"http": plain, "https": plain}, priority="cmdline")
 
 
 def run_crawl(
@@ -154,6 +166,7 @@ def run_crawl(
     crawlers = []
     for site in sites:
         crawler = process.create_crawler(PolicySpider)
+        _site_settings(crawler.settings, site)
         crawlers.append((site, crawler))
         process.crawl(crawler, site=site, max_pages=max_pages, mode=mode, since=since, until=until,
                       revisit_budget=revisit_budget)

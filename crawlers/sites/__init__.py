@@ -9,9 +9,10 @@ import importlib
 import pkgutil
 from functools import lru_cache
 
-from .spec import Column, Politeness, Selectors, Site, SiteSpecError
+from .spec import Column, Politeness, Search, Selectors, Site, SiteSpecError
 
-__all__ = ["Column", "Politeness", "Selectors", "Site", "SiteSpecError", "all_sites", "get_site"]
+__all__ = ["Column", "Politeness", "Search", "Selectors", "Site", "SiteSpecError", "all_sites",
+           "get_site"]
 
 _NOT_SITES = {"spec"}
 

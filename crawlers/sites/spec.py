@@ -16,6 +16,13 @@ LEVELS = ("national", "province", "prefecture", "county")
 FAMILIES = ("trs", "hanweb", "govcn", "ucap", "gkmlpt", "scripted", "generic")
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _DIVISION_RE = re.compile(r"^\d{6}$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Result-page readers of the keyword-discovery adapter (crawlers/search_discovery.py):
+# TRS 智能检索 (irs-c-web), Hanweb jsearchfront, and any list of dated result links.
+SEARCH_RESULTS = ("irs", "jsearch", "generic")
+# What keyword discovery asks a portal's site search by default: 元宇宙 and the core
+# technologies of TAXONOMY.md that name the field.
+SEARCH_TERMS = ("元宇宙", "虚拟现实", "增强现实", "数字孪生", "数字人")
 
 
 class SiteSpecError(ValueError):
@@ -60,6 +67,22 @@ class Selectors:
 
 
 @dataclass(frozen=True)
+class Search:
+    """A portal's site search, queried for ``terms`` to find documents without walking columns.
+
+    ``url`` is a template holding ``{query}`` (the term, URL-encoded) and, when the search
+    pages, ``{page}`` (1-based). ``results`` names the reader of its result pages (one of
+    ``SEARCH_RESULTS``). Result links are followed only onto the site's own domains.
+    """
+
+    url: str
+    results: str = "generic"
+    terms: tuple[str, ...] = SEARCH_TERMS
+    max_pages: int = 1
+    browser: bool = False  # result pages that only a browser renders
+
+
+@dataclass(frozen=True)
 class Site:
     """One portal: who it belongs to, what to watch, and how to read it."""
 
@@ -77,6 +100,10 @@ class Site:
     evidence: str = ""
     verified_on: str = ""  # YYYY-MM-DD
     enabled: bool = True
+    # Why the portal is listed but never crawled (e.g. its robots.txt forbids the column);
+    # a site with a reason must also say enabled=False.
+    blocked_reason: str = ""
+    search: Search | None = None
 
     def __post_init__(self) -> None:
         validate(self)
@@ -120,3 +147,29 @@ def validate(site: Site) -> None:
         fail("politeness.delay", "must be at least 0.5 s between requests")
     if not p.obey_robots and not p.robots_reason.strip():
         fail("politeness.robots_reason", "ignoring robots.txt needs a written reason")
+    if site.verified_on and not _DATE_RE.match(site.verified_on):
+        fail("verified_on", f"{site.verified_on!r} is not a YYYY-MM-DD date (or empty: unverified)")
+    if site.blocked_reason.strip() and site.enabled:
+        fail("enabled", "a site with a blocked_reason is not crawled: set enabled=False")
+    if site.search is not None:
+        _validate_search(site, fail)
+
+
+def _validate_search(site: Site, fail) -> None:
+    search = site.search
+    if "{query}" not in search.url:
+        fail("search.url", f"{search.url!r} has no {{query}} placeholder")
+    probe = search.url.replace("{query}", "q").replace("{page}", "1")
+    parts = urlsplit(probe)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        fail("search.url", f"{search.url!r} is not an absolute http(s) URL")
+    if not site.allows_url(probe):
+        fail("search.url", f"{search.url!r} is not on the declared domains {site.domains}")
+    if search.results not in SEARCH_RESULTS:
+        fail("search.results", f"{search.results!r} is not one of {', '.join(SEARCH_RESULTS)}")
+    if not search.terms or any(not t.strip() for t in search.terms):
+        fail("search.terms", "at least one non-empty term is required")
+    if search.max_pages < 1:
+        fail("search.max_pages", "must be at least 1")
+    if search.max_pages > 1 and "{page}" not in search.url:
+        fail("search.max_pages", "reading more than one result page needs a {page} placeholder")

@@ -25,6 +25,7 @@ from ..families import get_family
 from ..items import Attachment, ListEntry, PageRequest, PolicyItem, Revisit
 from ..parsing.blocks import detect_block
 from ..parsing.detail import ParseError
+from ..search_discovery import parse_results, search_pages
 from ..sites.spec import Column, Site
 
 # Links that go straight to a file rather than to a page about it.
@@ -67,6 +68,10 @@ class PolicySpider(scrapy.Spider):
     async def start(self):
         from pipelines.revisits import CrawlState
 
+        if self.site.blocked_reason:
+            # Listed, never crawled: the registry says why (robots.txt forbids the column...).
+            self._fail(self.site.columns[0].url, "not_crawled", self.site.blocked_reason, "list")
+            return
         state = self._crawl_state() if self.mode != "full" else CrawlState()
         self.plan.known = state.known
         for column in self.site.columns:
@@ -83,6 +88,9 @@ class PolicySpider(scrapy.Spider):
                 first = self.family.first_page(self.site, column)
                 self._discovered(column, first)
                 yield self._list_request(first, column)
+        # Keyword discovery: the site's own search, asked for 元宇宙 and related terms.
+        for found in search_pages(self.site):
+            yield self._search_request(found.term, found.request)
         if self.mode == "incremental":
             for due in state.due:
                 yield Request(
@@ -190,6 +198,34 @@ class PolicySpider(scrapy.Spider):
             stats.inc_value("policywatch/pages/stopped_early")
         if ledger_key is not None and not decision.fetch:
             self._page_done(ledger_key)
+
+    def _search_request(self, term: str, page: PageRequest) -> Request:
+        return Request(page.url, callback=self.parse_search, errback=self.on_error,
+                       cb_kwargs={"term": term, "page": page}, meta=self._meta(page.browser),
+                       dont_filter=True)
+
+    def parse_search(self, response: Response, term: str, page: PageRequest):
+        """A site-search result page: its links on the site's domains become detail requests
+        (see ``crawlers.search_discovery``); a term with no results is not a failure."""
+        stats = self.crawler.stats
+        stats.inc_value("policywatch/pages/search")
+        headers = response.headers.to_unicode_dict()
+        verdict = detect_block(response.status, headers, response.body)
+        if verdict is not None:
+            self._fail(response.url, "blocked" if verdict.is_block else verdict.kind,
+                       f"{verdict.kind}: {verdict.evidence}", "search")
+            return
+        try:
+            listing = parse_results(self.site, term, page, response.body, headers)
+        except ParseError as exc:
+            self._fail(response.url, exc.reason, exc.message, "search")
+            return
+        stats.inc_value("policywatch/search/results", len(listing.entries))
+        for entry in self.plan.decide(listing.entries).fetch:
+            yield Request(entry.url, callback=self.parse_detail, errback=self.on_error,
+                          cb_kwargs={"column": f"站内搜索：{term}", "entry": entry}, meta=self._meta())
+        for following in listing.next_pages:
+            yield self._search_request(term, following)
 
     def parse_detail(self, response: Response, column: str | None, entry: ListEntry):
         stats = self.crawler.stats
