@@ -274,6 +274,147 @@ def status(db, as_json: bool) -> None:
     click.echo(table(["site", "state", "last success", "documents", "new 7d", "last run refused", "why"], rows))
 
 
+# --- the schedule: APScheduler 3.x owns time ---------------------------------------------------
+DAILY_JOB = "daily"
+
+
+def scheduled_sites(config, interval: bool | None = None) -> list:
+    """The sites a schedule crawls: the registry's enabled sites, narrowed by the config;
+    ``interval`` True/False keeps only sites with/without an interval of their own."""
+    from crawlers.sites import all_sites
+
+    chosen = [s for s in all_sites() if s.enabled and not getattr(s, "blocked_reason", "")]
+    if config.enabled_sites:
+        chosen = [s for s in chosen if s.key in config.enabled_sites]
+    chosen = [s for s in chosen if s.key not in config.disabled_sites]
+    if interval is not None:
+        chosen = [s for s in chosen if bool(getattr(s, "interval_hours", None)) == interval]
+    return chosen
+
+
+def _digest_command(config, config_path: str | None) -> list[str]:
+    cmd = [sys.executable, "-m", "scheduler", "digest", "--db", str(config.db), "--deliver"]
+    return cmd + (["--config", config_path] if config_path else [])
+
+
+def daily_round(config_path: str | None = None, replay_url: str | None = None) -> None:
+    """The daily job: an incremental crawl of every scheduled site, then the digest and its
+    delivery (each in its own process, so no failure of one stops the rest)."""
+    import subprocess
+
+    from crawlers.config import load_config
+    from crawlers.rounds import REPO, STOP, run_round
+
+    config = load_config(config_path)
+    keys = [s.key for s in scheduled_sites(config, interval=False)]
+    logger.warning("daily round: crawling %d site(s)", len(keys))
+    outcomes = run_round(keys, config.db, max_parallel=config.schedule.max_parallel,
+                         stagger=config.schedule.stagger_seconds, replay_url=replay_url,
+                         contact=config.contact, stop=STOP)
+    failed = [o.site for o in outcomes if o.returncode not in (0, None)]
+    if failed:
+        logger.warning("daily round: %d site(s) failed: %s", len(failed), ", ".join(failed))
+    if STOP.is_set():
+        logger.warning("daily round stopped before the digest; it is sent with the next round")
+        return
+    digest = subprocess.run(_digest_command(config, config_path), cwd=REPO, capture_output=True,
+                            text=True, timeout=3600)
+    if digest.returncode != 0:
+        logger.error("digest failed (exit %d):\n%s", digest.returncode, digest.stderr[-2000:])
+
+
+def site_round(site_key: str, config_path: str | None = None, replay_url: str | None = None) -> None:
+    """A site's own job (sites with ``interval_hours``): crawl it; its changes wait for the digest."""
+    from crawlers.config import load_config
+    from crawlers.rounds import STOP, run_round
+
+    config = load_config(config_path)
+    run_round([site_key], config.db, max_parallel=1, stagger=0, replay_url=replay_url,
+              contact=config.contact, stop=STOP)
+
+
+def build_scheduler(config, *, config_path: str | None, replay_url: str | None, jobstore: Path,
+                    scheduler_class=None, executors=None):
+    """An APScheduler with a persistent job store holding the daily job and the per-site jobs.
+
+    Existing jobs keep their next run time, so a run missed while the machine was off is due
+    at start: with ``coalesce`` it runs once, however many days were missed.
+    """
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    jobstore.parent.mkdir(parents=True, exist_ok=True)
+    scheduler = (scheduler_class or BackgroundScheduler)(
+        timezone=config.schedule.timezone,
+        jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{jobstore}")},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        **({"executors": executors} if executors else {}),
+    )
+    hour, minute = config.schedule.hour_minute
+    wanted = {DAILY_JOB: ("scheduler:daily_round",
+                          CronTrigger(hour=hour, minute=minute, timezone=config.schedule.timezone))}
+    for site in scheduled_sites(config, interval=True):
+        wanted[f"site:{site.key}"] = ("scheduler:site_round", IntervalTrigger(hours=site.interval_hours))
+    scheduler.start(paused=True)
+    for job in scheduler.get_jobs():
+        if job.id not in wanted:
+            scheduler.remove_job(job.id)
+    for job_id, (func, trigger) in wanted.items():
+        args = [config_path, replay_url] if func.endswith("daily_round") else [job_id[5:], config_path, replay_url]
+        existing = scheduler.get_job(job_id)
+        if existing is None:
+            scheduler.add_job(func, trigger, id=job_id, args=args, name=job_id)
+        elif str(existing.trigger) != str(trigger) or list(existing.args) != args:
+            # A changed schedule takes effect from now; an unchanged one keeps its missed run.
+            scheduler.remove_job(job_id)
+            scheduler.add_job(func, trigger, id=job_id, args=args, name=job_id)
+    return scheduler
+
+
+@main.command()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="The TOML config file (default: $POLICYWATCH_CONFIG or $POLICYWATCH_HOME/policywatch.toml).")
+@click.option("--run-now", is_flag=True, help="Also run one round right away, then keep the schedule.")
+@click.option("--replay", "replay_url", default=None, metavar="URL",
+              help="Crawl a local replay portal at URL instead of the real portals (testing).")
+def schedule(config_path, run_now: bool, replay_url) -> None:
+    """Run in the foreground: the daily crawl of every enabled site, then the digest and its delivery."""
+    import signal
+    from datetime import datetime
+
+    from crawlers.config import ConfigError, load_config
+    from crawlers.paths import data_dir
+    from crawlers.rounds import STOP
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    scheduler = build_scheduler(config, config_path=config_path, replay_url=replay_url,
+                                jobstore=data_dir() / "schedule.db")
+    if run_now:
+        scheduler.add_job("scheduler:daily_round", "date", run_date=datetime.now(scheduler.timezone),
+                          args=[config_path, replay_url], id="run-now", replace_existing=True)
+
+    def stop(signum, frame) -> None:
+        logger.warning("%s: stopping after the running crawl(s)", signal.Signals(signum).name)
+        STOP.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for job in scheduler.get_jobs():
+        click.echo(f"{job.id}: next run {job.next_run_time}")
+    click.echo(f"schedule running (timezone {config.schedule.timezone}); Ctrl-C or SIGTERM stops it")
+    scheduler.resume()
+    while not STOP.wait(1.0):
+        pass
+    # Running crawls finish (they store what they fetched); nothing new starts.
+    scheduler.shutdown(wait=True)
+    click.echo("schedule stopped")
+
+
 # --- commands of other packages (one import + one add_command line each) ---------------------
 
 

@@ -13,7 +13,7 @@ digests = "~/policywatch/digests"     # where file-channel digests are written
 time = "07:00"                         # daily crawl, then the digest
 timezone = "Asia/Shanghai"
 max_parallel = 2                       # sites crawled at once
-misfire_grace_hours = 20
+stagger_seconds = 5                    # between two sites' crawl starts
 
 [sites]
 enabled = []                           # empty: every enabled site of the registry
@@ -59,7 +59,7 @@ class ScheduleConfig:
     time: str = "07:00"
     timezone: str = "Asia/Shanghai"
     max_parallel: int = 2
-    misfire_grace_hours: float = 20.0
+    stagger_seconds: float = 5.0  # between the starts of two sites' crawls
 
     @property
     def hour_minute(self) -> tuple[int, int]:

@@ -100,6 +100,8 @@ class Site:
     evidence: str = ""
     verified_on: str = ""  # YYYY-MM-DD
     enabled: bool = True
+    # Crawl on its own interval (hours) instead of with the daily round; None: daily.
+    interval_hours: float | None = None
     # Why the portal is listed but never crawled (e.g. its robots.txt forbids the column);
     # a site with a reason must also say enabled=False.
     blocked_reason: str = ""
@@ -145,6 +147,8 @@ def validate(site: Site) -> None:
         fail("politeness.concurrency", "must be 1 or 2 requests at a time")
     if p.delay < 0.5:
         fail("politeness.delay", "must be at least 0.5 s between requests")
+    if site.interval_hours is not None and not 1 <= site.interval_hours <= 24 * 7:
+        fail("interval_hours", "must be between 1 and 168 hours")
     if not p.obey_robots and not p.robots_reason.strip():
         fail("politeness.robots_reason", "ignoring robots.txt needs a written reason")
     if site.verified_on and not _DATE_RE.match(site.verified_on):
