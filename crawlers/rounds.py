@@ -1,0 +1,83 @@
+"""One round of crawls: every due site in its own process, a few at a time.
+
+Each site's crawl is a separate ``policywatch crawl SITE --incremental`` process (Twisted's
+reactor cannot restart, and a site that hangs, crashes or is blocked must not touch the others).
+Starts are staggered; a stop request lets running crawls finish and starts no new ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+REPO = Path(__file__).resolve().parent.parent
+CRAWL_TIMEOUT = 6 * 3600  # a crawl still running after this is killed; its site is retried next round
+
+
+@dataclass(frozen=True)
+class CrawlOutcome:
+    site: str
+    returncode: int | None  # None: not started (the round was stopped first)
+    seconds: float
+    output_tail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+def crawl_command(site: str, db: Path, *, replay_url: str | None = None, contact: str = "",
+                  mode: str = "incremental") -> list[str]:
+    cmd = [sys.executable, "-m", "scheduler", "crawl", site, "--db", str(db)]
+    cmd.append("--incremental" if mode == "incremental" else "--full")
+    if replay_url:
+        cmd += ["--replay", replay_url]
+    if contact:
+        cmd += ["--contact", contact]
+    return cmd
+
+
+def run_round(sites: list[str], db: Path, *, max_parallel: int = 2, stagger: float = 2.0,
+              replay_url: str | None = None, contact: str = "",
+              stop: threading.Event | None = None) -> list[CrawlOutcome]:
+    """Crawl ``sites``, at most ``max_parallel`` at once; never raises for a site's failure."""
+    stop = stop or threading.Event()
+    start_lock = threading.Lock()
+    last_start = [0.0]
+
+    def crawl(site: str) -> CrawlOutcome:
+        with start_lock:  # stagger the starts so portals on one host are not hit at once
+            wait = last_start[0] + stagger - time.monotonic()
+            if wait > 0 and stop.wait(wait):
+                return CrawlOutcome(site, None, 0.0)
+            if stop.is_set():
+                return CrawlOutcome(site, None, 0.0)
+            last_start[0] = time.monotonic()
+        started = time.monotonic()
+        logger.info("crawl of %s starting", site)
+        try:
+            done = subprocess.run(crawl_command(site, db, replay_url=replay_url, contact=contact),
+                                  cwd=REPO, capture_output=True, text=True, timeout=CRAWL_TIMEOUT)
+            code, tail = done.returncode, (done.stdout + done.stderr)[-2000:]
+        except subprocess.TimeoutExpired as exc:
+            code, tail = -9, f"killed after {CRAWL_TIMEOUT} s: {str(exc.output or '')[-1000:]}"
+        seconds = time.monotonic() - started
+        if code == 0:
+            logger.info("crawl of %s finished in %.0f s", site, seconds)
+        else:
+            logger.warning("crawl of %s failed (exit %s) after %.0f s:\n%s", site, code, seconds, tail)
+        return CrawlOutcome(site, code, seconds, tail)
+
+    with ThreadPoolExecutor(max_workers=max(1, max_parallel), thread_name_prefix="crawl") as pool:
+        return list(pool.map(crawl, sites))
+
+
+# Set when the operator asks the schedule to stop (SIGTERM/SIGINT): rounds start no new crawl.
+STOP = threading.Event()
