@@ -416,6 +416,10 @@ def schedule(config_path, run_now: bool, replay_url) -> None:
 
 
 # --- commands of other packages (one import + one add_command line each) ---------------------
+from digest.reportcommands import browse as _browse, export as _export, report as _report  # noqa: E402
+main.add_command(_report)
+main.add_command(_browse)
+main.add_command(_export)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,228 @@
+"""``policywatch browse``: the corpus in Datasette, read-only, made fit for policy research.
+
+The metadata gives ``documents`` facets on relevance, level, region, the tag lists (facet by
+array), site and month, column descriptions and canned queries; ``digest.browseplugin`` adds
+Chinese search of any term length, the month facet, and document pages that link to their
+versions and diffs. Columns the corpus does not have yet (before the classifier's migration)
+are left out of the facets and queries instead of breaking the pages.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+DATABASE = "corpus"  # the name the corpus has in the UI's URLs, whatever its file is called
+TEMPLATES = Path(__file__).with_name("browse_templates")
+SETTINGS = {
+    "truncate_cells_html": 160,  # body text would fill the table page
+    "default_page_size": 50,
+    "facet_time_limit_ms": 2000,  # array facets scan the tag lists of every matching row
+    "sql_time_limit_ms": 5000,  # 1–2 character searches scan the text (LIKE)
+    "default_facet_size": 24,
+    "suggest_facets": False,
+}
+SHADOW_TABLES = ("documents_fts", "documents_fts_data", "documents_fts_idx",
+                 "documents_fts_content", "documents_fts_docsize", "documents_fts_config")
+
+
+class BrowseError(RuntimeError):
+    """The corpus cannot be served (missing, unreadable)."""
+
+
+def corpus_columns(path: Path) -> tuple[set[str], set[str]]:
+    """(columns of ``documents``, table names) of the corpus at ``path``, read-only."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(documents)")}
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        conn.close()
+    if not columns:
+        raise BrowseError(f"{path} has no documents table: is it a policywatch corpus?")
+    return columns, tables
+
+
+def _policy(columns: set[str], alias: str = "") -> str:
+    prefix = f"{alias}." if alias else ""
+    return f"coalesce({prefix}policy_id, {prefix}id)" if "policy_id" in columns else f"{prefix}id"
+
+
+def _is_draft(columns: set[str], alias: str) -> str:
+    # As digest.selection decides: the status when the classifier set one, else the title.
+    title = f"({alias}.title like '%征求意见%' or {alias}.title like '%草案%')"
+    if "status" in columns:
+        return f"(case when {alias}.status is not null and {alias}.status != '' then {alias}.status = 'draft' else {title} end)"
+    return title
+
+
+def _listing(columns: set[str], alias: str = "d") -> str:
+    wanted = ["id", "title", "issuer", "doc_number", "published_date", "relevance", "level",
+              "region", "site", "url", "first_seen"]
+    return ", ".join(f"{alias}.{c}" for c in wanted if c in columns)
+
+
+def canned_queries(columns: set[str]) -> dict[str, dict[str, Any]]:
+    """The canned queries this corpus's columns allow."""
+    queries: dict[str, dict[str, Any]] = {
+        "new_this_week": {
+            "title": "本周新增 New this week",
+            "description": "过去 7 天首次发现的文件，最新的在前 "
+                           "(documents first seen in the last 7 days).",
+            "sql": f"""select {_listing(columns)}
+from documents d
+where d.first_seen >= strftime('%Y-%m-%dT%H:%M:%S', 'now', '-7 days')
+order by d.first_seen desc, d.id desc""",
+        },
+    }
+    if {"relevance", "region"} <= columns:
+        draft = _is_draft(columns, "o")
+        mine = _is_draft(columns, "d")
+        queries["dedicated_by_region"] = {
+            "title": "各地区专项政策 Dedicated policies by region",
+            "description": "专项政策按地区计数，同一政策（征求意见稿与正式稿、转载）只计一次，按正式稿 "
+                           "(dedicated policies per region, each policy once, as its final).",
+            "sql": f"""select coalesce(d.region, '（无地区：国家级或未标注）') as region,
+  count(*) as policies,
+  group_concat(d.title, '；') as titles
+from documents d
+where d.relevance = 'dedicated'
+  and not exists (
+    select 1 from documents o
+    where {_policy(columns, 'o')} = {_policy(columns, 'd')} and o.id != d.id
+      and ({draft} < {mine} or ({draft} = {mine} and o.id < d.id))
+  )
+group by 1
+order by policies desc, region""",
+        }
+    final = f"not {_is_draft(columns, 'f')}"
+    lineage = (f"""
+  and not exists (
+    select 1 from documents f
+    where f.policy_id = d.policy_id and f.id != d.id and {final}
+  )""" if "policy_id" in columns else "")
+    queries["drafts_without_final"] = {
+        "title": "尚无正式稿的征求意见稿 Drafts without a final yet",
+        "description": "征求意见稿，且同一政策尚无正式印发的文件 "
+                       "(drafts whose policy has no final document yet).",
+        "sql": f"""select {_listing(columns)}
+from documents d
+where {_is_draft(columns, 'd')}{lineage}
+order by d.published_date desc, d.id desc""",
+    }
+    return queries
+
+
+def documents_facets(columns: set[str]) -> list[Any]:
+    facets: list[Any] = []
+    for column in ("relevance", "level", "region"):
+        if column in columns:
+            facets.append(column)
+    for column in ("scenarios", "measures", "techs"):
+        if column in columns:
+            facets.append({"array": column})
+    facets.append("site")
+    facets.append({"month": "published_date"})
+    for column in ("city_tier", "status", "doc_type"):
+        if column in columns:
+            facets.append(column)
+    return facets
+
+
+def metadata(columns: set[str], tables: set[str]) -> dict[str, Any]:
+    """Datasette metadata for a corpus with these ``documents`` columns and tables."""
+    hidden = {name: {"hidden": True} for name in SHADOW_TABLES if name in tables}
+    documents = {
+        "label_column": "title",
+        "sort_desc": "published_date",
+        "facets": documents_facets(columns),
+        "description": "政策文件。搜索框接受任意长度的中文词（两字词如“文旅”也可），"
+                       "多个词以空格分隔、须同时出现；点击左侧分面（相关性、层级、地区、标签、网站、月份）筛选。"
+                       " Search takes Chinese terms of any length; facets narrow the list.",
+    }
+    return {
+        "title": "policywatch 政策文件库",
+        "description": "policywatch 抓取并保存的政府政策文件：每个版本、附件、变化与抓取记录（只读）。",
+        "databases": {
+            DATABASE: {
+                "tables": {
+                    "documents": documents,
+                    "sites": {"label_column": "name"},
+                    "versions": {"sort_desc": "id",
+                                 "description": "每个文件的每个内容版本；从不覆盖。"},
+                    "changes": {"sort_desc": "detected_at", "facets": ["kind"],
+                                "description": "变化记录：new/revised/withdrawn/finalised/repealed。"},
+                    "runs": {"sort_desc": "id"},
+                    **hidden,
+                },
+                "queries": canned_queries(columns),
+            }
+        },
+    }
+
+
+def prepare_corpus(path: Path) -> None:
+    """Bring the corpus to the current schema and fold its WAL into the main file.
+
+    Immutable mode reads the main file only: rows still in ``-wal`` would be invisible.
+    """
+    from pipelines.schema import open_corpus
+
+    if not path.exists():
+        raise BrowseError(f"no corpus at {path}: crawl something first (or pass --db)")
+    try:
+        db = open_corpus(path)
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        db.conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise BrowseError(f"{path} cannot be read as a corpus: {exc}") from None
+    if busy:
+        logger.warning("%s is being written to (a crawl is running?): the browser shows the "
+                       "corpus as it was; use --live to follow it", path)
+
+
+def make_datasette(path: Path, live: bool = False):
+    """A Datasette instance serving the corpus as ``/corpus``, read-only (immutable unless
+    ``live``: then it is opened ``mode=ro`` and shows what crawls add while it runs)."""
+    from datasette.app import Datasette
+    from datasette.database import Database
+    from datasette.plugins import pm
+
+    from . import browseplugin
+
+    path = Path(path).resolve()
+    columns, tables = corpus_columns(path)
+    if not pm.is_registered(browseplugin):
+        pm.register(browseplugin, name="policywatch")
+    ds = Datasette(
+        immutables=[] if live else [str(path)], files=[str(path)] if live else [],
+        metadata=metadata(columns, tables), template_dir=str(TEMPLATES), settings=SETTINGS,
+    )
+    # Serve it under a fixed name, so that URLs and templates do not depend on the file's.
+    for name in [n for n in ds.databases if not n.startswith("_")]:
+        ds.remove_database(name)
+    ds.add_database(Database(ds, str(path), is_mutable=live), name=DATABASE)
+    return ds
+
+
+def serve(path: Path, host: str = "127.0.0.1", port: int = 8001, live: bool = False,
+          echo=print) -> None:
+    """Serve the corpus until interrupted."""
+    import asyncio
+
+    import uvicorn
+
+    path = Path(path)
+    if not live:
+        prepare_corpus(path)
+    elif not path.exists():
+        raise BrowseError(f"no corpus at {path}: crawl something first (or pass --db)")
+    ds = make_datasette(path, live=live)
+    asyncio.run(ds.invoke_startup())
+    echo(f"policywatch browse: {path} ({'live, read-only' if live else 'immutable'}) at "
+         f"http://{host}:{port}/{DATABASE}/documents — Ctrl-C to stop")
+    uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on")

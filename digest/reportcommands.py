@@ -1,0 +1,173 @@
+"""``policywatch report``, ``policywatch browse`` and ``policywatch export``: the corpus for
+researchers. Thin: options are parsed here; the work is in digest.report, .browse and .export."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .labels import DEFAULT_RELEVANCE, LEVELS, REGIONS, RELEVANCE
+
+
+def _split(allowed: tuple[str, ...] | None):
+    """A callback for a repeatable option that also takes comma-separated values."""
+
+    def callback(ctx, param, values):
+        out: list[str] = []
+        for value in values:
+            for part in value.replace("，", ",").split(","):
+                part = part.strip()
+                if not part:
+                    continue
+                if allowed and part not in allowed:
+                    raise click.BadParameter(
+                        f"{part!r} is not one of {', '.join(allowed)}", ctx=ctx, param=param)
+                out.append(part)
+        return tuple(dict.fromkeys(out))
+
+    return callback
+
+
+def _corpus_option(fn):
+    return click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help="The corpus file (default: $POLICYWATCH_HOME/corpus.db).")(fn)
+
+
+def _filter_options(default_relevance: str):
+    def decorate(fn):
+        options = [
+            click.option("--from", "date_from", metavar="DATE", default=None,
+                         help="Only documents dated on or after DATE (YYYY-MM-DD; published, "
+                              "else written date)."),
+            click.option("--to", "date_to", metavar="DATE", default=None,
+                         help="Only documents dated on or before DATE (YYYY-MM-DD)."),
+            click.option("--relevance", multiple=True, metavar="R",
+                         callback=_split(tuple(RELEVANCE)),
+                         help=f"Relevance to include: {', '.join(RELEVANCE)}; repeat or "
+                              f"comma-separate (default: {default_relevance})."),
+            click.option("--site", "sites", multiple=True, metavar="KEY", callback=_split(None),
+                         help="Only these sites (keys; repeat or comma-separate)."),
+            click.option("--level", "levels", multiple=True, metavar="LEVEL",
+                         callback=_split(tuple(LEVELS)),
+                         help=f"Only these issuer levels: {', '.join(LEVELS)}."),
+            click.option("--region", "regions", multiple=True, metavar="REGION",
+                         callback=_split(REGIONS),
+                         help=f"Only these regions: {'、'.join(REGIONS)}."),
+        ]
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return decorate
+
+
+def _open(db_path: Path | None):
+    from crawlers.paths import default_db
+    from pipelines.schema import CorpusError, open_corpus
+
+    path = Path(db_path or default_db())
+    if not path.exists():
+        raise click.ClickException(f"no corpus at {path}: crawl something first (or pass --db)")
+    try:
+        return open_corpus(path), path
+    except CorpusError as exc:
+        raise click.ClickException(f"{path}: {exc}") from None
+
+
+def _filters(db, date_from, date_to, relevance, sites, levels, regions):
+    from .selection import Filters, SelectionError, parse_date, site_keys
+
+    try:
+        unknown = sorted(set(sites) - site_keys(db))
+        if unknown:
+            raise SelectionError(f"unknown site {', '.join(unknown)}: the corpus has "
+                                 f"{', '.join(sorted(site_keys(db))) or 'no sites'}")
+        return Filters(parse_date(date_from, "--from"), parse_date(date_to, "--to"),
+                       tuple(relevance), tuple(sites), tuple(levels), tuple(regions))
+    except SelectionError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+@click.command()
+@_filter_options(", ".join(DEFAULT_RELEVANCE))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("policywatch-report"), show_default=True,
+              help="Folder to write report.md, report.html, report.json and charts/ into.")
+@click.option("--title", default=None, help="The report's title (default: 元宇宙政策统计报告).")
+@click.option("--charts/--no-charts", default=True, show_default=True,
+              help="Draw the charts (PNG and SVG; needs a CJK font such as fonts-wqy-microhei).")
+@_corpus_option
+def report(date_from, date_to, relevance, sites, levels, regions, out_dir, title, charts, db):
+    """Statistics report for a period: counts by relevance, tag, level, region, city tier and
+    month with shares and charts, and the documents behind every number (Markdown + HTML)."""
+    from .charts import ChartError
+    from .report import DEFAULT_TITLE, build_report, write_report
+    from .selection import SelectionError
+
+    corpus, path = _open(db)
+    filters = _filters(corpus, date_from, date_to, relevance or DEFAULT_RELEVANCE, sites,
+                       levels, regions)
+    try:
+        built = build_report(corpus, filters, corpus=str(path), title=title or DEFAULT_TITLE)
+        written = write_report(built, out_dir, charts=charts)
+    except (ChartError, SelectionError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{built.total} policies ({built.documents} documents) counted")
+    for name in ("relevance", "level", "region"):
+        parts = [f"{b.label} {b.count}" for b in built.breakdown(name).buckets if b.count]
+        click.echo(f"  {name}: {', '.join(parts) or '-'}")
+    if built.unclassified:
+        click.echo(f"note: {built.unclassified} documents are not classified yet and were not "
+                   "counted", err=True)
+    click.echo(f"wrote {len(written)} files to {out_dir}: "
+               f"{out_dir / 'report.md'}, {out_dir / 'report.html'}")
+
+
+@click.command()
+@_filter_options("all")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "xlsx"]), default=None,
+              help="Output format (default: from --out's suffix, else csv).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write (default: standard output; required for xlsx).")
+@click.option("--per-policy", is_flag=True,
+              help="One row per policy (its final), as reports count, instead of every document.")
+@click.option("--with-text", is_flag=True, help="Add the body text as the last column.")
+@_corpus_option
+def export(date_from, date_to, relevance, sites, levels, regions, fmt, out, per_policy,
+           with_text, db):
+    """Export documents with their tags as CSV (UTF-8 with BOM), JSON Lines or Excel."""
+    from .export import ExportError, export_documents, format_for
+    from .selection import SelectionError
+
+    corpus, _ = _open(db)
+    filters = _filters(corpus, date_from, date_to, relevance, sites, levels, regions)
+    try:
+        count = export_documents(corpus, filters, format_for(out, fmt), out,
+                                 per_policy=per_policy, with_text=with_text, stdout=sys.stdout)
+    except (ExportError, SelectionError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if out is not None:
+        click.echo(f"wrote {count} {'policies' if per_policy else 'documents'} to {out}", err=True)
+
+
+@click.command()
+@_corpus_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on (the default keeps it to this machine).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True,
+              help="Port to listen on.")
+@click.option("--live", is_flag=True,
+              help="Follow crawls that write while it runs (read-only, not immutable).")
+def browse(db, host, port, live):
+    """Browse and search the corpus in Datasette, read-only: facets, Chinese search,
+    canned queries, document versions and diffs."""
+    from crawlers.paths import default_db
+
+    from .browse import BrowseError, serve
+
+    try:
+        serve(Path(db or default_db()), host=host, port=port, live=live, echo=click.echo)
+    except BrowseError as exc:
+        raise click.ClickException(str(exc)) from None
