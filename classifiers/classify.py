@@ -44,6 +44,7 @@ class Document:
     site: str | None = None  # the site key, for the record
     site_division: str | None = None
     site_level: str | None = None
+    validity: str | None = None  # 有效性 as the page states it (有效, 失效, 已废止...)
 
 
 @dataclass
@@ -129,7 +130,7 @@ def classify(doc: Document, use_model: bool = True) -> Classification:
     tags = tag_document(prepared)
     issuer = resolve_issuer(doc.issuer, title, doc.site_division, doc.site_level)
     notes.extend(issuer.notes)
-    kind = classify_type(title, text)
+    kind = classify_type(title, text, doc.validity)
 
     evidence: dict[str, str] = {}
     if relevance.evidence:

@@ -32,6 +32,7 @@ _NOTICE = re.compile(r"通知|公告|通告|批复|决定|函$|复函|通报|公
 _DRAFT = re.compile(r"征求意见稿|征求意见|草案|送审稿|意见征集|讨论稿|试行稿")
 _REPEALED = re.compile(r"已废止|已失效|(?:【|\[|（|\()(?:废止|失效)(?:】|\]|）|\))")
 _REVISED = re.compile(r"修订|修正|修改")
+_VALIDITY_REPEALED = re.compile(r"失效|废止|废除|停止执行")
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,10 @@ def _subject(title: str) -> str:
     return title
 
 
-def classify_type(title: str | None, text: str | None = None) -> TypeStatus:
-    """Type and status; ``other``/``final`` when nothing says otherwise."""
+def classify_type(title: str | None, text: str | None = None,
+                  validity: str | None = None) -> TypeStatus:
+    """Type and status; ``other``/``final`` when nothing says otherwise. ``validity`` is the
+    page's own 有效性 field, when it has one (失效, 已废止 make the document ``repealed``)."""
     title = (title or "").strip()
     opening = (text or "")[:300]
     doc_type, type_evidence = "other", ""
@@ -77,7 +80,9 @@ def classify_type(title: str | None, text: str | None = None) -> TypeStatus:
 
     status, status_evidence = "final", ""
     heads = (title, opening[:120])
-    if any(_REPEALED.search(h) for h in heads):
+    if validity and _VALIDITY_REPEALED.search(validity):
+        status, status_evidence = "repealed", f"有效性：{validity}"
+    elif any(_REPEALED.search(h) for h in heads):
         status = "repealed"
         status_evidence = next(h for h in heads if _REPEALED.search(h))
     elif _DRAFT.search(title) or "征求意见稿" in opening:

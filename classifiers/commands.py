@@ -1,0 +1,152 @@
+"""`policywatch classify`, `retag`, `eval` and `train`: the classifier's commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+_INPUT_FIELDS = {"title": str, "issuer": str, "text": str, "published_date": str, "site": str,
+                 "division_code": str, "level": str, "validity": str, "attachments": list}
+
+
+def _read_input(source: str) -> dict:
+    """The JSON object of FILE or stdin, checked field by field."""
+    name = "stdin" if source == "-" else source
+    try:
+        raw = click.get_binary_stream("stdin").read() if source == "-" else Path(source).read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {name}: {exc.strerror or exc}") from None
+    if not raw.strip():
+        raise click.ClickException(f"{name} is empty: expected a JSON object with title, issuer and text")
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{name} is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"{name} is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise click.ClickException(f"{name}: expected a JSON object, got a {type(data).__name__}")
+    unknown = sorted(set(data) - set(_INPUT_FIELDS))
+    if unknown:
+        raise click.ClickException(f"{name}: unknown field(s) {', '.join(unknown)}; "
+                                   f"known: {', '.join(_INPUT_FIELDS)}")
+    for key, kind in _INPUT_FIELDS.items():
+        if data.get(key) is not None and not isinstance(data[key], kind):
+            raise click.ClickException(f"{name}: {key} must be a {'list' if kind is list else 'string'}")
+    for n, attachment in enumerate(data.get("attachments") or []):
+        if not isinstance(attachment, (str, dict)) or (
+                isinstance(attachment, dict) and not isinstance(attachment.get("text", ""), str)):
+            raise click.ClickException(f"{name}: attachments[{n}] must be a string or an object with text")
+    return data
+
+
+def _document(data: dict):
+    from classifiers.classify import Document
+    from crawlers.sites import get_site
+
+    division, level = data.get("division_code"), data.get("level")
+    if data.get("site"):
+        try:
+            site = get_site(data["site"])
+        except KeyError:
+            raise click.ClickException(f"unknown site {data['site']!r}: see `policywatch sites`") from None
+        division, level = division or site.division_code, level or site.level
+    attachments = tuple(a if isinstance(a, str) else a.get("text", "") for a in data.get("attachments") or [])
+    return Document(title=data.get("title") or "", text=data.get("text") or "",
+                    issuer=data.get("issuer"), attachments=attachments,
+                    published_date=data.get("published_date"), site=data.get("site"),
+                    site_division=division, site_level=level, validity=data.get("validity"))
+
+
+@click.command("classify")
+@click.argument("source", metavar="FILE|-")
+@click.option("--no-model", is_flag=True, help="Decide relevance with the lexicon's thresholds only.")
+def classify_command(source: str, no_model: bool) -> None:
+    """Classify one document and print its tags as JSON.
+
+    FILE (or - for stdin) is a JSON object: title, issuer, text, and optionally published_date,
+    site (a site key: its jurisdiction resolves department-only issuers), division_code and level
+    (the same, given directly), validity and attachments (texts).
+    """
+    from classifiers.classify import ClassifyError, classify
+
+    document = _document(_read_input(source))
+    try:
+        result = classify(document, use_model=not no_model)
+    except ClassifyError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+
+
+@click.command("retag")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The corpus file (default: the config's, else $POLICYWATCH_HOME/corpus.db).")
+@click.option("--all", "everything", is_flag=True,
+              help="Re-tag every document, not only those tagged by another classifier version.")
+@click.option("--batch", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Documents per transaction.")
+def retag_command(db: Path | None, everything: bool, batch: int) -> None:
+    """Re-tag the stored corpus with the current classifier (after a lexicon or model change)
+    and record the classifier version on every document."""
+    from classifiers.retag import retag
+    from crawlers.config import ConfigError, load_config
+    from pipelines.corpus import open_corpus
+
+    if db is None:
+        try:
+            db = load_config().db
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+    if not Path(db).exists():
+        raise click.ClickException(f"no corpus at {db}: crawl something first (or pass --db)")
+    result = retag(open_corpus(db), everything=everything, batch=batch)
+    click.echo(f"classifier {result.version}: {result.updated} document(s) re-tagged, "
+               f"{result.failed} could not be classified, of {result.examined} examined")
+
+
+@click.command("eval")
+@click.option("--part", type=click.Choice(["held-back", "training", "all"]), default="held-back",
+              show_default=True, help="Which part of the labelled set to score.")
+@click.option("--realpages", "realpages_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Real pages to check (default: $POLICYWATCH_REALPAGES, else ../shared/realpages).")
+@click.option("--no-realpages", is_flag=True, help="Score the labelled set only.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--check", is_flag=True, help="Exit with status 1 if a done-when figure is missed.")
+def eval_command(part: str, realpages_dir: Path | None, no_realpages: bool, as_json: bool,
+                 check: bool) -> None:
+    """Score the classifier on the labelled set (precision, recall, F1 per label, relevance
+    confusion, issuer accuracy) and on the real pages (negatives must come out none)."""
+    from classifiers.evaluation import evaluate, format_report, realpages_path
+    from classifiers.labelled import LabelledDataError
+
+    realpages = None if no_realpages else realpages_path(realpages_dir)
+    if realpages_dir is not None and not realpages_dir.is_dir():
+        raise click.ClickException(f"no real pages at {realpages_dir}")
+    try:
+        report = evaluate(part, realpages)
+    except LabelledDataError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2) if as_json else format_report(report))
+    if check and report.meets_targets():
+        raise SystemExit(1)
+
+
+@click.command("train")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the model (default: the shipped classifiers/data/relevance_model.json.gz).")
+def train_command(out: Path | None) -> None:
+    """Train the relevance model from the project's labelled data (its held-back part is never
+    read) and write it; the same data always gives the same file."""
+    from classifiers.labelled import LabelledDataError
+    from classifiers.model import MODEL_PATH
+    from classifiers.training import train
+
+    try:
+        result = train(out=out or MODEL_PATH)
+    except (LabelledDataError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"trained on {result.documents} documents ({result.held_back} held back); "
+               f"{result.vocabulary} n-grams; training accuracy {result.training_accuracy:.3f}")
+    click.echo(f"wrote {result.path} ({result.size_bytes} bytes, data sha256 {result.training_sha256[:12]})")

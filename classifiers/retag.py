@@ -1,0 +1,100 @@
+"""Re-tagging the stored corpus after a lexicon, rule or model change (``policywatch retag``).
+
+Every document gets the current classifier's tags and version. Work goes in batches, each
+batch one transaction: a stopped retag leaves every document either wholly old or wholly new,
+and the next retag carries on with the ones still on an old version.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+import sqlite_utils
+
+from .classify import ClassifyError, Document, classifier_version, classify
+
+logger = logging.getLogger(__name__)
+
+BATCH = 200
+
+
+@dataclass
+class RetagResult:
+    version: str
+    examined: int = 0
+    updated: int = 0
+    failed: int = 0
+
+
+def _site_jurisdictions(db: sqlite_utils.Database) -> dict[str, tuple[str | None, str | None]]:
+    """site key -> (division code, level), from the corpus's sites, else the registry."""
+    from crawlers.sites import get_site
+
+    out: dict[str, tuple[str | None, str | None]] = {}
+    for key, division, level in db.execute("SELECT key, division_code, level FROM sites"):
+        if not division:
+            try:
+                site = get_site(key)
+                division, level = site.division_code, site.level
+            except KeyError:
+                pass
+        out[key] = (division, level)
+    return out
+
+
+def _document(db: sqlite_utils.Database, row: dict, sites: dict) -> Document:
+    attachments = tuple(
+        text for (text,) in db.execute(
+            "SELECT text FROM attachments WHERE version_id = ? AND text IS NOT NULL ORDER BY id",
+            [row["current_version_id"]],
+        )
+    )
+    validity = None
+    if row.get("fields"):
+        validity = json.loads(row["fields"]).get("validity")
+    division, level = sites.get(row["site"], (None, None))
+    return Document(title=row["title"], text=row["body_text"] or "", issuer=row["issuer"],
+                    attachments=attachments, published_date=row["published_date"],
+                    site=row["site"], site_division=division, site_level=level,
+                    validity=validity)
+
+
+def retag(db: sqlite_utils.Database, everything: bool = False, batch: int = BATCH,
+          progress: Callable[[RetagResult], None] | None = None) -> RetagResult:
+    """Classify the stored documents again: those tagged by another classifier version (or
+    never), or all of them with ``everything``."""
+    from pipelines.corpus import write_classification
+
+    version = classifier_version()
+    result = RetagResult(version)
+    where = "" if everything else "WHERE d.classifier_version IS NOT ?"
+    params = [] if everything else [version]
+    ids = [r[0] for r in db.execute(f"SELECT d.id FROM documents d {where} ORDER BY d.id", params)]
+    sites = _site_jurisdictions(db)
+    for start in range(0, len(ids), batch):
+        chunk = ids[start:start + batch]
+        marks = ",".join("?" * len(chunk))
+        rows = list(db.query(
+            f"""SELECT d.id, d.site, d.title, d.body_text, d.issuer, d.published_date,
+                d.current_version_id, v.fields
+            FROM documents d LEFT JOIN versions v ON v.id = d.current_version_id
+            WHERE d.id IN ({marks}) ORDER BY d.id""", chunk,
+        ))
+        tagged = []
+        for row in rows:
+            try:
+                tagged.append((row["id"], classify(_document(db, row, sites)).columns()))
+            except ClassifyError as exc:
+                result.failed += 1
+                logger.warning("document %d not classified: %s", row["id"], exc)
+        with db.atomic():
+            for document_id, columns in tagged:
+                write_classification(db, document_id, columns)
+        result.examined += len(rows)
+        result.updated += len(tagged)
+        if progress is not None:
+            progress(result)
+    return result
