@@ -55,13 +55,27 @@ def main(verbose: int) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the registry as JSON instead of a table.")
-def sites(as_json: bool) -> None:
-    """List the registered portals: key, name, division code, level, CMS family, columns."""
-    from crawlers.sitelist import site_rows, sites_table
+@click.option("--markdown", is_flag=True, help="Print the README's table of supported portals (Markdown).")
+@click.option("--readme", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Rewrite the supported-portals section of this README file in place.")
+def sites(as_json: bool, markdown: bool, readme: Path | None) -> None:
+    """List the registered portals: key, name, division code, level, CMS family, columns,
+    verification status (verified against a saved real page, or unverified) and evidence."""
+    from crawlers.sitelist import ReadmeError, readme_section, replace_readme_section, site_rows, sites_table
     from crawlers.sites import all_sites
 
     registry = all_sites()
-    if as_json:
+    if readme is not None:
+        text = readme.read_text(encoding="utf-8")
+        try:
+            updated = replace_readme_section(text, registry)
+        except ReadmeError as exc:
+            raise click.ClickException(f"{readme}: {exc}") from None
+        readme.write_text(updated, encoding="utf-8")
+        click.echo(f"{readme}: supported portals {'updated' if updated != text else 'already current'}")
+    elif markdown:
+        click.echo(readme_section(registry))
+    elif as_json:
         click.echo(json.dumps(site_rows(registry), ensure_ascii=False, indent=2))
     else:
         click.echo(sites_table(registry))
@@ -420,6 +434,8 @@ from digest.reportcommands import browse as _browse, export as _export, report a
 main.add_command(_report)
 main.add_command(_browse)
 main.add_command(_export)
+from crawlers.probecommands import probe as _probe  # noqa: E402
+main.add_command(_probe)
 
 
 if __name__ == "__main__":
