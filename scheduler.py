@@ -292,12 +292,15 @@ def status(db, as_json: bool) -> None:
 DAILY_JOB = "daily"
 
 
-def scheduled_sites(config, interval: bool | None = None) -> list:
-    """The sites a schedule crawls: the registry's enabled sites, narrowed by the config;
-    ``interval`` True/False keeps only sites with/without an interval of their own."""
+def scheduled_sites(config, interval: bool | None = None, replay: bool = False) -> list:
+    """The sites a schedule crawls: the registry's enabled sites (and the replay-only ones when
+    crawling the replay portal), narrowed by the config; ``interval`` True/False keeps only
+    sites with/without an interval of their own."""
+    from crawlers.replay import REPLAY_SITES
     from crawlers.sites import all_sites
 
-    chosen = [s for s in all_sites() if s.enabled and not getattr(s, "blocked_reason", "")]
+    candidates = all_sites() + (list(REPLAY_SITES) if replay else [])
+    chosen = [s for s in candidates if s.enabled and not getattr(s, "blocked_reason", "")]
     if config.enabled_sites:
         chosen = [s for s in chosen if s.key in config.enabled_sites]
     chosen = [s for s in chosen if s.key not in config.disabled_sites]
@@ -320,7 +323,7 @@ def daily_round(config_path: str | None = None, replay_url: str | None = None) -
     from crawlers.rounds import REPO, STOP, run_round
 
     config = load_config(config_path)
-    keys = [s.key for s in scheduled_sites(config, interval=False)]
+    keys = [s.key for s in scheduled_sites(config, interval=False, replay=bool(replay_url))]
     logger.warning("daily round: crawling %d site(s)", len(keys))
     outcomes = run_round(keys, config.db, max_parallel=config.schedule.max_parallel,
                          stagger=config.schedule.stagger_seconds, replay_url=replay_url,
@@ -330,6 +333,9 @@ def daily_round(config_path: str | None = None, replay_url: str | None = None) -
         logger.warning("daily round: %d site(s) failed: %s", len(failed), ", ".join(failed))
     if STOP.is_set():
         logger.warning("daily round stopped before the digest; it is sent with the next round")
+        return
+    if not Path(config.db).exists():
+        logger.warning("no corpus at %s yet: no digest", config.db)
         return
     digest = subprocess.run(_digest_command(config, config_path), cwd=REPO, capture_output=True,
                             text=True, timeout=3600)
@@ -369,7 +375,7 @@ def build_scheduler(config, *, config_path: str | None, replay_url: str | None, 
     hour, minute = config.schedule.hour_minute
     wanted = {DAILY_JOB: ("scheduler:daily_round",
                           CronTrigger(hour=hour, minute=minute, timezone=config.schedule.timezone))}
-    for site in scheduled_sites(config, interval=True):
+    for site in scheduled_sites(config, interval=True, replay=bool(replay_url)):
         wanted[f"site:{site.key}"] = ("scheduler:site_round", IntervalTrigger(hours=site.interval_hours))
     scheduler.start(paused=True)
     for job in scheduler.get_jobs():
