@@ -25,7 +25,7 @@ _SUBJECT_TYPES = (
     ("implementation_plan", re.compile(r"实施方案|建设方案|工作方案|推进方案")),
     ("plan", re.compile(r"规划(?!管理|许可|建设用地|条件)|工作要点|工作计划|发展纲要|行动纲要")),
     ("guidance", re.compile(r"指导意见|实施意见|若干意见|的意见$|意见$|指南|指引")),
-    ("measures", re.compile(r"办法|措施|若干政策|政策措施|细则|规定|条例|扶持政策|支持政策")),
+    ("measures", re.compile(r"办法|措施|若干政策|政策措施|细则|规定|条例|扶持政策|支持政策|优惠政策|奖补政策")),
     ("implementation_plan", re.compile(r"方案")),
 )
 _NOTICE = re.compile(r"通知|公告|通告|批复|决定|函$|复函|通报|公示|名单|意见的通知")

@@ -28,6 +28,8 @@ RELATED: Terms = {
 }
 
 # Cues that a term is named only to be excluded: 本办法不涉及元宇宙项目.
+# Cues later in the sentence that refuse what it named: 对…元宇宙…项目，不予支持.
+REFUSALS = ("不予支持", "不予受理", "不予立项", "不予认定", "不予资助", "不在支持范围", "不纳入支持")
 NEGATIONS = ("不涉及", "不包括", "不包含", "不属于", "不含", "不适用", "无关", "并非", "不是", "暂不", "除外")
 
 # --- content tags (TAXONOMY.md §2) -----------------------------------------------------------
@@ -206,11 +208,14 @@ class Matcher:
 
 
 def negated(form: str, hit: Hit) -> bool:
-    """Is the term named only to be excluded? Looks back over its own clause."""
+    """Is the term named only to be excluded? Looks back over its own clause (不包括元宇宙),
+    and on to the end of the sentence for a refusal (对以元宇宙名义申报的项目，不予支持)."""
     clause_start = max(form.rfind(c, 0, hit.start) for c in "，,；;。：:") + 1
     clause = form[clause_start:hit.start]
     after = form[hit.end:hit.end + 6]
-    return any(cue in clause for cue in NEGATIONS) or after.startswith(("除外", "无关"))
+    if any(cue in clause for cue in NEGATIONS) or after.startswith(("除外", "无关")):
+        return True
+    return any(cue in form[hit.end:] for cue in REFUSALS)
 
 
 @lru_cache(maxsize=None)

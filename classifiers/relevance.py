@@ -4,7 +4,8 @@ Two parts decide it together:
 - the weighted lexicon says which labels the text can support at all: without 元宇宙 in the
   title, text or attachments a document cannot be ``dedicated`` or ``mentions``; without it or
   a core-technology term (虚拟现实, 数字人, 数字孪生, NFT...) it is ``none``; with 元宇宙 in the
-  title it is ``dedicated``. Negated terms (不涉及元宇宙) do not count.
+  title, or in most sentences of the body, it is ``dedicated``; named in one sentence only, it
+  is ``mentions``. Negated terms (不涉及元宇宙) do not count.
 - the trained model (``classifiers.model``: character n-grams plus the lexicon's numbers)
   chooses among those labels: a plan that is mostly about the metaverse against one that names
   it in a list; a VR industry plan against a tourism notice that mentions VR once.
@@ -23,6 +24,8 @@ LABELS = ("dedicated", "mentions", "related", "none")
 CENTRALITY = {"dedicated": 1.0, "mentions": 0.6, "related": 0.3, "none": 0.0}
 MODEL_CHARS = 20_000  # characters of a document the n-gram model reads
 EVIDENCE_SENTENCES = 2
+# "The body is mostly about it": at least this share of its sentences name 元宇宙.
+MOSTLY = 0.5
 
 
 @dataclass
@@ -87,6 +90,11 @@ def admissible(sig: Signals) -> tuple[str, ...]:
     if sig.title_core:
         return ("dedicated",)
     if sig.core_sentences:
+        share = len(sig.core_sentences) / max(sig.body_sentences, 1)
+        if len(sig.core_sentences) >= 2 and share >= MOSTLY:
+            return ("dedicated",)  # the body is mostly about it
+        if len(sig.core_sentences) == 1:
+            return ("mentions",)  # one sentence is a mention, whatever else the text says
         return ("dedicated", "mentions")
     if sig.title_related or sig.related_sentences:
         return ("related", "none")
