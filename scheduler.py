@@ -142,17 +142,27 @@ def crawl(site_keys, db, max_pages, replay_url, contact, incremental, revisit_bu
 
 
 @main.command()
-@_crawl_options
-@click.option("--revisit-budget", type=click.IntRange(min=0), default=None,
-              help="Known documents to re-check per site (default 30).")
-def run(db, max_pages, replay_url, contact, revisit_budget) -> None:
-    """One round now: an incremental crawl of every enabled site of the registry."""
-    from crawlers.runner import run_crawl
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="The TOML config file (default: $POLICYWATCH_CONFIG or $POLICYWATCH_HOME/policywatch.toml).")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The corpus file (default: the config's, else $POLICYWATCH_HOME/corpus.db).")
+@click.option("--digest/--no-digest", default=True, show_default=True,
+              help="End the round with the digest and its delivery, as the schedule does.")
+@click.option("--replay", "replay_url", default=None, metavar="URL",
+              help="Crawl a local replay portal at URL instead of the real portals (testing).")
+def run(config_path, db, digest: bool, replay_url) -> None:
+    """One round now, as the schedule runs it daily: every enabled site, then the digest."""
+    from crawlers.config import ConfigError
 
-    reports = run_crawl(_resolve_sites((), all_enabled=True), db or default_db(), run_kind="crawl",
-                        replay_url=replay_url, max_pages=max_pages, mode="incremental",
-                        revisit_budget=revisit_budget, contact=contact)
-    _report_and_exit(reports)
+    try:
+        outcomes = daily_round(config_path, replay_url, db=db, digest=digest)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    for outcome in outcomes:
+        state = "ok" if outcome.ok else f"failed (exit {outcome.returncode})"
+        click.echo(f"{outcome.site:16} {state:18} {outcome.seconds:6.1f} s")
+    if outcomes and not any(o.ok for o in outcomes):
+        sys.exit(1)
 
 
 def _parse_day(ctx, param, value):
@@ -314,15 +324,19 @@ def _digest_command(config, config_path: str | None) -> list[str]:
     return cmd + (["--config", config_path] if config_path else [])
 
 
-def daily_round(config_path: str | None = None, replay_url: str | None = None) -> None:
+def daily_round(config_path: str | None = None, replay_url: str | None = None, *,
+                db: Path | None = None, digest: bool = True) -> list:
     """The daily job: an incremental crawl of every scheduled site, then the digest and its
     delivery (each in its own process, so no failure of one stops the rest)."""
+    import dataclasses
     import subprocess
 
     from crawlers.config import load_config
     from crawlers.rounds import REPO, STOP, run_round
 
     config = load_config(config_path)
+    if db is not None:
+        config = dataclasses.replace(config, db=Path(db))
     keys = [s.key for s in scheduled_sites(config, interval=False, replay=bool(replay_url))]
     logger.warning("daily round: crawling %d site(s)", len(keys))
     outcomes = run_round(keys, config.db, max_parallel=config.schedule.max_parallel,
@@ -331,16 +345,19 @@ def daily_round(config_path: str | None = None, replay_url: str | None = None) -
     failed = [o.site for o in outcomes if o.returncode not in (0, None)]
     if failed:
         logger.warning("daily round: %d site(s) failed: %s", len(failed), ", ".join(failed))
+    if not digest:
+        return outcomes
     if STOP.is_set():
         logger.warning("daily round stopped before the digest; it is sent with the next round")
-        return
+        return outcomes
     if not Path(config.db).exists():
         logger.warning("no corpus at %s yet: no digest", config.db)
-        return
-    digest = subprocess.run(_digest_command(config, config_path), cwd=REPO, capture_output=True,
-                            text=True, timeout=3600)
-    if digest.returncode != 0:
-        logger.error("digest failed (exit %d):\n%s", digest.returncode, digest.stderr[-2000:])
+        return outcomes
+    sent = subprocess.run(_digest_command(config, config_path), cwd=REPO, capture_output=True,
+                          text=True, timeout=3600)
+    if sent.returncode != 0:
+        logger.error("digest failed (exit %d):\n%s", sent.returncode, sent.stderr[-2000:])
+    return outcomes
 
 
 def site_round(site_key: str, config_path: str | None = None, replay_url: str | None = None) -> None:

@@ -68,8 +68,10 @@ def test_crawl_names_an_unknown_site():
     assert "unknown site 'no_such_site'" in result.output
 
 
-def test_run_crawls_every_enabled_site_into_the_corpus(tmp_path):
-    """`policywatch run` against the replay portal: one round of the whole registry."""
+def test_run_is_one_round_and_one_failing_site_stops_nothing(tmp_path):
+    """`policywatch run`: every configured site in its own process, then the digest; a site
+    whose portal is broken fails alone."""
+    import os
     import subprocess
     import sys
     from pathlib import Path
@@ -78,13 +80,28 @@ def test_run_crawls_every_enabled_site_into_the_corpus(tmp_path):
     from pipelines.corpus import open_corpus
 
     repo = Path(__file__).resolve().parents[1]
-    db = tmp_path / "corpus.db"
-    with ReplayPortal.from_fixtures().serve() as base:
-        result = subprocess.run([sys.executable, "-m", "scheduler", "run", "--db", str(db), "--replay", base],
-                                cwd=repo, capture_output=True, text=True, timeout=600)
+    config = tmp_path / "policywatch.toml"
+    config.write_text(f"""
+[paths]
+db = "{tmp_path / 'corpus.db'}"
+digests = "{tmp_path / 'digests'}"
+[schedule]
+stagger_seconds = 0
+max_parallel = 3
+[sites]
+enabled = ["jx_gov", "sx_gov", "replay_generic"]
+""", encoding="utf-8")
+    portal = ReplayPortal.from_fixtures(["jx_gov", "replay_generic"])  # sx_gov's pages are gone
+    with portal.serve() as base:
+        result = subprocess.run([sys.executable, "-m", "scheduler", "run", "--config", str(config),
+                                 "--replay", base], cwd=repo, capture_output=True, text=True, timeout=600,
+                                env={**os.environ, "POLICYWATCH_HOME": str(tmp_path)})
     assert result.returncode == 0, result.stdout + result.stderr
-    corpus = open_corpus(db)
+    lines = {line.split()[0]: line for line in result.stdout.splitlines() if line.strip()}
+    assert "ok" in lines["jx_gov"] and "ok" in lines["replay_generic"]
+    assert "failed" in lines["sx_gov"]
+    corpus = open_corpus(tmp_path / "corpus.db")
     sites = {r["site"] for r in corpus.query("select distinct site from documents")}
-    assert sites == {s.key for s in all_sites() if s.enabled}
-    kinds = {r["kind"] for r in corpus.query("select kind from runs")}
-    assert kinds == {"crawl"}
+    assert sites == {"jx_gov", "replay_generic"}
+    assert {r["kind"] for r in corpus.query("select kind from runs")} == {"crawl"}
+    assert any((tmp_path / "digests").rglob("*")), "the round ends with the digest"
