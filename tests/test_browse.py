@@ -1,0 +1,267 @@
+"""`policywatch browse`: the corpus in Datasette, started as the user starts it, driven in the
+system Chromium through Playwright; canned queries, document pages and diffs over HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from crawlers.replay import ReplayPortal
+from crawlers.settings import PLAYWRIGHT_LAUNCH_OPTIONS
+from digest.browse import canned_queries, metadata
+from digest.browseplugin import search_clauses
+from pipelines.textnorm import search_form
+from tests.classified_corpus import DRAFT_TITLE, REPO, classified_copy
+
+REVISED_URL = "http://www.example-gov.cn/zcwj/202203/t20220310_1002.html"
+BEFORE, AFTER = "定期开展专项审计", "每半年开展一次专项审计"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(base: str, path: str, **params) -> str:
+    query = ("?" + urllib.parse.urlencode(params)) if params else ""
+    with urllib.request.urlopen(base + path + query, timeout=30) as response:
+        return response.read().decode("utf-8")
+
+
+def get_json(base: str, path: str, **params):
+    return json.loads(get(base, path, **params))
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    """The classified corpus, then a second crawl of the generic site with one page revised."""
+    path = classified_copy(tmp_path_factory, "browse")
+    portal = ReplayPortal.from_fixtures(sites=[])  # the replay-only sites' pages
+    page = portal.get(REVISED_URL)
+    portal.put(REVISED_URL, page.body.decode("utf-8").replace(BEFORE, AFTER), headers=page.headers)
+    with portal.serve() as base:
+        result = subprocess.run(
+            [sys.executable, "-m", "scheduler", "crawl", "replay_generic", "--db", str(path),
+             "--replay", base], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(corpus):
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scheduler", "browse", "--db", str(corpus), "--port", str(port)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                get(base, "/-/versions.json")
+                break
+            except (urllib.error.URLError, ConnectionError):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    process.kill()
+                    pytest.fail(f"policywatch browse did not start:\n{process.stdout.read()}")
+                time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def matching(corpus: Path, *terms: str, where: str = "1") -> set[str]:
+    """Titles of the documents whose title or text holds every term (in search form)."""
+    conn = sqlite3.connect(corpus)
+    rows = conn.execute(f"SELECT title, body_text FROM documents WHERE {where}").fetchall()
+    return {t for t, body in rows
+            if all(term in search_form(t) or term in search_form(body) for term in terms)}
+
+
+def shown_titles(page) -> set[str]:
+    return {cell.inner_text().strip() for cell in page.locator("td.col-title").all()}
+
+
+def shown_count(page) -> int:
+    heading = page.locator("h3").filter(has_text="where").first.inner_text()
+    return int(re.match(r"([\d,]+) rows?", heading).group(1).replace(",", ""))
+
+
+@pytest.mark.browser
+@pytest.mark.e2e
+def test_search_two_and_four_characters_then_a_facet_in_chromium(server, corpus):
+    if not Path("/usr/bin/chromium").exists():
+        pytest.fail("/usr/bin/chromium is missing: .ci/setup installs it")
+    from playwright.sync_api import sync_playwright
+
+    two, four = matching(corpus, "文旅"), matching(corpus, "元宇宙产业")
+    assert two and four and two != four  # terms that tell the two searches apart
+    with sync_playwright() as p:
+        browser = p.chromium.launch(**PLAYWRIGHT_LAUNCH_OPTIONS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{server}/corpus/documents")
+            assert page.locator("#_search").is_visible()
+
+            page.fill("#_search", "文旅")
+            page.press("#_search", "Enter")
+            page.wait_for_load_state()
+            assert "_search=" in page.url
+            assert shown_titles(page) == two
+            assert shown_count(page) == len(two)
+
+            page.fill("#_search", "元宇宙产业")
+            page.press("#_search", "Enter")
+            page.wait_for_load_state()
+            assert shown_titles(page) == four
+            assert shown_count(page) == len(four)
+
+            # Narrow the four-character search by a facet value the results have.
+            conn = sqlite3.connect(corpus)
+            relevance = {r for (r,) in conn.execute("SELECT DISTINCT relevance FROM documents "
+                                                    "WHERE title IN (%s)" % ",".join("?" * len(four)),
+                                                    sorted(four))}
+            value = "dedicated" if "dedicated" in relevance else sorted(relevance)[0]
+            page.locator("#facet-relevance a").filter(has_text=re.compile(f"^{value}$")).click()
+            page.wait_for_load_state()
+            assert f"relevance={value}" in page.url and "_search=" in page.url
+            narrowed = matching(corpus, "元宇宙产业", where=f"relevance = '{value}'")
+            assert narrowed and shown_titles(page) == narrowed
+            assert page.locator("#_search").input_value() == "元宇宙产业"
+
+            # A tag facet (JSON array) narrows further.
+            tags = json.loads(conn.execute(
+                "SELECT techs FROM documents WHERE relevance = ? AND techs != '[]' AND title IN (%s)"
+                % ",".join("?" * len(narrowed)), [value, *sorted(narrowed)]).fetchone()[0])
+            page.locator("#facet-techs a").filter(has_text=re.compile(f"^{tags[0]}$")).click()
+            page.wait_for_load_state()
+            assert f"techs__arraycontains={tags[0]}" in page.url
+            tagged = {t for t in narrowed if tags[0] in json.loads(conn.execute(
+                "SELECT techs FROM documents WHERE title = ?", [t]).fetchone()[0])}
+            assert shown_titles(page) == tagged
+        finally:
+            browser.close()
+
+
+@pytest.mark.e2e
+def test_month_and_site_facets_count_the_corpus(server, corpus):
+    data = get_json(server, "/corpus/documents.json", _search="元宇宙",
+                    _facet="site", _facet_size="max")
+    facets = data["facet_results"]
+    conn = sqlite3.connect(corpus)
+    titles = matching(corpus, "元宇宙")
+    placeholders = ",".join("?" * len(titles))
+    months = dict(conn.execute(
+        f"SELECT substr(published_date, 1, 7), count(*) FROM documents WHERE title IN ({placeholders}) "
+        "AND published_date IS NOT NULL GROUP BY 1", sorted(titles)))
+    month_facet = next(f for f in facets.values() if f["type"] == "month")
+    assert {v["value"]: v["count"] for v in month_facet["results"]} == months
+    some_month = next(iter(months))
+    narrowed = get_json(server, "/corpus/documents.json", _search="元宇宙",
+                        published_date__startswith=some_month, _shape="array")
+    assert len(narrowed) == months[some_month]
+
+
+@pytest.mark.e2e
+def test_canned_queries(server, corpus):
+    conn = sqlite3.connect(corpus)
+    new = get_json(server, "/corpus/new_this_week.json", _shape="array", _size="max")
+    recent = {r[0] for r in conn.execute(
+        "SELECT id FROM documents WHERE first_seen >= strftime('%Y-%m-%dT%H:%M:%S', 'now', '-7 days')")}
+    assert {r["id"] for r in new} == recent and recent
+
+    drafts = get_json(server, "/corpus/drafts_without_final.json", _shape="array")
+    titles = {r["title"] for r in drafts}
+    assert DRAFT_TITLE not in titles  # its policy has a final
+    for r in drafts:
+        assert "征求意见" in r["title"] or "草案" in r["title"]
+
+    regions = get_json(server, "/corpus/dedicated_by_region.json", _shape="array")
+    expected = dict(conn.execute(
+        "SELECT coalesce(region, '（无地区：国家级或未标注）'), count(DISTINCT coalesce(policy_id, id)) "
+        "FROM documents WHERE relevance = 'dedicated' GROUP BY 1"))
+    assert {r["region"]: r["policies"] for r in regions} == expected
+
+
+@pytest.mark.e2e
+def test_a_document_page_links_its_versions_and_the_diff(server, corpus):
+    conn = sqlite3.connect(corpus)
+    doc_id = conn.execute("SELECT id FROM documents WHERE url = ?", [REVISED_URL]).fetchone()[0]
+    first, second = [r[0] for r in conn.execute(
+        "SELECT id FROM versions WHERE document_id = ? ORDER BY id", [doc_id])]
+    page = get(server, f"/corpus/documents/{doc_id}")
+    assert f'href="/corpus/versions/{first}"' in page and f'href="/corpus/versions/{second}"' in page
+    assert f'href="/-/policywatch/diff/{second}"' in page
+    assert "revised" in page  # the change record
+
+    diff = get(server, f"/-/policywatch/diff/{second}")
+    assert f"/corpus/versions/{first}" in diff
+    changed = re.search(r'<p class="changed">(.*?)</p>', diff, re.S).group(1)
+    as_before = re.sub(r"<[^>]+>", "", re.sub(r"<ins>.*?</ins>", "", changed))
+    as_after = re.sub(r"<[^>]+>", "", re.sub(r"<del>.*?</del>", "", changed))
+    assert BEFORE in as_before and AFTER not in as_before
+    assert AFTER in as_after and BEFORE not in as_after
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        get(server, "/-/policywatch/diff/999999")
+    assert missing.value.code == 404
+
+
+@pytest.mark.e2e
+def test_the_corpus_is_served_read_only(server, corpus):
+    databases = get_json(server, "/-/databases.json")
+    assert [(d["name"], d["is_mutable"]) for d in databases] == [("corpus", False)]
+    before = hashlib.sha256(corpus.read_bytes()).hexdigest()
+    get(server, "/corpus/documents", _search="文旅", _facet="relevance")
+    get(server, "/corpus/new_this_week")
+    assert hashlib.sha256(corpus.read_bytes()).hexdigest() == before
+    assert not Path(str(corpus) + "-wal").exists() or Path(str(corpus) + "-wal").stat().st_size == 0
+
+
+def test_search_terms_shorter_than_a_trigram_use_like():
+    clauses, params = search_clauses("元宇宙产业 文旅 VR")
+    assert params["pw_fts"] == '"元宇宙产业"'
+    assert sorted(v for k, v in params.items() if k.startswith("pw_like")) == ["%VR%", "%文旅%"]
+    assert len(clauses) == 3
+    clauses, params = search_clauses("１００%")  # full-width digits fold; % is escaped for LIKE
+    assert params == {"pw_fts": '"100%"'}
+
+
+def test_metadata_leaves_out_what_an_unclassified_corpus_lacks():
+    base = {"id", "site", "url", "title", "issuer", "doc_number", "published_date", "first_seen",
+            "status", "body_text"}
+    meta = metadata(base, {"documents", "documents_fts"})
+    table = meta["databases"]["corpus"]["tables"]["documents"]
+    assert table["facets"] == ["site", {"month": "published_date"}, "status"]
+    assert meta["databases"]["corpus"]["tables"]["documents_fts"] == {"hidden": True}
+    queries = canned_queries(base)
+    assert set(queries) == {"new_this_week", "drafts_without_final"}
+    # ... and its canned queries run on such a corpus.
+    conn = sqlite3.connect(":memory:")
+    conn.execute(f"CREATE TABLE documents ({', '.join(sorted(base))})")
+    for query in queries.values():
+        conn.execute(query["sql"]).fetchall()
+
+
+def test_browse_names_a_missing_corpus(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "scheduler", "browse", "--db",
+                             str(tmp_path / "none.db")], cwd=REPO, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode != 0 and "no corpus at" in result.stderr
+    assert not (tmp_path / "none.db").exists()
