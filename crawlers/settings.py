@@ -43,6 +43,9 @@ POLICYWATCH_BACKOFF_MAX_DELAY = 120.0
 
 # --- components ---------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
+    # robots.txt for every request, also those queued while it is fetched (crawlers/robots.py).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawlers.robots.SharedRobotsTxtMiddleware": 100,
     "crawlers.middlewares.BackoffMiddleware": 560,
 }
 ITEM_PIPELINES = {
