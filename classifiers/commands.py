@@ -15,7 +15,11 @@ def _read_input(source: str) -> dict:
     """The JSON object of FILE or stdin, checked field by field."""
     name = "stdin" if source == "-" else source
     try:
-        raw = click.get_binary_stream("stdin").read() if source == "-" else Path(source).read_bytes()
+        if source == "-":
+            with click.open_file("-", "rb") as stdin:
+                raw = stdin.read()
+        else:
+            raw = Path(source).read_bytes()
     except OSError as exc:
         raise click.ClickException(f"cannot read {name}: {exc.strerror or exc}") from None
     if not raw.strip():

@@ -5,7 +5,7 @@ Two parts decide it together:
   title, text or attachments a document cannot be ``dedicated`` or ``mentions``; without it or
   a core-technology term (虚拟现实, 数字人, 数字孪生, NFT...) it is ``none``; with 元宇宙 in the
   title, or in most sentences of the body, it is ``dedicated``; named in one sentence only, it
-  is ``mentions``. Negated terms (不涉及元宇宙) do not count.
+  is ``mentions``; a body mostly about a core technology is ``related``. Negated terms (不涉及元宇宙) do not count.
 - the trained model (``classifiers.model``: character n-grams plus the lexicon's numbers)
   chooses among those labels: a plan that is mostly about the metaverse against one that names
   it in a list; a VR industry plan against a tourism notice that mentions VR once.
@@ -97,6 +97,9 @@ def admissible(sig: Signals) -> tuple[str, ...]:
             return ("mentions",)  # one sentence is a mention, whatever else the text says
         return ("dedicated", "mentions")
     if sig.title_related or sig.related_sentences:
+        strong = [w for w, _ in sig.related_sentences if w >= 0.8]
+        if len(strong) >= 2 and len(strong) / max(sig.body_sentences, 1) >= MOSTLY:
+            return ("related",)  # the body is mostly about XR, 数字人, 数字孪生...
         return ("related", "none")
     return ("none",)
 

@@ -167,3 +167,25 @@ def test_browser_rendered_list(portal, tmp_path):
 
     titles = {r["title"] for r in open_corpus(db_path).query("select title from documents")}
     assert titles == {"示例区关于征集数字人应用场景的公告", "示例区关于举办2022年元宇宙创新大赛的通知"}
+
+
+def test_stored_documents_carry_their_classification(crawled):
+    """The classify stage runs in the crawl: relevance from the body (the generic site's
+    related-links box says 元宇宙 on every page), level and region from the site's jurisdiction."""
+    db, _, _ = crawled
+    rows = {r["url"]: r for r in db.query("select * from documents")}
+    assert all(r["relevance"] and r["classifier_version"] for r in rows.values())
+    generic = "http://www.example-gov.cn/zcwj/"
+    plan = rows[generic + "202203/t20220315_1001.html"]
+    assert (plan["relevance"], plan["level"], plan["region"], plan["province"]) == (
+        "dedicated", "county", "华中", "湖北省")
+    assert "元宇宙" in json.loads(plan["evidence"])["relevance"]
+    for url in ("202203/t20220310_1002.html", "202203/t20220305_1003.html",
+                "202201/t20220128_1011.html", "202201/t20220120_1012.html"):
+        assert rows[generic + url]["relevance"] == "none", url
+    assert rows[generic + "202202/t20220210_1010.docx"]["relevance"] == "related"
+    by_title = {r["title"]: r for r in rows.values()}
+    shanxi = by_title["山西省人民政府关于印发山西省元宇宙产业创新发展行动计划（2024—2026年）的通知"]
+    assert (shanxi["relevance"], shanxi["level"], shanxi["region"]) == ("dedicated", "province", "华北")
+    national = [r for r in rows.values() if r["site"] == "cn_gov"]
+    assert national and all(r["level"] == "national" for r in national)
