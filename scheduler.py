@@ -460,6 +460,9 @@ main.add_command(_export)
 from crawlers.probecommands import probe as _probe  # noqa: E402
 main.add_command(_probe)
 
+from digest.commands import changes as _changes, digest as _digest  # noqa: E402
+main.add_command(_digest)
+main.add_command(_changes)
 
 if __name__ == "__main__":
     main()

@@ -88,6 +88,7 @@ class PolicyItem:
     topic: str | None = None  # 主题分类
     written_date: date | None = None  # 成文日期
     published_date: date | None = None  # 发布日期
+    validity: str | None = None  # 有效性/时效 as the page states it (有效, 失效, 已废止...)
     body_text: str = ""
     attachments: list[Attachment] = field(default_factory=list)
     column: str | None = None

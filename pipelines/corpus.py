@@ -28,7 +28,10 @@ import sqlite_utils
 from crawlers.items import PolicyItem
 from crawlers.sites.spec import Site
 
+from . import changes as detect
+from . import lineage
 from .schema import SCHEMA_VERSION, CorpusError, migrate, open_corpus, schema_version
+from .diff import text_diff
 from .search import index_document, reindex, search
 from .textnorm import hash_form, text_hash
 
@@ -40,7 +43,7 @@ CHANGE_KINDS = ("new", "revised", "withdrawn", "finalised", "repealed")
 # Fields whose change is a revision of the document (besides its text and attachments).
 KEY_FIELDS = ("title", "doc_number", "issuer", "index_no", "written_date", "published_date")
 # Fields kept with each version, besides the text (which has its own column).
-VERSION_FIELDS = KEY_FIELDS + ("topic", "column", "text_source", "provenance")
+VERSION_FIELDS = KEY_FIELDS + ("validity", "topic", "column", "text_source", "provenance")
 
 
 
@@ -56,12 +59,15 @@ class Refused(ValueError):
 
 @dataclass(frozen=True)
 class StoreResult:
-    """What ``store_document`` did: ``kind`` is ``new``, ``revised`` or ``unchanged``;
-    ``version_id`` is the current version (the existing one when unchanged)."""
+    """What ``store_document`` did: ``kind`` is ``new`` (a new document row), ``revised`` (a new
+    version) or ``unchanged``; ``version_id`` is the current version (the existing one when
+    unchanged); ``changes`` the kinds of the changes it recorded (``new``, ``finalised``,
+    ``revised``, ``repealed``; none for a repost or an identical fetch)."""
 
     kind: str
     document_id: int
     version_id: int
+    changes: tuple[str, ...] = ()
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -124,7 +130,7 @@ def fields_of(item: PolicyItem) -> dict[str, Any]:
     """The fields a version keeps beside its text, JSON-ready (dates as YYYY-MM-DD)."""
     out: dict[str, Any] = {}
     for name in VERSION_FIELDS:
-        value = getattr(item, name)
+        value = getattr(item, name, None)
         out[name] = _iso_date(value) if isinstance(value, date) else value
     return out
 
@@ -247,39 +253,6 @@ def _attachment_hashes(item: PolicyItem) -> dict[str, str | None]:
     return hashes
 
 
-def _what_changed(
-    previous: Mapping[str, Any], item: PolicyItem, new_text_hash: str, new_fields_hash: str,
-) -> list[str]:
-    """Names of what differs from the previous version; empty when nothing does.
-
-    A failed attachment download is not a change: its hash is unknown, not different.
-    """
-    changed = []
-    failed = any(a.error and not a.sha256 for a in item.attachments)
-    if new_text_hash != previous["text_hash"]:
-        # The text fell back to the cover note only because the attachment could not be read.
-        incomplete = failed and item.text_source == "page" and previous["text_source"] == "attachment"
-        if not incomplete:
-            changed.append("text")
-    if new_fields_hash != previous["fields_hash"]:
-        changed.append("fields")
-    before: dict[str, str | None] = json.loads(previous["attachment_hashes"])
-    after = _attachment_hashes(item)
-    if set(before) != set(after):
-        changed.append("attachments")
-    elif any(after[u] and before[u] and after[u] != before[u] for u in after):
-        changed.append("attachments")
-    return changed
-
-
-def _changed_fields(previous_fields: Mapping[str, Any], item: PolicyItem) -> list[str]:
-    now = fields_of(item)
-    return [
-        name for name in KEY_FIELDS
-        if hash_form(str(previous_fields.get(name) or "")) != hash_form(str(now[name] or ""))
-    ]
-
-
 def _insert_version(
     db: sqlite_utils.Database, document_id: int, item: PolicyItem, run_id: int | None,
     fetched_at: str, t_hash: str, f_hash: str,
@@ -323,7 +296,179 @@ def _latest_columns(item: PolicyItem, t_hash: str) -> dict[str, Any]:
         "body_text": item.body_text or "",
         "text_hash": t_hash,
         "column": item.column,
+        "doc_number_key": lineage.doc_number_key(item.doc_number),
+        "title_key": hash_form(item.title),
     }
+
+
+def _item_snapshot(item: PolicyItem) -> detect.Snapshot:
+    seen: dict[str, dict[str, Any]] = {}
+    for a in item.attachments:
+        seen.setdefault(a.url, {"url": a.url, "name": a.name, "sha256": a.sha256, "error": a.error})
+    return detect.Snapshot(item.body_text or "", fields_of(item), tuple(seen.values()),
+                           item.text_source)
+
+
+def _version_snapshot(db: sqlite_utils.Database, version_id: int) -> detect.Snapshot:
+    body, fields, source, hashes = db.execute(
+        "SELECT body_text, fields, text_source, attachment_hashes FROM versions WHERE id = ?",
+        [version_id],
+    ).fetchone()
+    names = {url: (name, error) for url, name, error in db.execute(
+        "SELECT url, name, error FROM attachments WHERE version_id = ?", [version_id])}
+    attachments = tuple(
+        {"url": url, "name": names.get(url, (None, None))[0], "sha256": sha,
+         "error": names.get(url, (None, None))[1]}
+        for url, sha in json.loads(hashes).items()
+    )
+    return detect.Snapshot(body or "", json.loads(fields), attachments, source or "page")
+
+
+def _full_text(item: PolicyItem) -> str:
+    """The body and the attachments' text: a draft's text is often only in its attachment."""
+    parts = [item.body_text or ""]
+    parts += [a.text for a in item.attachments if a.text and a.text not in (item.body_text or "")]
+    return "\n".join(p for p in parts if p)
+
+
+def _stored_text(db: sqlite_utils.Database, document_id: int) -> str:
+    row = db.execute(
+        "SELECT body_text, current_version_id FROM documents WHERE id = ?", [document_id]
+    ).fetchone()
+    parts = [row[0] or ""]
+    for (text,) in db.execute(
+        "SELECT text FROM attachments WHERE version_id = ? AND text IS NOT NULL", [row[1]]
+    ):
+        if text not in parts[0]:
+            parts.append(text)
+    return "\n".join(p for p in parts if p)
+
+
+def _record(db: sqlite_utils.Database, document_id: int) -> dict[str, Any]:
+    row = db.execute(
+        """SELECT id, site, url, title, issuer, doc_number, published_date, policy_id
+        FROM documents WHERE id = ?""", [document_id],
+    ).fetchone()
+    keys = ("id", "site", "url", "title", "issuer", "doc_number", "published_date", "policy_id")
+    return dict(zip(keys, row))
+
+
+def _document_brief(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: record.get(k) for k in ("id", "url", "title", "doc_number", "issuer", "site")}
+
+
+def _link(db: sqlite_utils.Database, document_id: int, match: lineage.Match, seen_at: str) -> int:
+    """Make ``document_id`` part of the matched document's policy; returns the policy id."""
+    policy_id = db.execute(
+        "SELECT coalesce(policy_id, id) FROM documents WHERE id = ?", [match.document_id]
+    ).fetchone()[0]
+    db.execute("UPDATE documents SET policy_id = ? WHERE id = ?", [policy_id, document_id])
+    db.execute(
+        """INSERT OR IGNORE INTO lineage (document_id, related_id, relation, score, evidence,
+            detected_at) VALUES (?, ?, ?, ?, ?, ?)""",
+        [document_id, match.document_id, match.relation, match.score, _json(match.evidence), seen_at],
+    )
+    return policy_id
+
+
+def _copy_candidates(db: sqlite_utils.Database, document_id: int, item: PolicyItem
+                     ) -> list[dict[str, Any]]:
+    number_key = lineage.doc_number_key(item.doc_number)
+    rows = db.execute(
+        """SELECT id FROM documents WHERE id != ? AND withdrawn_at IS NULL
+            AND ((doc_number_key IS NOT NULL AND doc_number_key = ?) OR title_key = ?)
+        ORDER BY id LIMIT 50""",
+        [document_id, number_key, hash_form(item.title)],
+    ).fetchall()
+    out = []
+    for (other_id,) in rows:
+        record = _record(db, other_id)
+        record["text"] = _stored_text(db, other_id)
+        out.append(record)
+    return out
+
+
+def _draft_candidates(db: sqlite_utils.Database, document_id: int) -> list[dict[str, Any]]:
+    # Drafts not finalised yet; is_draft() decides, the LIKEs only narrow the scan.
+    rows = db.execute(
+        """SELECT id FROM documents d WHERE id != ? AND withdrawn_at IS NULL
+            AND (title LIKE '%征求意见%' OR title LIKE '%草案%' OR title LIKE '%送审稿%')
+            AND NOT EXISTS (SELECT 1 FROM lineage l WHERE l.related_id = d.id
+                            AND l.relation = 'finalises')
+        ORDER BY id""",
+        [document_id],
+    ).fetchall()
+    out = []
+    for (draft_id,) in rows:
+        record = _record(db, draft_id)
+        if lineage.is_draft(record["title"]):
+            record["text"] = _stored_text(db, draft_id)
+            out.append(record)
+    return out
+
+
+def _new_document_changes(
+    db: sqlite_utils.Database, document_id: int, version_id: int, item: PolicyItem, url: str,
+    seen_at: str, run_id: int | None,
+) -> tuple[str, ...]:
+    """Decide what a never-seen URL is — a copy of a known document (no alert; a same-site move
+    with other text is a revision), the final of a known draft, or new — and record it."""
+    me = {"id": document_id, "site": item.site, "url": url, "title": item.title,
+          "issuer": item.issuer, "doc_number": item.doc_number,
+          "published_date": _iso_date(item.published_date), "text": _full_text(item)}
+    copy = lineage.find_copy(me, _copy_candidates(db, document_id, item))
+    if copy is not None:
+        _link(db, document_id, copy, seen_at)
+        original = _record(db, copy.document_id)
+        logger.info("%s is a copy of document %d (%s)", url, copy.document_id, copy.evidence["by"])
+        if original["site"] != item.site:
+            return ()
+        before = _version_snapshot(db, db.execute(
+            "SELECT current_version_id FROM documents WHERE id = ?", [copy.document_id]).fetchone()[0])
+        revision = detect.compare(before, _item_snapshot(item))
+        if not revision.changed:
+            return ()
+        diff = {**revision.diff(), "moved_from": _document_brief(original)}
+        _insert_change(db, document_id, version_id, "revised", seen_at,
+                       f"revised ({', '.join(revision.changed)}), moved: {item.title}", diff, run_id)
+        return ("revised",)
+
+    draft = lineage.find_draft(me, _draft_candidates(db, document_id))
+    if draft is not None:
+        _link(db, document_id, draft, seen_at)
+        record = _record(db, draft.document_id)
+        diff = {"draft": _document_brief(record), "match": draft.evidence,
+                "text": text_diff(_stored_text(db, draft.document_id), me["text"])}
+        _insert_change(db, document_id, version_id, "finalised", seen_at,
+                       f"finalised: {record['title']} → {item.title}", diff, run_id)
+        return ("finalised",)
+
+    db.execute("UPDATE documents SET policy_id = id WHERE id = ?", [document_id])
+    _insert_change(db, document_id, version_id, "new", seen_at, f"new: {item.title}",
+                   {"url": url}, run_id)
+    return ("new",)
+
+
+def _record_repeals(
+    db: sqlite_utils.Database, decision_id: int, item: PolicyItem, seen_at: str,
+    run_id: int | None,
+) -> int:
+    """A 废止/失效 decision: mark every known, not yet repealed document whose 文号 it repeals."""
+    if not detect.is_repeal_decision(item.title):
+        return 0
+    decision = _document_brief(_record(db, decision_id))
+    recorded = 0
+    for key, sentence in detect.repealed_numbers(_full_text(item), item.doc_number):
+        for target_id, version_id, title in db.execute(
+            """SELECT id, current_version_id, title FROM documents
+            WHERE doc_number_key = ? AND id != ? AND repealed_at IS NULL""", [key, decision_id],
+        ).fetchall():
+            db.execute("UPDATE documents SET repealed_at = ? WHERE id = ?", [seen_at, target_id])
+            _insert_change(db, target_id, version_id, "repealed", seen_at,
+                           f"repealed by {item.title}: {title}",
+                           {"by": "decision", "decision": decision, "evidence": sentence}, run_id)
+            recorded += 1
+    return recorded
 
 
 def store_document(
@@ -331,7 +476,9 @@ def store_document(
     now: datetime | None = None,
 ) -> StoreResult:
     """Store one parsed document: a new document, a new version of a known one, or nothing
-    new (an identical fetch only bumps ``last_seen``). Records a ``new`` or ``revised`` change.
+    new (an identical fetch only bumps ``last_seen``), and record in the ``changes`` outbox what
+    changed (see ``pipelines.changes`` and ``pipelines.lineage``): ``new``, ``finalised``,
+    ``revised``, ``repealed`` — or nothing, for a repost of a known document.
 
     Raises ``Refused`` for an item that must not be stored; all-or-nothing otherwise.
     """
@@ -343,16 +490,16 @@ def store_document(
     with db.atomic():
         _ensure_site(db, item.site)
         row = db.execute(
-            "SELECT id, current_version_id FROM documents WHERE url = ?", [url]
+            "SELECT id, current_version_id, repealed_at FROM documents WHERE url = ?", [url]
         ).fetchone()
         if row is None:
             cursor = db.execute(
                 """INSERT INTO documents (site, url, title, doc_number, issuer, index_no, topic,
                     written_date, published_date, body_text, text_hash, "column",
-                    first_seen, last_seen, last_changed)
+                    doc_number_key, title_key, first_seen, last_seen, last_changed)
                 VALUES (:site, :url, :title, :doc_number, :issuer, :index_no, :topic,
                     :written_date, :published_date, :body_text, :text_hash, :column,
-                    :seen, :seen, :seen)""",
+                    :doc_number_key, :title_key, :seen, :seen, :seen)""",
                 {**latest, "url": url, "seen": seen_at},
             )
             document_id = cursor.lastrowid
@@ -362,21 +509,17 @@ def store_document(
                 [version_id, document_id],
             )
             index_document(db, document_id, latest["title"], latest["body_text"])
-            _insert_change(db, document_id, version_id, "new", seen_at, f"new: {latest['title']}",
-                           {"url": url})
-            return StoreResult("new", document_id, version_id)
+            recorded = _new_document_changes(db, document_id, version_id, item, url, seen_at, run_id)
+            if detect.status_says_repealed(getattr(item, "validity", None)):
+                # Known as repealed from the first sight: a fact about it, not news.
+                db.execute("UPDATE documents SET repealed_at = ? WHERE id = ?", [seen_at, document_id])
+            if _record_repeals(db, document_id, item, seen_at, run_id):
+                recorded += ("repealed",)
+            return StoreResult("new", document_id, version_id, recorded)
 
-        document_id, previous_id = row
-        previous = db.execute(
-            """SELECT id, text_hash, fields_hash, text_source, attachment_hashes, fields
-            FROM versions WHERE id = ?""", [previous_id],
-        ).fetchone()
-        previous = dict(zip(
-            ("id", "text_hash", "fields_hash", "text_source", "attachment_hashes", "fields"),
-            previous,
-        ))
-        changed = _what_changed(previous, item, t_hash, f_hash)
-        if not changed:
+        document_id, previous_id, repealed_at = row
+        revision = detect.compare(_version_snapshot(db, previous_id), _item_snapshot(item))
+        if not revision.changed:
             db.execute(
                 "UPDATE documents SET last_seen = max(last_seen, ?) WHERE id = ?",
                 [seen_at, document_id],
@@ -389,29 +532,161 @@ def store_document(
                 issuer = :issuer, index_no = :index_no, topic = :topic,
                 written_date = :written_date, published_date = :published_date,
                 body_text = :body_text, text_hash = :text_hash, "column" = :column,
+                doc_number_key = :doc_number_key, title_key = :title_key,
                 last_seen = max(last_seen, :seen), last_changed = :seen,
                 current_version_id = :version_id
             WHERE id = :id""",
             {**latest, "seen": seen_at, "version_id": version_id, "id": document_id},
         )
         index_document(db, document_id, latest["title"], latest["body_text"])
-        diff: dict[str, Any] = {"changed": changed, "previous_version_id": previous_id}
-        if "fields" in changed:
-            diff["fields"] = _changed_fields(json.loads(previous["fields"]), item)
-        _insert_change(db, document_id, version_id, "revised", seen_at,
-                       f"revised ({', '.join(changed)}): {latest['title']}", diff)
-        return StoreResult("revised", document_id, version_id)
+        recorded: tuple[str, ...] = ()
+        if revision.repealed_by_status and repealed_at is None:
+            db.execute("UPDATE documents SET repealed_at = ? WHERE id = ?", [seen_at, document_id])
+            status = next(f for f in revision.fields if f["field"] == "validity")
+            _insert_change(db, document_id, version_id, "repealed", seen_at,
+                           f"repealed ({status['label']}: {status['new']}): {latest['title']}",
+                           {"by": "status", "fields": [status]}, run_id)
+            recorded += ("repealed",)
+        if not revision.only_repeal:
+            diff = {**revision.diff(), "previous_version_id": previous_id}
+            _insert_change(db, document_id, version_id, "revised", seen_at,
+                           f"revised ({', '.join(revision.changed)}): {latest['title']}", diff, run_id)
+            recorded += ("revised",)
+        if "text" in revision.changed and _record_repeals(db, document_id, item, seen_at, run_id):
+            recorded += ("repealed",)
+        return StoreResult("revised", document_id, version_id, recorded)
 
 
 def _insert_change(
-    db: sqlite_utils.Database, document_id: int, version_id: int, kind: str, detected_at: str,
-    summary: str, diff: Mapping[str, Any],
-) -> None:
-    db.execute(
-        """INSERT INTO changes (document_id, version_id, kind, detected_at, summary, diff)
-        VALUES (?, ?, ?, ?, ?, ?)""",
-        [document_id, version_id, kind, detected_at, summary, _json(dict(diff))],
+    db: sqlite_utils.Database, document_id: int, version_id: int | None, kind: str,
+    detected_at: str, summary: str, diff: Mapping[str, Any], run_id: int | None = None,
+) -> int:
+    cursor = db.execute(
+        """INSERT INTO changes (document_id, version_id, kind, detected_at, summary, diff, run_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        [document_id, version_id, kind, detected_at, summary, _json(dict(diff)), run_id],
     )
+    return cursor.lastrowid
+
+
+# --- presence: what a crawl saw of known pages ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ObservationResult:
+    """What ``record_observations`` did: documents seen present, absences recorded, documents
+    found withdrawn (with a change) or moved (withdrawn, no change: a copy lives on), restored."""
+
+    present: int = 0
+    absent: int = 0
+    withdrawn: tuple[int, ...] = ()
+    moved: tuple[int, ...] = ()
+    restored: tuple[int, ...] = ()
+
+
+def _canonical_set(urls: Iterable[str]) -> set[str]:
+    out = set()
+    for url in urls:
+        try:
+            out.add(canonical_url(url))
+        except ValueError:
+            continue
+    return out
+
+
+def record_observations(
+    db: sqlite_utils.Database, site: str, run_id: int | None, *,
+    present: Iterable[str] = (), gone: Mapping[str, str] | None = None,
+    listed: Mapping[str, Iterable[str]] | None = None, complete: Iterable[str] = (),
+    oldest: Mapping[str, date | None] | None = None, day: str | None = None,
+    when: datetime | None = None,
+) -> ObservationResult:
+    """Record what one crawl of ``site`` saw of its known documents, on check day ``day``
+    (YYYY-MM-DD, default today in UTC), and record ``withdrawn`` changes that are due.
+
+    ``present``: detail pages that answered with a document; ``gone``: URL → ``http_404`` /
+    ``http_410``; ``listed``: column → URLs on its list pages; ``complete``: columns read to
+    their end without a failed page; ``oldest``: column → the oldest list date seen.
+
+    A known document is absent when its page answered 404/410, or when a complete column it
+    belongs to no longer lists it — and only if it is newer than the oldest entry the list still
+    shows (a list that keeps only its latest entries drops old ones without withdrawing them).
+    Absent on two check days after it was last present (``changes.withdrawal_due``), it is
+    withdrawn; if a copy of it lives on (same policy, ``lineage``), it moved and no alert is
+    recorded. A withdrawn document seen again is restored (a ``revised`` change says so).
+    One transaction.
+    """
+    moment = iso_time(when)
+    day = day or (when or utcnow()).astimezone(timezone.utc).date().isoformat()
+    gone = {canonical_url(u): r for u, r in (gone or {}).items()}
+    on_lists: set[str] = set()
+    for urls in (listed or {}).values():
+        on_lists |= _canonical_set(urls)
+    seen = (_canonical_set(present) | on_lists) - set(gone)
+    complete = set(complete)
+    oldest = {c: _iso_date(d) for c, d in (oldest or {}).items()}
+    withdrawn: list[int] = []
+    moved: list[int] = []
+    restored: list[int] = []
+    absent = 0
+    with db.atomic():
+        rows = db.execute(
+            """SELECT id, url, "column", published_date, present_on, withdrawn_at,
+                current_version_id, title FROM documents WHERE site = ?""", [site],
+        ).fetchall()
+        present_count = 0
+        for doc_id, url, column, published, present_on, withdrawn_at, version_id, title in rows:
+            if url in seen:
+                present_count += 1
+                db.execute("UPDATE documents SET present_on = max(coalesce(present_on, ''), ?) "
+                           "WHERE id = ?", [day, doc_id])
+                if withdrawn_at is not None:
+                    db.execute("UPDATE documents SET withdrawn_at = NULL WHERE id = ?", [doc_id])
+                    alerted = db.execute(
+                        """SELECT 1 FROM changes WHERE document_id = ? AND kind = 'withdrawn'
+                        AND detected_at = ?""", [doc_id, withdrawn_at]).fetchone()
+                    if alerted:  # a silently moved copy coming back is no news either
+                        _insert_change(db, doc_id, version_id, "revised", moment,
+                                       f"restored: {title}",
+                                       {"changed": ["restored"], "withdrawn_at": withdrawn_at}, run_id)
+                    restored.append(doc_id)
+                continue
+            if withdrawn_at is not None:
+                continue
+            reason = gone.get(url)
+            if reason is None and column in complete and published and oldest.get(column) \
+                    and published > oldest[column]:
+                reason = "unlisted"
+            if reason is None:
+                continue
+            absent += 1
+            db.execute(
+                """INSERT OR IGNORE INTO absences (document_id, run_id, day, observed_at, reason)
+                VALUES (?, ?, ?, ?, ?)""", [doc_id, run_id, day, moment, reason])
+            history = db.execute(
+                "SELECT day, reason FROM absences WHERE document_id = ? ORDER BY day", [doc_id]
+            ).fetchall()
+            if not detect.withdrawal_due([d for d, _ in history], present_on):
+                continue
+            db.execute("UPDATE documents SET withdrawn_at = ? WHERE id = ?", [moment, doc_id])
+            live_copy = db.execute(
+                """SELECT d.id, d.url FROM documents d JOIN documents me ON me.id = ?
+                WHERE d.policy_id = me.policy_id AND d.id != me.id AND d.withdrawn_at IS NULL
+                AND EXISTS (SELECT 1 FROM lineage l WHERE l.relation = 'copy'
+                    AND ((l.document_id = d.id AND l.related_id = me.id)
+                      OR (l.document_id = me.id AND l.related_id = d.id)))""", [doc_id],
+            ).fetchone()
+            if live_copy is not None:
+                logger.info("%s is gone but its copy %s lives on: moved, not withdrawn", url, live_copy[1])
+                moved.append(doc_id)
+                continue
+            checks = [{"day": d, "reason": r} for d, r in history
+                      if present_on is None or d > present_on]
+            _insert_change(db, doc_id, version_id, "withdrawn", moment,
+                           f"withdrawn ({', '.join(sorted({c['reason'] for c in checks}))}): {title}",
+                           {"checks": checks, "last_present": present_on}, run_id)
+            withdrawn.append(doc_id)
+    return ObservationResult(present_count, absent, tuple(withdrawn), tuple(moved), tuple(restored))
 
 
 # --- queries ---------------------------------------------------------------------------------
@@ -449,4 +724,5 @@ __all__ = [
     "iso_time", "known_urls", "reindex",
     "migrate", "open_corpus", "record_site_failure", "record_site_success", "schema_version",
     "search", "start_run", "store_document", "upsert_site", "versions_of",
+    "ObservationResult", "record_observations",
 ]

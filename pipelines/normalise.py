@@ -8,7 +8,7 @@ from . import drop
 from .textnorm import clean_text, clean_title
 
 # Metadata fields that are one line of text; empty strings become None.
-_SHORT_FIELDS = ("doc_number", "issuer", "index_no", "topic", "column")
+_SHORT_FIELDS = ("doc_number", "issuer", "index_no", "topic", "validity", "column")
 
 
 class NormalisePipeline:

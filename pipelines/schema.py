@@ -13,6 +13,7 @@ from typing import Callable, Union
 
 import sqlite_utils
 
+from .lineage import key_existing_documents
 from .search import reindex
 
 logger = logging.getLogger(__name__)
@@ -178,6 +179,89 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
             done_at TEXT,
             UNIQUE (site, "column", url, formdata)
         )""",
+    ),
+    # Change detection: every document belongs to a policy (a draft and its final, reposts and
+    # moved copies share one) with the links that say why; withdrawal needs absences on two
+    # check days; repeal and withdrawal times; each change knows its run; the delivery outbox
+    # (a change is marked sent on a channel only after the channel accepted it) and the digests.
+    (
+        "ALTER TABLE documents ADD COLUMN policy_id INTEGER",
+        "ALTER TABLE documents ADD COLUMN withdrawn_at TEXT",
+        "ALTER TABLE documents ADD COLUMN repealed_at TEXT",
+        "ALTER TABLE documents ADD COLUMN present_on TEXT",  # the last check day it was seen
+        "ALTER TABLE documents ADD COLUMN doc_number_key TEXT",  # lineage.doc_number_key
+        "ALTER TABLE documents ADD COLUMN title_key TEXT",  # textnorm.hash_form(title)
+        "CREATE INDEX documents_policy ON documents(policy_id)",
+        "CREATE INDEX documents_doc_number_key ON documents(doc_number_key)",
+        "CREATE INDEX documents_title_key ON documents(title_key)",
+        "ALTER TABLE changes ADD COLUMN run_id INTEGER REFERENCES runs(id)",
+        "CREATE INDEX changes_detected ON changes(detected_at)",
+        """CREATE TABLE lineage (
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES documents(id),
+            related_id INTEGER NOT NULL REFERENCES documents(id),
+            relation TEXT NOT NULL CHECK (relation IN ('copy', 'finalises')),
+            score REAL,
+            evidence TEXT,  -- JSON object: why they match
+            detected_at TEXT NOT NULL,
+            UNIQUE (document_id, related_id, relation)
+        )""",
+        "CREATE INDEX lineage_related ON lineage(related_id)",
+        """CREATE TABLE absences (
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES documents(id),
+            run_id INTEGER REFERENCES runs(id),
+            day TEXT NOT NULL,  -- the check day, YYYY-MM-DD
+            observed_at TEXT NOT NULL,
+            reason TEXT NOT NULL,  -- http_404 / http_410 / unlisted
+            UNIQUE (document_id, day)
+        )""",
+        """CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            change_id INTEGER NOT NULL REFERENCES changes(id),
+            channel TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('sending', 'sent')),
+            attempts INTEGER NOT NULL DEFAULT 1,
+            attempted_at TEXT NOT NULL,
+            sent_at TEXT,
+            message_id TEXT,
+            UNIQUE (channel, change_id)
+        )""",
+        """CREATE TABLE digests (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            since TEXT,
+            until TEXT,
+            last_change_id INTEGER,
+            changes INTEGER NOT NULL,
+            files TEXT  -- JSON list of the files written
+        )""",
+        key_existing_documents,
+    ),
+    # Classification (classifiers/): relevance becomes a label with its score beside it (the
+    # REAL placeholder was never written); content tags, the issuer's jurisdiction, evidence
+    # and the classifier version that wrote them (`policywatch retag` rewrites stale ones).
+    (
+        "ALTER TABLE documents DROP COLUMN relevance",
+        """ALTER TABLE documents ADD COLUMN relevance TEXT CHECK (relevance IS NULL OR
+            relevance IN ('dedicated', 'mentions', 'related', 'none'))""",
+        "ALTER TABLE documents ADD COLUMN relevance_score REAL",
+        "ALTER TABLE documents ADD COLUMN scenarios TEXT",  # JSON list of TAXONOMY.md tags
+        "ALTER TABLE documents ADD COLUMN measures TEXT",  # JSON list
+        "ALTER TABLE documents ADD COLUMN techs TEXT",  # JSON list
+        """ALTER TABLE documents ADD COLUMN level TEXT CHECK (level IS NULL OR
+            level IN ('national', 'province', 'prefecture', 'county'))""",
+        "ALTER TABLE documents ADD COLUMN region TEXT",
+        "ALTER TABLE documents ADD COLUMN province TEXT",
+        "ALTER TABLE documents ADD COLUMN city TEXT",
+        "ALTER TABLE documents ADD COLUMN county TEXT",
+        "ALTER TABLE documents ADD COLUMN city_tier TEXT",
+        "ALTER TABLE documents ADD COLUMN division_code TEXT",  # GB/T 2260 of the issuer
+        "ALTER TABLE documents ADD COLUMN evidence TEXT",  # JSON object: label -> sentence
+        "ALTER TABLE documents ADD COLUMN classifier_version TEXT",
+        "CREATE INDEX documents_relevance ON documents(relevance)",
+        "CREATE INDEX documents_level_region ON documents(level, region)",
+        "CREATE INDEX documents_classifier_version ON documents(classifier_version)",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -18,8 +18,8 @@ from crawlers.items import PolicyItem
 from . import drop
 from .attachments import site_for
 from .corpus import (
-    Refused, finish_run, open_corpus, record_site_failure, record_site_success, start_run,
-    store_document, upsert_site,
+    Refused, finish_run, open_corpus, record_observations, record_site_failure,
+    record_site_success, start_run, store_document, upsert_site,
 )
 
 logger = logging.getLogger(__name__)
@@ -147,6 +147,7 @@ class StorePipeline:
     def spider_closed(self, spider, reason: str) -> None:
         if self.db is None:  # the spider never opened (e.g. a start-up error)
             return
+        self._record_observations(spider)
         stats = self.stats.get_stats()
         counts = counts_from_stats(stats)
         status = run_status(counts, reason)
@@ -161,6 +162,24 @@ class StorePipeline:
                 record_site_failure(self.db, self.site_key, _failure_reason(status, counts, reason))
         self.db.close()
         self.db = None
+
+    def _record_observations(self, spider) -> None:
+        """Hand the spider's sightings (present, gone, listed) to the corpus, which records
+        absences and the withdrawals that are due. ``POLICYWATCH_CHECK_DAY`` (YYYY-MM-DD) names
+        the check day when it is not today (the demo replays several days in minutes)."""
+        seen = getattr(spider, "observations", None)
+        if seen is None or not self.site_key:
+            return
+        result = record_observations(
+            self.db, self.site_key, self.run_id, present=seen.present, gone=seen.gone,
+            listed=seen.listed, complete=seen.complete_columns, oldest=seen.oldest,
+            day=self.crawler.settings.get("POLICYWATCH_CHECK_DAY") or None,
+        )
+        self.stats.set_value(PREFIX + "observed/absent", result.absent)
+        self.stats.set_value(PREFIX + "observed/withdrawn", len(result.withdrawn))
+        if result.withdrawn or result.moved or result.restored:
+            logger.info("%s: %d withdrawn, %d moved, %d restored", self.site_key,
+                        len(result.withdrawn), len(result.moved), len(result.restored))
 
 
 def _failure_reason(status: str, counts: Mapping[str, Any], finish_reason: str) -> str:

@@ -172,7 +172,10 @@ def test_a_changed_key_field_is_a_revision(db):
     result = store_document(db, make_item(doc_number="示政办发〔2024〕4号", fetched_at=T1))
     assert result.kind == "revised"
     diff = json.loads(next(db.query("SELECT diff FROM changes WHERE kind = 'revised'"))["diff"])
-    assert diff["changed"] == ["fields"] and diff["fields"] == ["doc_number"]
+    # Metadata changes are kept readable, as field: old → new.
+    assert diff["changed"] == ["fields"]
+    assert diff["fields"] == [{"field": "doc_number", "label": "文号",
+                               "old": "示政办发〔2024〕3号", "new": "示政办发〔2024〕4号"}]
 
 
 def test_a_changed_attachment_is_a_revision_but_a_failed_download_is_not(db):

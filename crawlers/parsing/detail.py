@@ -166,6 +166,7 @@ def parse_detail_page(
     item.issuer = _issuer(fields, meta_tags, prov)
     item.index_no = _plain(fields, "index_no", prov)
     item.topic = _plain(fields, "topic", prov)
+    item.validity = _plain(fields, "validity", prov)
     item.written_date = _written_date(fields, body_text, prov)
     item.published_date = _published_date(fields, meta_tags, url, prov)
     prov["body_text"] = extracted.method

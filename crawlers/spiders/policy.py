@@ -23,6 +23,7 @@ from twisted.python.failure import Failure
 from ..crawlplan import CrawlPlan
 from ..families import get_family
 from ..items import Attachment, ListEntry, PageRequest, PolicyItem, Revisit
+from ..observations import Observations
 from ..parsing.blocks import detect_block
 from ..parsing.detail import ParseError
 from ..search_discovery import parse_results, search_pages
@@ -52,6 +53,8 @@ class PolicySpider(scrapy.Spider):
         self.plan = CrawlPlan(mode=mode, since=since, until=until)
         self.revisit_budget = revisit_budget
         self.failures: list[dict[str, str]] = []
+        # Pages seen present, gone and listed: what withdrawal detection needs (StorePipeline).
+        self.observations = Observations()
         self.checkpoint = None  # backfill: pipelines.revisits.BackfillCheckpoint
         self._outstanding: dict[tuple, int] = {}  # backfill: list page → details not yet done
         self._page_entries: dict[tuple, int] = {}
@@ -130,6 +133,7 @@ class PolicySpider(scrapy.Spider):
         return meta
 
     def _list_request(self, page: PageRequest, column: Column) -> Request:
+        self.observations.list_requested(column.name)
         kwargs = dict(
             callback=self.parse_list,
             errback=self.on_error,
@@ -149,12 +153,14 @@ class PolicySpider(scrapy.Spider):
         headers = response.headers.to_unicode_dict()
         verdict = detect_block(response.status, headers, response.body)
         if verdict is not None:
+            self.observations.list_failed(column.name)
             self._fail(response.url, "blocked" if verdict.is_block else verdict.kind,
                        f"{verdict.kind}: {verdict.evidence}", "list")
             return
         try:
             listing = self.family.parse_list(self.site, self._walked(column), page, response.body, headers)
         except ParseError as exc:
+            self.observations.list_failed(column.name)
             self._fail(response.url, exc.reason, exc.message, "list")
             return
         if not listing.entries:
@@ -188,8 +194,10 @@ class PolicySpider(scrapy.Spider):
                 cb_kwargs={"column": column.name, "entry": entry},
                 meta=meta,
             )
+        limit = self._walked(column).max_pages
+        self.observations.list_read(column.name, page.page, listing.entries, pages_left_out=any(
+            not decision.follow_next or p.page > limit for p in listing.next_pages))
         if decision.follow_next:
-            limit = self._walked(column).max_pages
             for next_page in listing.next_pages:
                 if next_page.page <= limit:
                     self._discovered(column, next_page)
@@ -233,10 +241,12 @@ class PolicySpider(scrapy.Spider):
         fetched_at = datetime.now(timezone.utc)
         if response.status == 304:  # a conditional revisit: the page has not changed
             stats.inc_value("policywatch/revisit/not_modified")
+            self.observations.detail_present(response.url)
             yield Revisit(url=response.url, site=self.site.key, status=304)
             return
         headers = response.headers.to_unicode_dict()
         if _is_file(response, entry.url):
+            self.observations.detail_present(response.url, entry.url)
             yield self._file_document(response, column, entry, fetched_at)
             return
         try:
@@ -251,6 +261,7 @@ class PolicySpider(scrapy.Spider):
             item.published_date = entry.published_date
             item.provenance["published_date"] = "list"
         stats.inc_value("policywatch/items")
+        self.observations.detail_present(response.url, entry.url)
         yield item
 
     def _file_document(self, response: Response, column: str | None, entry: ListEntry,
@@ -278,8 +289,12 @@ class PolicySpider(scrapy.Spider):
         request = failure.request
         stage = "list" if request.callback == self.parse_list else "detail"
         meta = request.meta if stage == "detail" else None
+        if stage == "list":
+            self.observations.list_failed(request.cb_kwargs["column"].name)
         if failure.check(HttpError):
             response = failure.value.response
+            if request.callback == self.parse_detail:
+                self.observations.detail_failed(request.url, response.status)
             verdict = detect_block(response.status, response.headers.to_unicode_dict(), response.body)
             if verdict is not None and verdict.is_block:
                 self._fail(request.url, "blocked", f"{verdict.kind}: {verdict.evidence}", stage, meta)

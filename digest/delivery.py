@@ -1,0 +1,298 @@
+"""Delivering digests with outbox semantics: files, SMTP e-mail, and chat/webhooks via apprise.
+
+Every channel has its own outbox in the ``deliveries`` table. A delivery run, per channel:
+
+1. takes the changes not yet sent on that channel (including ones an earlier run claimed but
+   never confirmed), builds their digest, and claims them (``state = 'sending'``);
+2. sends it; only if the channel accepted it,
+3. marks them ``sent`` — in one transaction with the digest's record.
+
+A failed send leaves the changes queued for the next run. A process killed between 2 and 3
+re-sends those changes once on the next run (the digest says it may repeat them, and an e-mail
+keeps the same Message-ID so mail systems can drop the duplicate); nothing is lost, and nothing
+already marked is ever sent again. Secrets (SMTP password, apprise URLs, which carry tokens) are
+never logged: an apprise channel is named by a hash of its URL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import smtplib
+import ssl
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Callable, Iterable, Protocol, Sequence
+
+import sqlite_utils
+
+from crawlers.config import ChannelsConfig
+from crawlers.config import EmailChannel as EmailSettings
+
+from .build import Digest, build_digest
+from .render import FORMATS, SUFFIXES, render, render_html, render_markdown
+
+logger = logging.getLogger(__name__)
+
+# Called after a channel accepted a digest and before its changes are marked sent, with the
+# channel's name and the change ids. Tests set it to kill the process at exactly that point.
+AFTER_SEND: Callable[[str, list[int]], None] | None = None
+
+APPRISE_MAX_CHARS = 3500  # chat services cap message sizes; the full digest is in the files
+
+
+class DeliveryError(RuntimeError):
+    """A channel did not accept a digest; the message names the channel, never a secret."""
+
+
+class Channel(Protocol):
+    name: str
+    sends_empty: bool
+
+    def send(self, digest: Digest) -> list[str]:
+        """Deliver the digest; return what was delivered (paths, message ids). Raise
+        ``DeliveryError`` when the channel did not accept it."""
+
+
+def _stamp(moment: str) -> str:
+    return moment.replace(":", "").replace("+0000", "Z").replace("+00:00", "Z")
+
+
+@dataclass
+class FilesChannel:
+    """Digest files in a folder, one file per format (written whole, then renamed into place)."""
+
+    folder: Path
+    formats: Sequence[str] = FORMATS
+    basename: str | None = None  # default: digest-<time of the digest>
+    name: str = "files"
+    sends_empty: bool = True  # a quiet day's digest says so
+
+    def __post_init__(self) -> None:
+        bad = [f for f in self.formats if f not in FORMATS]
+        if bad:
+            raise ValueError(f"unknown digest format(s) {', '.join(bad)}; known: {', '.join(FORMATS)}")
+
+    def send(self, digest: Digest) -> list[str]:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            base = self.basename or f"digest-{_stamp(digest.until)}"
+            n, stem = 1, base
+            while any((self.folder / f"{stem}{SUFFIXES[f]}").exists() for f in self.formats):
+                n += 1
+                stem = f"{base}-{n}"
+            written = []
+            for fmt in self.formats:
+                path = self.folder / f"{stem}{SUFFIXES[fmt]}"
+                partial = path.with_name(path.name + ".partial")
+                with open(partial, "w", encoding="utf-8") as out:
+                    out.write(render(digest, fmt))
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(partial, path)
+                written.append(str(path))
+        except OSError as exc:
+            raise DeliveryError(f"files: cannot write the digest in {self.folder}: {exc}") from None
+        return written
+
+
+def message_id(channel: str, change_ids: Iterable[int]) -> str:
+    """The same Message-ID for the same changes on the same channel: a re-send after an
+    interrupted delivery can be recognised as a duplicate by mail systems."""
+    key = f"{channel}:{','.join(map(str, sorted(change_ids)))}".encode()
+    return f"<policywatch.{hashlib.sha256(key).hexdigest()[:24]}@policywatch.invalid>"
+
+
+@dataclass
+class EmailChannel:
+    """The digest as one e-mail (text and HTML) over SMTP, with the standard library."""
+
+    settings: EmailSettings
+    name: str = "email"
+    sends_empty: bool = False
+    timeout: float = 30.0
+
+    def build_message(self, digest: Digest) -> EmailMessage:
+        message = EmailMessage()
+        message["Subject"] = digest.headline()
+        message["From"] = self.settings.sender
+        message["To"] = ", ".join(self.settings.recipients)
+        message["Date"] = format_datetime(datetime.now(timezone.utc))
+        message["Message-ID"] = message_id(self.name, digest.change_ids)
+        message.set_content(render_markdown(digest))
+        message.add_alternative(render_html(digest), subtype="html")
+        return message
+
+    def send(self, digest: Digest) -> list[str]:
+        s = self.settings
+        message = self.build_message(digest)
+        try:
+            if s.ssl:
+                client = smtplib.SMTP_SSL(s.host, s.port, timeout=self.timeout,
+                                          context=ssl.create_default_context())
+            else:
+                client = smtplib.SMTP(s.host, s.port, timeout=self.timeout)
+            with client:
+                if s.starttls and not s.ssl:
+                    client.starttls(context=ssl.create_default_context())
+                if s.username:
+                    client.login(s.username, s.password)
+                refused = client.send_message(message)
+        except (smtplib.SMTPException, OSError) as exc:
+            # smtplib's messages carry the server's reply, never our password.
+            raise DeliveryError(f"email via {s.host}:{s.port}: {type(exc).__name__}: {exc}") from None
+        if refused and len(refused) == len(s.recipients):
+            raise DeliveryError(f"email via {s.host}:{s.port}: every recipient was refused")
+        if refused:
+            logger.warning("email: %d of %d recipients refused the digest", len(refused), len(s.recipients))
+        logger.info("email: digest of %d changes sent via %s:%d to %d recipient(s)",
+                    len(digest.change_ids), s.host, s.port, len(s.recipients))
+        return [message["Message-ID"]]
+
+
+def apprise_channel_name(url: str) -> str:
+    return "apprise:" + hashlib.sha256(url.encode("utf-8")).hexdigest()[:12]
+
+
+@dataclass
+class AppriseChannel:
+    """A chat or webhook notification through apprise (one channel per apprise URL)."""
+
+    url: str = field(repr=False)
+    sends_empty: bool = False
+    timeout: float = 30.0
+
+    @property
+    def name(self) -> str:
+        return apprise_channel_name(self.url)
+
+    def send(self, digest: Digest) -> list[str]:
+        import apprise
+
+        notifier = apprise.Apprise()
+        if not notifier.add(self.url):
+            raise DeliveryError(f"{self.name}: not a URL apprise can notify (check its scheme)")
+        body = render_markdown(digest)
+        if len(body) > APPRISE_MAX_CHARS:
+            body = body[:APPRISE_MAX_CHARS].rsplit("\n", 1)[0] + "\n\n……（完整摘要见文件或邮件版本）"
+        ok = notifier.notify(body=body, title=digest.headline(),
+                             body_format=apprise.NotifyFormat.MARKDOWN)
+        if not ok:
+            raise DeliveryError(f"{self.name}: the service did not accept the notification")
+        return [self.name]
+
+
+def configured_channels(channels: ChannelsConfig, out: Path,
+                        formats: Sequence[str] | None = None) -> list[Channel]:
+    """The channels of a configuration: files in ``out`` always, e-mail and apprise if set."""
+    found: list[Channel] = [FilesChannel(out, tuple(formats or channels.files_formats))]
+    if channels.email is not None:
+        found.append(EmailChannel(channels.email))
+    found += [AppriseChannel(url) for url in channels.apprise_urls]
+    return found
+
+
+# --- the outbox -----------------------------------------------------------------------------------
+
+
+def _now(now: datetime | None) -> str:
+    return (now or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def pending(db: sqlite_utils.Database, channel: str, upto: int | None = None
+            ) -> tuple[list[int], list[int]]:
+    """Changes not yet sent on ``channel`` (ids up to ``upto``), and which of them an earlier
+    run claimed without confirming (they may have reached the channel already)."""
+    params: list = [channel]
+    bound = ""
+    if upto is not None:
+        bound = "AND c.id <= ?"
+        params.append(upto)
+    rows = db.execute(
+        f"""SELECT c.id, d.state FROM changes c
+        LEFT JOIN deliveries d ON d.change_id = c.id AND d.channel = ?
+        WHERE (d.state IS NULL OR d.state = 'sending') {bound} ORDER BY c.id""", params,
+    ).fetchall()
+    return [r[0] for r in rows], [r[0] for r in rows if r[1] == "sending"]
+
+
+def last_delivery(db: sqlite_utils.Database, channel: str) -> str | None:
+    """When ``channel`` last accepted a digest."""
+    return db.execute("SELECT max(sent_at) FROM deliveries WHERE channel = ? AND state = 'sent'",
+                      [channel]).fetchone()[0]
+
+
+def _claim(db: sqlite_utils.Database, channel: str, ids: list[int], moment: str, msgid: str) -> None:
+    with db.atomic():
+        for change_id in ids:
+            db.execute(
+                """INSERT INTO deliveries (change_id, channel, state, attempted_at, message_id)
+                VALUES (?, ?, 'sending', ?, ?)
+                ON CONFLICT (channel, change_id) DO UPDATE SET attempts = attempts + 1,
+                    attempted_at = excluded.attempted_at, message_id = excluded.message_id
+                WHERE state = 'sending'""",
+                [change_id, channel, moment, msgid],
+            )
+
+
+def _mark_sent(db: sqlite_utils.Database, channel: str, ids: list[int], moment: str,
+               digest: Digest, files: list[str]) -> None:
+    with db.atomic():
+        for change_id in ids:
+            db.execute(
+                """UPDATE deliveries SET state = 'sent', sent_at = ?
+                WHERE channel = ? AND change_id = ? AND state = 'sending'""",
+                [moment, channel, change_id],
+            )
+        if channel == "files":
+            db.execute(
+                """INSERT INTO digests (created_at, since, until, last_change_id, changes, files)
+                VALUES (?, ?, ?, ?, ?, ?)""",
+                [moment, digest.since, digest.until, max(ids) if ids else None, len(ids),
+                 json.dumps(files, ensure_ascii=False)],
+            )
+
+
+@dataclass
+class DeliveryReport:
+    """What one channel did with its outbox."""
+
+    channel: str
+    changes: int
+    status: str  # sent / nothing / failed
+    delivered: list[str] = field(default_factory=list)
+    error: str | None = None
+    resent: int = 0
+
+
+def deliver(db: sqlite_utils.Database, channels: Sequence[Channel], now: datetime | None = None
+            ) -> list[DeliveryReport]:
+    """Send every channel the changes it has not accepted yet (see the module's docstring)."""
+    upto = db.execute("SELECT max(id) FROM changes").fetchone()[0] or 0
+    reports = []
+    for channel in channels:
+        ids, resent = pending(db, channel.name, upto)
+        digest = build_digest(db, ids, since=last_delivery(db, channel.name), channel=channel.name,
+                              resent=resent, now=now)
+        if digest.empty and not channel.sends_empty:
+            reports.append(DeliveryReport(channel.name, 0, "nothing"))
+            continue
+        moment = _now(now)
+        _claim(db, channel.name, ids, moment, message_id(channel.name, ids))
+        try:
+            delivered = channel.send(digest)
+        except DeliveryError as exc:
+            logger.warning("delivery failed, %d change(s) stay queued: %s", len(ids), exc)
+            reports.append(DeliveryReport(channel.name, len(ids), "failed", error=str(exc),
+                                          resent=len(resent)))
+            continue
+        if AFTER_SEND is not None:
+            AFTER_SEND(channel.name, ids)
+        _mark_sent(db, channel.name, ids, _now(now), digest, delivered)
+        reports.append(DeliveryReport(channel.name, len(ids), "sent", delivered, resent=len(resent)))
+    return reports
