@@ -197,6 +197,9 @@ def probe_site(site: Site, fetcher: PoliteFetcher) -> ProbeReport:
     if site.blocked_reason:
         report.note(BLOCKED, f"the registry lists {site.key} as not crawled: {site.blocked_reason}")
         return report
+    if site.needs_browser:
+        report.note("note", "this site's list is drawn by script in a browser; the probe reads the "
+                            "HTML as served, without running it")
     family = get_family(site.family)
     column = site.columns[0]
     first = family.first_page(site, column)
@@ -248,6 +251,13 @@ def _judge_item(report: ProbeReport) -> None:
     if usual:
         report.note("missing", "not found on the document: " + ", ".join(usual))
     body = item.body_text or ""
+    declared = get_family(report.site.family).rules_for(report.site).content
+    how = item.provenance.get("body_text", "")
+    if declared and how != "selector" and item.text_source == "page":
+        # The family says where its body is; a body found elsewhere means the layout moved.
+        report.note(BROKEN, f"none of the content selectors ({', '.join(declared[:4])}"
+                            f"{', …' if len(declared) > 4 else ''}) matches: the body was guessed"
+                            f"{f' ({how})' if how else ''}")
     if len(body) < MIN_BODY and item.text_source == "page":
         report.note(BROKEN, f"the body is only {len(body)} characters (wrong content selector?)")
     leaked = [f for f in FURNITURE if f in body]
