@@ -457,12 +457,18 @@ from digest.reportcommands import browse as _browse, export as _export, report a
 main.add_command(_report)
 main.add_command(_browse)
 main.add_command(_export)
-from crawlers.probecommands import probe as _probe  # noqa: E402
-main.add_command(_probe)
-
 from digest.commands import changes as _changes, digest as _digest  # noqa: E402
 main.add_command(_digest)
 main.add_command(_changes)
+from classifiers.commands import classify_command as _classify, eval_command as _eval  # noqa: E402
+from classifiers.commands import retag_command as _retag, train_command as _train  # noqa: E402
+main.add_command(_classify)
+main.add_command(_retag)
+main.add_command(_eval)
+main.add_command(_train)
+from crawlers.probecommands import probe as _probe  # noqa: E402
+main.add_command(_probe)
+
 
 if __name__ == "__main__":
     main()

@@ -102,6 +102,9 @@ class PolicyItem:
     provenance: dict[str, str] = field(default_factory=dict)
     # Did the body text come from the page or an attachment?
     text_source: str = "page"
+    # The classifier stage's tags (classifiers.classify.Classification.columns()), written with
+    # the document in the same transaction; None when the stage did not run.
+    classification: dict[str, Any] | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         # Logs show which document, not its raw bytes.

@@ -51,6 +51,7 @@ DOWNLOADER_MIDDLEWARES = {
 ITEM_PIPELINES = {
     "pipelines.normalise.NormalisePipeline": 100,
     "pipelines.attachments.AttachmentsPipeline": 200,
+    "pipelines.classify.ClassifyPipeline": 300,
     "pipelines.store.StorePipeline": 900,
     "pipelines.revisits.RevisitPipeline": 950,
 }

@@ -471,6 +471,37 @@ def _record_repeals(
     return recorded
 
 
+# The columns the classifier stage fills (classifiers.classify.Classification.columns()).
+CLASSIFICATION_COLUMNS = (
+    "relevance", "relevance_score", "scenarios", "measures", "techs", "level", "region",
+    "province", "city", "county", "city_tier", "division_code", "doc_type", "status",
+    "evidence", "classifier_version",
+)
+
+
+def write_classification(
+    db: sqlite_utils.Database, document_id: int, columns: Mapping[str, Any] | None,
+    only_if_stale: bool = False,
+) -> bool:
+    """Write a document's classification columns; call inside the writing transaction.
+
+    ``only_if_stale`` leaves a document already tagged by the same classifier version alone.
+    Returns whether a row was updated.
+    """
+    if not columns:
+        return False
+    unknown = set(columns) - set(CLASSIFICATION_COLUMNS)
+    if unknown:
+        raise ValueError(f"not classification columns: {', '.join(sorted(unknown))}")
+    assignments = ", ".join(f"{name} = :{name}" for name in columns)
+    sql = f"UPDATE documents SET {assignments} WHERE id = :id"
+    if only_if_stale:
+        sql += " AND classifier_version IS NOT :classifier_version"
+    cursor = db.execute(sql, {**columns, "id": document_id,
+                              "classifier_version": columns.get("classifier_version")})
+    return cursor.rowcount > 0
+
+
 def store_document(
     db: sqlite_utils.Database, item: PolicyItem, run_id: int | None = None,
     now: datetime | None = None,
@@ -509,6 +540,7 @@ def store_document(
                 [version_id, document_id],
             )
             index_document(db, document_id, latest["title"], latest["body_text"])
+            write_classification(db, document_id, item.classification)
             recorded = _new_document_changes(db, document_id, version_id, item, url, seen_at, run_id)
             if detect.status_says_repealed(getattr(item, "validity", None)):
                 # Known as repealed from the first sight: a fact about it, not news.
@@ -524,6 +556,8 @@ def store_document(
                 "UPDATE documents SET last_seen = max(last_seen, ?) WHERE id = ?",
                 [seen_at, document_id],
             )
+            # A newer classifier's tags are not a change of the document, but they are kept.
+            write_classification(db, document_id, item.classification, only_if_stale=True)
             return StoreResult("unchanged", document_id, previous_id)
 
         version_id = _insert_version(db, document_id, item, run_id, seen_at, t_hash, f_hash)
@@ -539,6 +573,7 @@ def store_document(
             {**latest, "seen": seen_at, "version_id": version_id, "id": document_id},
         )
         index_document(db, document_id, latest["title"], latest["body_text"])
+        write_classification(db, document_id, item.classification)
         recorded: tuple[str, ...] = ()
         if revision.repealed_by_status and repealed_at is None:
             db.execute("UPDATE documents SET repealed_at = ? WHERE id = ?", [seen_at, document_id])
@@ -725,4 +760,5 @@ __all__ = [
     "migrate", "open_corpus", "record_site_failure", "record_site_success", "schema_version",
     "search", "start_run", "store_document", "upsert_site", "versions_of",
     "ObservationResult", "record_observations",
+    "CLASSIFICATION_COLUMNS", "write_classification",
 ]
