@@ -109,8 +109,8 @@ def classify(doc: Document, use_model: bool = True) -> Classification:
     """Tag a document. Raises ``ClassifyError`` only when it has neither title nor text."""
     title = " ".join((doc.title or "").split())
     text = doc.text or ""
-    attachments = tuple(a for a in (doc.attachments or ()) if a and a.strip())
-    if not title and not text.strip() and not attachments:
+    attachments = tuple(a for a in (doc.attachments or ()) if a and not a.isspace())
+    if not title and (not text or text.isspace()) and not attachments:
         raise ClassifyError("nothing to classify: the title and the text are both empty")
     notes: list[str] = []
     prepared = prepare(title, text, attachments)

@@ -197,14 +197,13 @@ class Matcher:
     def find(self, form: str) -> list[Hit]:
         if self._pattern is None:
             return []
+        hits = [Hit(m.group(0), *m.span()) for m in self._pattern.finditer(form)]
+        if not hits:
+            return hits
         blocked = [m.span() for m in self._excluded.finditer(form)]
-        hits = []
-        for match in self._pattern.finditer(form):
-            start, end = match.span()
-            if any(b0 <= start < b1 for b0, b1 in blocked):
-                continue
-            hits.append(Hit(match.group(0), start, end))
-        return hits
+        if not blocked:
+            return hits
+        return [h for h in hits if not any(b0 <= h.start < b1 for b0, b1 in blocked)]
 
 
 def negated(form: str, hit: Hit) -> bool:

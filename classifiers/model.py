@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import math
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
@@ -33,8 +34,7 @@ def char_ngrams(text: str, ngrams: tuple[int, int] = NGRAMS) -> Iterator[str]:
     for line in text.split("\n"):
         size = len(line)
         for n in range(low, high + 1):
-            for i in range(size - n + 1):
-                yield line[i:i + n]
+            yield from [line[i:i + n] for i in range(size - n + 1)]
 
 
 class RelevanceModel:
@@ -56,14 +56,14 @@ class RelevanceModel:
         self.meta: dict[str, Any] = data.get("meta", {})
 
     def probabilities(self, text: str, features: dict[str, float]) -> dict[str, float]:
-        counts: dict[int, int] = {}
         vocabulary = self.vocabulary
-        for gram in char_ngrams(text, self.ngrams):
+        counts = Counter(char_ngrams(text, self.ngrams))
+        # Sublinear tf times idf, L2-normalised: what TfidfVectorizer(sublinear_tf=True) does.
+        weights = {}
+        for gram, count in counts.items():
             index = vocabulary.get(gram)
             if index is not None:
-                counts[index] = counts.get(index, 0) + 1
-        # Sublinear tf times idf, L2-normalised: what TfidfVectorizer(sublinear_tf=True) does.
-        weights = {i: (1.0 + math.log(c)) * self.idf[i] for i, c in counts.items()}
+                weights[index] = (1.0 + math.log(count)) * self.idf[index]
         norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
         offset = len(self.idf)
         scores = []
