@@ -205,11 +205,18 @@ def backfill(site_key, since, until, db, max_pages, replay_url, contact) -> None
 @click.option("--keep", is_flag=True, help="Keep the existing demo corpus instead of starting afresh.")
 @click.option("--browser/--no-browser", default=True, show_default=True,
               help="Include the replay site whose list only a browser renders (needs Chromium).")
-def demo(db, keep: bool, browser: bool) -> None:
-    """Serve the bundled replay portal on 127.0.0.1, crawl it twice, and show what was stored."""
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where each day's digest is written (default: $POLICYWATCH_HOME/demo-digests).")
+@click.option("--repeat-day", "repeat_days", type=click.IntRange(min=1), multiple=True,
+              help="Crawl day N twice (same check day) to show that a repeated run changes and sends nothing.")
+def demo(db, keep: bool, browser: bool, out, repeat_days) -> None:
+    """A week on the bundled replay portal (127.0.0.1): a backfill, a new policy, a revision, a
+    withdrawal, an anti-bot day, a draft finalised, a repeal, a quiet day — each day's digest written."""
     from crawlers.demo import run_demo
+    from crawlers.paths import data_dir
 
-    run_demo(db or demo_db(), fresh=not keep, browser=browser, echo=click.echo)
+    run_demo(db or demo_db(), out or data_dir() / "demo-digests", fresh=not keep, browser=browser,
+             echo=click.echo, repeat_days=tuple(repeat_days))
 
 
 @main.command()

@@ -87,8 +87,25 @@ def evidence_lines(entry: Entry) -> list[str]:
         lines.append(f"曾于 {diff.get('withdrawn_at')} 判定撤下，现已恢复")
     evidence = entry.document.get("evidence")
     if isinstance(evidence, dict):
-        lines += [f"{label}：{sentence}" for label, sentence in evidence.items()]
+        lines += classifier_evidence(evidence)
     return lines
+
+
+# The classifier's evidence a reader checks a tag by: its relevance and its content tags.
+MAX_TAG_EVIDENCE = 6
+
+
+def classifier_evidence(evidence: dict[str, Any]) -> list[str]:
+    """``label：sentence`` lines for the relevance and the content tags (scenario:, measure:,
+    tech:), tag names in Chinese; the issuer and type evidence stay in the JSON."""
+    lines = []
+    for label, sentence in evidence.items():
+        kind, _, tag = str(label).partition(":")
+        if label == "relevance":
+            lines.append(f"相关度依据：{sentence}")
+        elif kind in ("scenario", "measure", "tech") and tag:
+            lines.append(f"{TAG_LABELS.get(tag, tag)}：{sentence}")
+    return lines[:MAX_TAG_EVIDENCE + 1]
 
 
 def text_diff_of(entry: Entry) -> dict[str, Any] | None:

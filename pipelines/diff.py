@@ -28,7 +28,8 @@ _HEADING_START = re.compile(
     r"^(?:[一二三四五六七八九十百]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d+[、.．](?!\d)"
     r"|第[一二三四五六七八九十百\d]+[条章节款]|附件)"
 )
-# Lines shorter than this are headings or letterhead, never a wrapped part of a sentence.
+# Lines shorter than this are headings or letterhead, never a wrapped part of a sentence (nor
+# are lines much shorter than the text's usual full line).
 WRAPPED_LINE_MIN = 18
 _SPACE_BY_CJK = re.compile(
     r"\s+(?=[\u2e80-\u9fff\uf900-\uffef])|(?<=[\u2e80-\u9fff\uf900-\uffef])\s+"
@@ -60,23 +61,28 @@ def display_form(text: str) -> str:
 def paragraphs(text: str | None) -> list[str]:
     """The text's paragraphs: lines re-joined where a PDF extractor wrapped a sentence.
 
-    A line continues on the next one when it is long (a wrapped line of body text), does not end
-    a sentence, and the next line does not start a heading.
+    A line continues on the next one when it runs the full width of the text's lines (a
+    wrapped line; a title or heading is shorter), does not end a sentence, and the next line
+    does not start a heading. Text from web pages, one paragraph a line, is left as it is.
     """
     lines = [line.strip() for line in (text or "").replace("\r", "\n").split("\n")]
     lines = [line for line in lines if line]
+    widths = sorted(len(line) for line in lines if len(line) >= WRAPPED_LINE_MIN)
+    full = widths[len(widths) // 2] if widths else 0
+    wrap_min = max(WRAPPED_LINE_MIN, int(full * 0.85))
     out: list[str] = []
-    current = ""
+    current, last = "", ""
     for line in lines:
         if current and (
-            len(current) < WRAPPED_LINE_MIN
-            or _PARAGRAPH_END.search(current)
+            len(last) < wrap_min
+            or _PARAGRAPH_END.search(last)
             or _HEADING_START.match(line)
         ):
             out.append(current)
             current = line
         else:
             current = f"{current}\n{line}" if current else line
+        last = line
     if current:
         out.append(current)
     return out
