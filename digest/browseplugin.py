@@ -136,7 +136,8 @@ def extra_template_vars(template, database, table, view_name, request, datasette
 
 
 async def diff_page(datasette, request):
-    from .textdiff import diff_versions
+    """A version against the one before it, as pipelines.diff reads a revision."""
+    from pipelines.diff import attachment_changes, field_changes, text_diff
 
     version_id = int(request.url_vars["version_id"])
     db = datasette.get_database(DATABASE)
@@ -144,21 +145,29 @@ async def diff_page(datasette, request):
     if not rows:
         raise NotFound(f"no version {version_id}")
     new = dict(rows[0])
-    previous = (await db.execute(
+    rows = (await db.execute(
         "select * from versions where document_id = ? and id < ? order by id desc limit 1",
         [new["document_id"], version_id])).rows
-    old = dict(previous[0]) if previous else {"body_text": "", "fields": "{}",
-                                              "attachment_hashes": "{}"}
+    old = dict(rows[0]) if rows else None
     document = dict((await db.execute(
         "select id, title, url from documents where id = ?", [new["document_id"]])).rows[0])
-    fields = json.loads(new["fields"] or "{}")
+
+    async def attachments(version: dict) -> list[dict]:
+        return [dict(r) for r in (await db.execute(
+            "select url, name, sha256 from attachments where version_id = ?", [version["id"]])).rows]
+
+    new_fields = json.loads(new["fields"] or "{}")
+    context = {"document": document, "version": new, "previous": old, "database": DATABASE,
+               "title": new_fields.get("title") or document["title"],
+               "paragraphs": [p for p in (new["body_text"] or "").split("\n") if p.strip()]}
+    if old is not None:
+        context.update(
+            diff=text_diff(old["body_text"], new["body_text"], max_entries=1000),
+            fields=field_changes(json.loads(old["fields"] or "{}"), new_fields),
+            attachments=attachment_changes(await attachments(old), await attachments(new)),
+        )
     return Response.html(await datasette.render_template(
-        "policywatch_diff.html",
-        {"document": document, "version": new, "previous": old if previous else None,
-         "diff": diff_versions(old, new), "title": fields.get("title") or document["title"],
-         "database": DATABASE},
-        request=request,
-    ))
+        "policywatch_diff.html", context, request=request))
 
 
 @hookimpl

@@ -9,7 +9,6 @@ A file is written whole or not at all (a temporary file renamed into place).
 from __future__ import annotations
 
 import csv
-import io
 import json
 import logging
 import os

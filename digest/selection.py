@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 import sqlite_utils
 
-from .labels import CITY_TIERS, LEVELS, REGIONS, RELEVANCE, TAG_FAMILIES
+from .labels import LEVELS, REGIONS, RELEVANCE, TAG_FAMILIES
 
 logger = logging.getLogger(__name__)
 
@@ -260,6 +260,6 @@ def site_keys(db: sqlite_utils.Database) -> set[str]:
 
 
 __all__ = [
-    "CITY_TIERS", "Document", "Filters", "SelectionError", "document_columns", "load_documents",
-    "parse_date", "policies", "select_documents", "site_keys", "unclassified_count",
+    "Document", "Filters", "SelectionError", "document_columns", "load_documents", "parse_date",
+    "policies", "select_documents", "site_keys", "unclassified_count",
 ]

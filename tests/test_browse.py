@@ -218,6 +218,8 @@ def test_a_document_page_links_its_versions_and_the_diff(server, corpus):
     as_after = re.sub(r"<[^>]+>", "", re.sub(r"<del>.*?</del>", "", changed))
     assert BEFORE in as_before and AFTER not in as_before
     assert AFTER in as_after and BEFORE not in as_after
+    original = get(server, f"/-/policywatch/diff/{first}")
+    assert "首个版本" in original and BEFORE in original and "<del>" not in original
     with pytest.raises(urllib.error.HTTPError) as missing:
         get(server, "/-/policywatch/diff/999999")
     assert missing.value.code == 404

@@ -155,7 +155,7 @@ def test_markdown_and_html_show_the_same_numbers(corpus, drawn):
         assert f'id="doc-{row["number"]}"' in html
     for name in data["breakdowns"]:
         assert f'src="charts/{name}.svg"' in html
-        assert f"![" in markdown and f"(charts/{name}.png)" in markdown
+        assert "![" in markdown and f"(charts/{name}.png)" in markdown
     conn = sqlite3.connect(corpus)
     dedicated = conn.execute(
         f"SELECT count(*) FROM ({counted(conn, ALL_RELEVANT)}) WHERE relevance = 'dedicated'"
