@@ -98,9 +98,11 @@ _STILL_VALID = re.compile(r"^(?:有效|现行有效|继续有效|部分有效)$"
 
 
 def status_says_repealed(value: str | None) -> bool:
-    """Does a 有效性/时效 value say the document no longer applies (失效, 已废止, 无效)?"""
+    """Does a 有效性/时效 value say the document no longer applies (失效, 已废止, 无效)? A
+    partial repeal (部分失效) is not: the document still applies, amended."""
     value = hash_form(value)
-    return bool(value) and not _STILL_VALID.match(value) and bool(_REPEALED_STATUS.search(value))
+    return bool(value) and not _STILL_VALID.match(value) and "部分" not in value \
+        and bool(_REPEALED_STATUS.search(value))
 
 
 def compare(before: Snapshot, after: Snapshot) -> Revision:
@@ -130,7 +132,7 @@ def compare(before: Snapshot, after: Snapshot) -> Revision:
 
 # --- repeal decisions --------------------------------------------------------------------------
 
-_DECISION_TITLE = re.compile(r"废止|失效|清理.{0,12}(?:规范性)?文件|停止执行")
+_DECISION_TITLE = re.compile(r"废止|失效|清理.{0,12}文件|文件.{0,4}清理|停止执行")
 _REPEAL_WORDS = re.compile(r"废止|失效|停止执行|不再执行|予以撤销")
 _OTHER_WORDS = re.compile(r"修改|修订|继续有效|保留|予以保留")
 # 文号: an issuer's short name, the year in brackets, the number and 号 (国发〔2024〕9号).

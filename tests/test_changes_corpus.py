@@ -1,0 +1,255 @@
+"""Change recording in a real SQLite corpus: copies link without alerts, finals link to their
+drafts, repeals by decision and by status, withdrawals after absences on two check days, each
+change of state in one transaction."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import replace
+from datetime import date, datetime, timezone
+
+import pytest
+
+from crawlers.items import Attachment, PolicyItem
+from pipelines import corpus
+from pipelines.corpus import open_corpus, record_observations, store_document
+
+T = [datetime(2026, 11, d, 8, 0, tzinfo=timezone.utc) for d in range(20, 30)]
+SITE_URL = "http://www.example.gov.cn/zcwj/"
+
+PLAN = ("各区人民政府，市政府各部门：\n现将《示例市元宇宙产业创新发展实施方案》印发给你们，请认真贯彻执行。\n"
+        "一、总体要求。到2026年，建成3个元宇宙产业基地，培育50家元宇宙创新企业。\n"
+        "二、重点任务。突破近眼显示、空间计算等关键技术，建设元宇宙公共服务平台。\n"
+        "三、保障措施。设立元宇宙产业发展专项资金，加强人才引进和数据安全管理。")
+
+
+def item(n: int, **changes) -> PolicyItem:
+    base = PolicyItem(
+        url=f"{SITE_URL}2026/t2026110{n}_{n}.html", site="demo_gov", title=f"示例文件{n}",
+        doc_number=f"示政发〔2026〕{n}号", issuer="示例市人民政府", body_text=f"第{n}号文件正文。{PLAN}",
+        published_date=date(2026, 11, 1 + n), column="政策文件", fetched_at=T[0],
+    )
+    return replace(base, **changes)
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = open_corpus(tmp_path / "corpus.db")
+    yield database
+    database.close()
+
+
+def changes(db, kind=None):
+    rows = db.query("SELECT c.*, d.url FROM changes c JOIN documents d ON d.id = c.document_id ORDER BY c.id")
+    return [(r["kind"], r["url"]) for r in rows if kind is None or r["kind"] == kind]
+
+
+def test_every_new_document_is_its_own_policy(db):
+    result = store_document(db, item(1))
+    assert result.changes == ("new",)
+    doc = corpus.get_document(db, item(1).url)
+    assert doc["policy_id"] == doc["id"]
+
+
+def test_a_repost_on_another_site_is_linked_without_an_alert(db):
+    original = store_document(db, item(1))
+    repost = store_document(db, item(1, url="http://www.other.gov.cn/zz/9.html", site="other_gov",
+                                     body_text="（转载）" + item(1).body_text, fetched_at=T[1]))
+    assert repost.kind == "new" and repost.changes == ()
+    assert changes(db) == [("new", item(1).url)]
+    rows = {r["id"]: r for r in db.query("SELECT id, policy_id FROM documents")}
+    assert rows[repost.document_id]["policy_id"] == original.document_id
+    link = next(db.query("SELECT * FROM lineage"))
+    assert (link["document_id"], link["related_id"], link["relation"]) == (repost.document_id, original.document_id, "copy")
+    assert json.loads(link["evidence"])["by"] == "doc_number"
+
+
+def test_a_moved_page_with_other_text_is_a_revision_that_says_where_it_came_from(db):
+    store_document(db, item(1))
+    moved = item(1, url=f"{SITE_URL}archive/t20261102_1.html", fetched_at=T[1],
+                 body_text=item(1).body_text.replace("3个", "5个"))
+    result = store_document(db, moved)
+    assert result.changes == ("revised",)
+    diff = json.loads(next(db.query("SELECT diff FROM changes WHERE kind = 'revised'"))["diff"])
+    assert diff["moved_from"]["url"] == item(1).url and diff["changed"] == ["text"]
+    same = store_document(db, item(1, url=f"{SITE_URL}copy/t20261102_1.html", fetched_at=T[2]))
+    assert same.changes == ()  # an identical copy is no news
+
+
+def test_a_final_is_linked_to_its_draft_and_recorded_as_finalised(db):
+    draft = store_document(db, item(
+        2, title="关于公开征求《示例市元宇宙产业创新发展实施方案（2026—2027年）（征求意见稿）》意见的通知",
+        doc_number=None, issuer="示例市经济和信息化局", published_date=date(2026, 9, 1),
+        body_text="现将征求意见稿全文公布如下。\n" + PLAN.replace("3个", "2个")))
+    final = store_document(db, item(
+        3, title="示例市人民政府关于印发示例市促进元宇宙产业创新发展实施方案（2026—2028年）的通知",
+        fetched_at=T[1]))
+    assert final.changes == ("finalised",)
+    assert changes(db) == [("new", item(2).url), ("finalised", item(3).url)]
+    rows = {r["id"]: r for r in db.query("SELECT id, policy_id FROM documents")}
+    assert rows[final.document_id]["policy_id"] == rows[draft.document_id]["policy_id"] == draft.document_id
+    diff = json.loads(next(db.query("SELECT diff FROM changes WHERE kind = 'finalised'"))["diff"])
+    assert diff["draft"]["id"] == draft.document_id
+    assert diff["match"]["issuers"] == "place" and diff["match"]["text_similarity"] > 0.5
+    assert any(e["op"] == "changed" for e in diff["text"]["entries"])
+    # A draft is finalised once: another final-looking document is new.
+    again = store_document(db, item(4, title="示例市人民政府关于印发示例市促进元宇宙产业创新发展实施方案的通知",
+                                    fetched_at=T[2]))
+    assert again.changes == ("new",)
+
+
+def test_a_repeal_decision_repeals_the_known_documents_it_names(db):
+    kept = store_document(db, item(5))
+    target = store_document(db, item(6))
+    decision = item(9, title="示例市人民政府关于废止一批规范性文件的决定", doc_number="示政发〔2026〕20号",
+                    fetched_at=T[1],
+                    body_text="经研究，决定废止下列文件：\n1.《示例文件6》（示政发〔2026〕6号）\n"
+                              "2.《未收录的文件》（示政发〔2018〕3号）\n下列文件继续有效：\n1.《示例文件5》（示政发〔2026〕5号）")
+    result = store_document(db, decision)
+    assert result.changes == ("new", "repealed")
+    assert changes(db, "repealed") == [("repealed", item(6).url)]
+    rows = {r["id"]: r for r in db.query("SELECT id, repealed_at FROM documents")}
+    assert rows[target.document_id]["repealed_at"] == "2026-11-21T08:00:00+00:00"
+    assert rows[kept.document_id]["repealed_at"] is None
+    diff = json.loads(next(db.query("SELECT diff FROM changes WHERE kind = 'repealed'"))["diff"])
+    assert diff["by"] == "decision" and "示政发〔2026〕6号" in diff["evidence"]
+    # The decision fetched again, or revised, repeals nothing twice.
+    assert store_document(db, replace(decision, fetched_at=T[2])).changes == ()
+    revised = replace(decision, fetched_at=T[3], body_text=decision.body_text + "\n本决定自公布之日起施行。")
+    assert store_document(db, revised).changes == ("revised",)
+    assert len(changes(db, "repealed")) == 1
+
+
+def test_a_status_field_turning_to_repealed_is_one_repeal(db):
+    store_document(db, item(1, validity="有效"))
+    result = store_document(db, item(1, validity="失效", fetched_at=T[1]))
+    assert (result.kind, result.changes) == ("revised", ("repealed",))
+    diff = json.loads(next(db.query("SELECT diff FROM changes WHERE kind = 'repealed'"))["diff"])
+    assert diff == {"by": "status", "fields": [{"field": "validity", "label": "有效性", "old": "有效", "new": "失效"}]}
+    assert corpus.get_document(db, item(1).url)["repealed_at"] is not None
+    assert store_document(db, item(1, validity="失效", fetched_at=T[2])).changes == ()
+
+
+def test_a_document_first_seen_repealed_is_new_and_marked(db):
+    result = store_document(db, item(1, validity="已废止"))
+    assert result.changes == ("new",)
+    assert corpus.get_document(db, item(1).url)["repealed_at"] is not None
+
+
+def _seen(db, day, present=(), gone=None, listed=None, complete=(), oldest=None):
+    return record_observations(db, "demo_gov", None, present=present, gone=gone or {},
+                               listed=listed or {}, complete=complete, oldest=oldest or {}, day=day)
+
+
+def test_a_page_gone_on_two_check_days_is_withdrawn_once(db):
+    for n in (1, 2):
+        store_document(db, item(n))
+    _seen(db, "2026-11-21", present=[item(1).url, item(2).url])
+    gone = {item(2).url: "http_404"}
+    assert _seen(db, "2026-11-22", present=[item(1).url], gone=gone).withdrawn == ()
+    assert _seen(db, "2026-11-22", present=[item(1).url], gone=gone).withdrawn == ()  # same day again
+    result = _seen(db, "2026-11-23", present=[item(1).url], gone={item(2).url: "http_410"})
+    assert len(result.withdrawn) == 1
+    assert changes(db, "withdrawn") == [("withdrawn", item(2).url)]
+    diff = json.loads(next(db.query("SELECT diff FROM changes WHERE kind = 'withdrawn'"))["diff"])
+    assert diff["checks"] == [{"day": "2026-11-22", "reason": "http_404"}, {"day": "2026-11-23", "reason": "http_410"}]
+    assert _seen(db, "2026-11-24", gone={item(2).url: "http_404"}).withdrawn == ()  # once
+
+
+def test_a_sighting_between_two_absences_starts_over(db):
+    store_document(db, item(1))
+    _seen(db, "2026-11-22", gone={item(1).url: "http_404"})
+    _seen(db, "2026-11-23", present=[item(1).url])
+    assert _seen(db, "2026-11-24", gone={item(1).url: "http_404"}).withdrawn == ()
+    assert len(_seen(db, "2026-11-25", gone={item(1).url: "http_404"}).withdrawn) == 1
+
+
+def test_a_crawl_that_saw_nothing_observes_nothing(db):
+    """A blocked or failed day: no list was complete and no page answered 404."""
+    store_document(db, item(1))
+    for day in ("2026-11-22", "2026-11-23", "2026-11-24"):
+        result = _seen(db, day, listed={"政策文件": []}, complete=())
+        assert result.absent == 0
+    assert changes(db, "withdrawn") == []
+
+
+def test_off_a_complete_list_counts_only_within_what_the_list_still_shows(db):
+    for n in (1, 2, 3):  # published 11-02, 11-03, 11-04
+        store_document(db, item(n))
+    listed = {"政策文件": [item(3).url]}
+    # The list now starts at 11-03: document 2 (11-03) may have rolled off, 1 (11-02) too.
+    _seen(db, "2026-11-22", listed=listed, complete=["政策文件"], oldest={"政策文件": date(2026, 11, 3)})
+    _seen(db, "2026-11-23", listed=listed, complete=["政策文件"], oldest={"政策文件": date(2026, 11, 3)})
+    assert changes(db, "withdrawn") == []
+    # A list reaching back to 11-01 that no longer shows 2 and 3: those were taken off.
+    listed = {"政策文件": [item(1).url]}
+    for day in ("2026-11-24", "2026-11-25"):
+        _seen(db, day, listed=listed, complete=["政策文件"], oldest={"政策文件": date(2026, 11, 1)})
+    assert sorted(changes(db, "withdrawn")) == [("withdrawn", item(2).url), ("withdrawn", item(3).url)]
+
+
+def test_an_incomplete_walk_never_says_a_page_left_its_list(db):
+    store_document(db, item(2))
+    for day in ("2026-11-22", "2026-11-23"):
+        _seen(db, day, listed={"政策文件": [item(1).url]}, complete=[], oldest={"政策文件": date(2026, 11, 1)})
+    assert changes(db, "withdrawn") == []
+
+
+def test_a_withdrawn_page_that_comes_back_is_restored(db):
+    store_document(db, item(1))
+    for day in ("2026-11-22", "2026-11-23"):
+        _seen(db, day, gone={item(1).url: "http_404"})
+    result = _seen(db, "2026-11-24", present=[item(1).url])
+    assert len(result.restored) == 1
+    assert [k for k, _ in changes(db)] == ["new", "withdrawn", "revised"]
+    diff = json.loads(list(db.query("SELECT diff FROM changes ORDER BY id"))[-1]["diff"])
+    assert diff["changed"] == ["restored"]
+    assert corpus.get_document(db, item(1).url)["withdrawn_at"] is None
+
+
+def test_a_page_that_moved_is_not_withdrawn(db):
+    store_document(db, item(1))
+    store_document(db, item(1, url=f"{SITE_URL}new/t20261102_1.html", fetched_at=T[1]))  # its copy
+    for day in ("2026-11-22", "2026-11-23"):
+        result = _seen(db, day, present=[f"{SITE_URL}new/t20261102_1.html"], gone={item(1).url: "http_404"})
+    assert len(result.moved) == 1 and changes(db, "withdrawn") == []
+    assert corpus.get_document(db, item(1).url)["withdrawn_at"] is not None
+
+
+def test_a_final_that_fails_to_store_leaves_no_link_and_no_change(db):
+    store_document(db, item(2, title="《示例市元宇宙产业创新发展实施方案（征求意见稿）》", doc_number=None))
+    broken = Attachment(url="http://www.example.gov.cn/files/b.pdf", name="坏附件", size=-1)
+    final = item(3, title="示例市人民政府关于印发示例市元宇宙产业创新发展实施方案的通知",
+                 attachments=[broken], fetched_at=T[1])
+    with pytest.raises(sqlite3.IntegrityError):
+        store_document(db, final)
+    assert corpus.counts_by_table(db, ("documents", "changes", "lineage")) == \
+        {"documents": 1, "changes": 1, "lineage": 0}
+    assert store_document(db, replace(final, attachments=[])).changes == ("finalised",)
+
+
+def test_a_corpus_from_before_lineage_gets_its_policies(tmp_path):
+    from pipelines import schema
+
+    from pipelines.lineage import key_existing_documents
+
+    mine = next(i for i, steps in enumerate(schema.MIGRATIONS) if key_existing_documents in steps)
+    path = tmp_path / "old.db"
+    raw = sqlite3.connect(path)
+    for version in range(mine):  # a corpus as it was before change detection
+        for step in schema.MIGRATIONS[version]:
+            if callable(step):
+                continue  # reindexing an empty corpus
+            raw.execute(step)
+    raw.execute(f"PRAGMA user_version = {mine}")
+    raw.execute("INSERT INTO sites (key) VALUES ('demo_gov')")
+    raw.execute("""INSERT INTO documents (site, url, title, doc_number, body_text, text_hash, first_seen,
+        last_seen, last_changed) VALUES ('demo_gov', 'http://a.gov.cn/1.html', '旧文件', '示政发[2020]1 号',
+        '正文', 'h', 't', 't', 't')""")
+    raw.commit()
+    raw.close()
+    db = open_corpus(path)
+    row = next(db.query("SELECT id, policy_id, doc_number_key, title_key FROM documents"))
+    assert (row["policy_id"], row["doc_number_key"], row["title_key"]) == (row["id"], "示政发〔2020〕1号", "旧文件")
+    db.close()
