@@ -143,3 +143,27 @@ def test_each_days_atom_feed_is_valid_and_holds_its_changes(demo, day):
     assert not feed.bozo, feed.bozo_exception
     assert {e.link for e in feed.entries} == {url for _, url in EXPECTED[day]}
     assert {e.id for e in feed.entries} == {f"urn:policywatch:change:{c['id']}" for c in summary[day]["changes"]}
+
+
+@pytest.mark.browser
+def test_a_days_html_digest_shows_every_change_of_the_day_in_chromium(demo, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from crawlers.settings import PLAYWRIGHT_LAUNCH_OPTIONS
+
+    if not Path("/usr/bin/chromium").exists():
+        pytest.fail("/usr/bin/chromium is missing: .ci/setup installs it")
+    _, out, summary, _ = demo
+    page_path = out / "day-7-repeal" / "digest.html"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(**PLAYWRIGHT_LAUNCH_OPTIONS)
+        page = browser.new_page(viewport={"width": 820, "height": 900})
+        page.goto(page_path.as_uri())
+        page.screenshot(path=str(tmp_path / "day-7.png"), full_page=True)
+        text = page.inner_text("body")
+        browser.close()
+    assert (tmp_path / "day-7.png").stat().st_size > 10_000
+    for change in summary[7]["changes"]:
+        assert change["title"] in text
+    assert "新发布（1）" in text and "已废止/失效（2）" in text
+    assert "晋政发〔2024〕3号" in text and "有效性：（无） → 失效" in text
