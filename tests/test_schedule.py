@@ -52,8 +52,11 @@ def clock_at(moment: datetime):
 def runs(db: Path) -> list[tuple]:
     if not db.exists():
         return []
-    with sqlite3.connect(db) as conn:
-        return conn.execute("select site, kind, status from runs order by id").fetchall()
+    with sqlite3.connect(db, timeout=10) as conn:
+        try:
+            return conn.execute("select site, kind, status from runs order by id").fetchall()
+        except sqlite3.OperationalError:  # the crawl has created the file, not yet the schema
+            return []
 
 
 def write_config(tmp_path: Path) -> Path:
