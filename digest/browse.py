@@ -21,8 +21,8 @@ TEMPLATES = Path(__file__).with_name("browse_templates")
 SETTINGS = {
     "truncate_cells_html": 160,  # body text would fill the table page
     "default_page_size": 50,
-    "facet_time_limit_ms": 2000,  # array facets scan the tag lists of every matching row
-    "sql_time_limit_ms": 5000,  # 1–2 character searches scan the text (LIKE)
+    "facet_time_limit_ms": 2000,  # tag facets read the JSON lists of every matching row
+    "sql_time_limit_ms": 5000,  # 1–2 character searches scan the text (instr)
     "default_facet_size": 24,
     "suggest_facets": False,
 }
@@ -80,22 +80,25 @@ order by d.first_seen desc, d.id desc""",
         },
     }
     if {"relevance", "region"} <= columns:
-        draft = _is_draft(columns, "o")
-        mine = _is_draft(columns, "d")
+        withdrawn = "d.withdrawn_at is not null, " if "withdrawn_at" in columns else ""
         queries["dedicated_by_region"] = {
             "title": "各地区专项政策 Dedicated policies by region",
             "description": "专项政策按地区计数，同一政策（征求意见稿与正式稿、转载）只计一次，按正式稿 "
                            "(dedicated policies per region, each policy once, as its final).",
-            "sql": f"""select coalesce(d.region, '（无地区：国家级或未标注）') as region,
+            # Each policy's representative as digest.selection picks it (the final, a live
+            # page, the earliest), then the dedicated ones counted by region.
+            "sql": f"""with ranked as (
+  select d.id, d.title, d.region, d.relevance, row_number() over (
+    partition by {_policy(columns, 'd')}
+    order by {_is_draft(columns, 'd')}, {withdrawn}coalesce(d.published_date, d.written_date, substr(d.first_seen, 1, 10)), d.id
+  ) as rank
+  from documents d
+)
+select coalesce(region, '（无地区：国家级或未标注）') as region,
   count(*) as policies,
-  group_concat(d.title, '；') as titles
-from documents d
-where d.relevance = 'dedicated'
-  and not exists (
-    select 1 from documents o
-    where {_policy(columns, 'o')} = {_policy(columns, 'd')} and o.id != d.id
-      and ({draft} < {mine} or ({draft} = {mine} and o.id < d.id))
-  )
+  group_concat(title, '；') as titles
+from ranked
+where rank = 1 and relevance = 'dedicated'
 group by 1
 order by policies desc, region""",
         }
@@ -124,7 +127,7 @@ def documents_facets(columns: set[str]) -> list[Any]:
             facets.append(column)
     for column in ("scenarios", "measures", "techs"):
         if column in columns:
-            facets.append({"array": column})
+            facets.append({"tags": column})
     facets.append("site")
     facets.append({"month": "published_date"})
     for column in ("city_tier", "status", "doc_type"):

@@ -3,7 +3,8 @@
 - Search of ``documents`` for Chinese terms of any length: the trigram index answers terms of
   three or more characters, and cannot answer shorter ones (规划, 文旅, VR), which are matched
   with LIKE over the same search form (pipelines/search.py does the same for the CLI).
-- A ``month`` facet (``_facet_month=published_date``), selecting with ``__startswith``.
+- A ``month`` facet (``_facet_month=published_date``), selecting with ``__startswith``, and a
+  ``tags`` facet for the JSON tag lists that stays fast over long texts.
 - Document pages list their versions and changes, and a diff page shows what a version changed.
 """
 
@@ -23,27 +24,32 @@ from pipelines.textnorm import search_form
 DATABASE = "corpus"
 
 
-def _like(term: str) -> str:
-    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+def search_sql(query: str) -> tuple[str, dict[str, str]]:
+    """SQL selecting the rowids of the documents whose title or text holds every
+    whitespace-separated term of ``query`` (in search form), and its parameters.
 
-
-def search_clauses(query: str) -> tuple[list[str], dict[str, str]]:
-    """WHERE clauses (on ``documents``) and parameters for a search box query: every
-    whitespace-separated term must occur in the title or the text."""
-    terms = [t for t in (search_form(t) for t in query.split()) if t]
-    clauses: list[str] = []
+    Terms of three or more characters go through the trigram index; shorter ones are found
+    with instr() (a plain substring search, far cheaper than LIKE over long texts), lower-cased
+    when they hold Latin letters (vr finds VR), within the rows the index already narrowed.
+    """
+    terms = list(dict.fromkeys(t for t in (search_form(t) for t in query.split()) if t))
+    if not terms:
+        raise ValueError("empty search")
+    where: list[str] = []
     params: dict[str, str] = {}
     long_terms = [t for t in terms if len(t) >= TRIGRAM]
     if long_terms:
         params["pw_fts"] = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
-        clauses.append("rowid in (select rowid from documents_fts where documents_fts match :pw_fts)")
+        where.append("documents_fts match :pw_fts")
     for i, term in enumerate(t for t in terms if len(t) < TRIGRAM):
-        params[f"pw_like_{i}"] = _like(term)
-        clauses.append(
-            "rowid in (select rowid from documents_fts where title like :pw_like_{0} escape '\\'"
-            " or body_text like :pw_like_{0} escape '\\')".format(i)
-        )
-    return clauses, params
+        if term.lower() != term.upper():  # has letters that have case
+            params[f"pw_short_{i}"] = term.lower()
+            where.append(f"(instr(lower(title), :pw_short_{i}) > 0"
+                         f" or instr(lower(body_text), :pw_short_{i}) > 0)")
+        else:
+            params[f"pw_short_{i}"] = term
+            where.append(f"(instr(title, :pw_short_{i}) > 0 or instr(body_text, :pw_short_{i}) > 0)")
+    return f"select rowid from documents_fts where {' and '.join(where)}", params
 
 
 # trylast: called after Datasette's own search filter, so this extra_context (the search box
@@ -54,10 +60,19 @@ def filters_from_request(request, database, table, datasette):
         return None
     query = (request.args.get("_search") or "").strip()
     context = {"supports_search": True, "search": query}
-    if not query:
+    if not query or not search_form(query).strip():
         return FilterArguments([], extra_context=context)
-    clauses, params = search_clauses(query)
-    return FilterArguments(clauses, params, [f'search matches "{query}"'], context)
+
+    async def matching():
+        # The search runs once per page: the rows, the count and every facet then filter by
+        # the ids found instead of scanning the texts again each.
+        sql, params = search_sql(query)
+        rows = await datasette.get_database(DATABASE).execute(
+            sql, params, custom_time_limit=datasette.setting("sql_time_limit_ms"))
+        ids = ",".join(str(int(r[0])) for r in rows.rows) or "NULL"
+        return FilterArguments([f"id in ({ids})"], {}, [f'search matches "{query}"'], context)
+
+    return matching
 
 
 class MonthFacet(Facet):
@@ -107,9 +122,62 @@ class MonthFacet(Facet):
         return results, timed_out
 
 
+class TagsFacet(Facet):
+    """Counts the tags of a JSON-list column; a value selects ``column__arraycontains=tag``.
+
+    Datasette's own array facet de-duplicates whole rows (``distinct value, inner.*``), which
+    drags every document's full text through the query; this one reads only the tag column.
+    """
+
+    type = "tags"
+
+    async def suggest(self):
+        return []
+
+    async def facet_results(self):
+        from datasette.database import QueryInterrupted
+
+        results, timed_out = [], []
+        pairs = self.get_querystring_pairs()
+        size = self.get_facet_size()
+        for source_and_config in self.get_configs():
+            config = source_and_config["config"]
+            column = config.get("column") or config["simple"]
+            col = escape_sqlite(column)
+            sql = f"""select j.value as value, count(distinct t.id) as count
+                from (select id, {col} from ({self.sql})) t, json_each(t.{col}) j
+                where json_valid(t.{col}) and json_type(t.{col}) = 'array'
+                group by j.value order by count desc, value limit {size + 1}"""
+            try:
+                rows = await self.ds.execute(
+                    self.database, sql, self.params, truncate=False,
+                    custom_time_limit=self.ds.setting("facet_time_limit_ms"))
+            except QueryInterrupted:
+                timed_out.append(column)
+                continue
+            arg = f"{column}__arraycontains"
+            values = []
+            for row in rows.rows[:size]:
+                value = str(row["value"])
+                selected = (arg, value) in pairs
+                path = (path_with_removed_args(self.request, {arg: value}) if selected
+                        else path_with_added_args(self.request, {arg: value}))
+                values.append({"value": value, "label": value, "count": row["count"],
+                               "toggle_url": self.ds.absolute_url(self.request, path),
+                               "selected": selected})
+            results.append({
+                "name": column, "type": self.type, "results": values,
+                "hideable": source_and_config["source"] != "metadata",
+                "toggle_url": self.ds.urls.path(
+                    path_with_removed_args(self.request, {"_facet_tags": column})),
+                "truncated": len(rows) > size,
+            })
+        return results, timed_out
+
+
 @hookimpl
 def register_facet_classes():
-    return [MonthFacet]
+    return [MonthFacet, TagsFacet]
 
 
 @hookimpl

@@ -21,7 +21,7 @@ import pytest
 from crawlers.replay import ReplayPortal
 from crawlers.settings import PLAYWRIGHT_LAUNCH_OPTIONS
 from digest.browse import canned_queries, metadata
-from digest.browseplugin import search_clauses
+from digest.browseplugin import search_sql
 from pipelines.textnorm import search_form
 from tests.classified_corpus import DRAFT_TITLE, REPO, classified_copy
 
@@ -146,7 +146,7 @@ def test_search_two_and_four_characters_then_a_facet_in_chromium(server, corpus)
             assert narrowed and shown_titles(page) == narrowed
             assert page.locator("#_search").input_value() == "元宇宙产业"
 
-            # A tag facet (JSON array) narrows further.
+            # A tag facet (the JSON list of technologies) narrows further.
             tags = json.loads(conn.execute(
                 "SELECT techs FROM documents WHERE relevance = ? AND techs != '[]' AND title IN (%s)"
                 % ",".join("?" * len(narrowed)), [value, *sorted(narrowed)]).fetchone()[0])
@@ -194,10 +194,22 @@ def test_canned_queries(server, corpus):
         assert "征求意见" in r["title"] or "草案" in r["title"]
 
     regions = get_json(server, "/corpus/dedicated_by_region.json", _shape="array")
-    expected = dict(conn.execute(
-        "SELECT coalesce(region, '（无地区：国家级或未标注）'), count(DISTINCT coalesce(policy_id, id)) "
-        "FROM documents WHERE relevance = 'dedicated' GROUP BY 1"))
-    assert {r["region"]: r["policies"] for r in regions} == expected
+    policies: dict[int, list] = {}
+    for row in conn.execute(
+            "SELECT id, coalesce(policy_id, id), status, title, withdrawn_at, "
+            "coalesce(published_date, written_date, substr(first_seen, 1, 10)), relevance, region "
+            "FROM documents"):
+        policies.setdefault(row[1], []).append(row)
+    expected: dict[str, int] = {}
+    for members in policies.values():
+        # Each policy once, as its final: drafts last, then withdrawn pages, then the earliest.
+        head = min(members, key=lambda r: (
+            r[2] == "draft" if r[2] else ("征求意见" in r[3] or "草案" in r[3]),
+            r[4] is not None, r[5], r[0]))
+        if head[6] == "dedicated":
+            region = head[7] or "（无地区：国家级或未标注）"
+            expected[region] = expected.get(region, 0) + 1
+    assert {r["region"]: r["policies"] for r in regions} == expected and expected
 
 
 @pytest.mark.e2e
@@ -236,13 +248,28 @@ def test_the_corpus_is_served_read_only(server, corpus):
     assert not Path(str(corpus) + "-wal").exists() or Path(str(corpus) + "-wal").stat().st_size == 0
 
 
-def test_search_terms_shorter_than_a_trigram_use_like():
-    clauses, params = search_clauses("元宇宙产业 文旅 VR")
-    assert params["pw_fts"] == '"元宇宙产业"'
-    assert sorted(v for k, v in params.items() if k.startswith("pw_like")) == ["%VR%", "%文旅%"]
-    assert len(clauses) == 3
-    clauses, params = search_clauses("１００%")  # full-width digits fold; % is escaped for LIKE
+def test_search_sql_uses_the_index_for_long_terms_and_substrings_for_short_ones(corpus):
+    sql, params = search_sql("元宇宙产业 文旅 VR")
+    assert params == {"pw_fts": '"元宇宙产业"', "pw_short_0": "文旅", "pw_short_1": "vr"}
+    conn = sqlite3.connect(corpus)
+    for query, terms in (("文旅", ["文旅"]), ("元宇宙产业 文旅", ["元宇宙产业", "文旅"])):
+        sql, params = search_sql(query)
+        found = {t for (t,) in conn.execute(
+            f"SELECT title FROM documents WHERE id IN ({sql})", params)}
+        assert found == matching(corpus, *terms) and found, query
+    conn.close()
+    # Latin letters match whatever their case; full-width forms fold (search form).
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE documents_fts USING fts5(title, body_text, tokenize='trigram')")
+    conn.executemany("INSERT INTO documents_fts (rowid, title, body_text) VALUES (?, ?, ?)",
+                     [(1, "虚拟现实", search_form("发展ＶＲ头显")), (2, "数字人", "数字人直播")])
+    for query, expected in (("vr", {1}), ("VR 头显", {1}), ("数字", {2}), ("AR", set())):
+        sql, params = search_sql(query)
+        assert {r[0] for r in conn.execute(sql, params)} == expected, query
+    sql, params = search_sql("１００%")  # nothing is a LIKE pattern
     assert params == {"pw_fts": '"100%"'}
+    with pytest.raises(ValueError):
+        search_sql("  ")
 
 
 def test_metadata_leaves_out_what_an_unclassified_corpus_lacks():
