@@ -200,9 +200,6 @@ def load_documents(db: sqlite_utils.Database, with_text: bool = False) -> list[D
         for column in TAG_COLUMNS:
             values[column] = _tag_list(values[column], column, doc_id)
         values["evidence"] = _evidence(values["evidence"], doc_id)
-        if values["relevance"] is not None and not isinstance(values["relevance"], str):
-            # The schema's placeholder column was numeric; a number there is not a relevance label.
-            values["relevance"] = None
         docs.append(Document(id=doc_id, site=values["site"], url=values["url"],
                              title=values["title"], site_name=values.pop("site_name"),
                              values=values))
@@ -250,9 +247,7 @@ def unclassified_count(db: sqlite_utils.Database) -> int:
     """Documents the classifier has not labelled (no relevance): a report cannot count them."""
     if "relevance" not in document_columns(db):
         return db.execute("SELECT count(*) FROM documents").fetchone()[0]
-    return db.execute(
-        "SELECT count(*) FROM documents WHERE relevance IS NULL OR typeof(relevance) != 'text'"
-    ).fetchone()[0]
+    return db.execute("SELECT count(*) FROM documents WHERE relevance IS NULL").fetchone()[0]
 
 
 def site_keys(db: sqlite_utils.Database) -> set[str]:

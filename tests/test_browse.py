@@ -294,3 +294,32 @@ def test_browse_names_a_missing_corpus(tmp_path):
                             timeout=60)
     assert result.returncode != 0 and "no corpus at" in result.stderr
     assert not (tmp_path / "none.db").exists()
+
+
+def test_live_mode_follows_a_crawl_that_writes_while_it_serves(tmp_path_factory):
+    import asyncio
+
+    from digest.browse import make_datasette
+
+    path = classified_copy(tmp_path_factory, "live")
+    ds = make_datasette(path, live=True)
+
+    async def count() -> int:
+        response = await ds.client.get("/corpus/documents.json?_size=0")
+        return response.json()["filtered_table_rows_count"]
+
+    async def scenario() -> tuple[int, int, bool]:
+        await ds.invoke_startup()
+        before = await count()
+        conn = sqlite3.connect(path)  # a crawl storing a document meanwhile
+        with conn:
+            conn.execute(
+                "INSERT INTO documents (site, url, title, text_hash, first_seen, last_seen, "
+                "last_changed) SELECT site, url || '?moved', title, text_hash, first_seen, "
+                "last_seen, last_changed FROM documents LIMIT 1")
+        conn.close()
+        mutable = (await ds.client.get("/-/databases.json")).json()[0]["is_mutable"]
+        return before, await count(), mutable
+
+    before, after, mutable = asyncio.run(scenario())
+    assert after == before + 1 and mutable
