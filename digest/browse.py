@@ -1,10 +1,10 @@
 """``policywatch browse``: the corpus in Datasette, read-only, made fit for policy research.
 
-The metadata gives ``documents`` facets on relevance, level, region, the tag lists (facet by
-array), site and month, column descriptions and canned queries; ``digest.browseplugin`` adds
-Chinese search of any term length, the month facet, and document pages that link to their
-versions and diffs. Columns the corpus does not have yet (before the classifier's migration)
-are left out of the facets and queries instead of breaking the pages.
+The metadata gives ``documents`` facets on relevance, level, region, the tag lists (each tag
+of the JSON arrays), site and month, and the canned queries; ``digest.browseplugin`` adds
+Chinese search of any term length, the month and tag facets, and document pages that link to
+their versions and diffs. Columns a corpus does not have (an older schema) are left out of the
+facets and queries instead of breaking the pages.
 """
 
 from __future__ import annotations
