@@ -1,8 +1,7 @@
 """Item pipelines (one stage each) and the corpus they write.
 
-The order a crawl enables them in; classification stages slot in between attachments and
-store. Each stage drops what it cannot handle with ``drop()``: a counted reason, never half a
-record.
+Their order is ``ITEM_PIPELINES`` in ``crawlers.settings``. Each stage drops what it cannot
+handle with ``drop()``: a counted reason, never half a record.
 """
 
 from __future__ import annotations
@@ -10,12 +9,6 @@ from __future__ import annotations
 from typing import NoReturn
 
 from scrapy.exceptions import DropItem
-
-ITEM_PIPELINES = {
-    "pipelines.normalise.NormalisePipeline": 100,
-    "pipelines.attachments.AttachmentsPipeline": 200,
-    "pipelines.store.StorePipeline": 900,
-}
 
 DROPPED_STAT = "policywatch/dropped/{reason}"
 
