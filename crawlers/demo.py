@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .fixtures import FIXTURES_DIR
-from .replay import REPLAY_SITES, ReplayPortal, ServedPage
+from .replay import ReplayPortal, ServedPage
 from .sitelist import table
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -201,11 +201,9 @@ def run_demo(db_path: Path, out: Path, fresh: bool = True, browser: bool = True,
     return results
 
 
-_KIND_WORDS = {"new": "新发布", "finalised": "征求意见稿已正式印发", "revised": "已修订",
-               "repealed": "已废止/失效", "withdrawn": "已撤下"}
-
-
 def _echo_day(result: DayResult, echo: Callable[[str], None]) -> None:
+    from digest.build import KIND_LABELS
+
     day = result.day
     echo(f"== day {day.number} · {day.date} · {day.slug} ==")
     echo(day.story)
@@ -232,7 +230,7 @@ def _echo_day(result: DayResult, echo: Callable[[str], None]) -> None:
     else:
         echo(f"changes: {len(result.changes)}")
         for change in result.changes:
-            echo(f"  {_KIND_WORDS[change['kind']]}  {change['title']}")
+            echo(f"  {KIND_LABELS[change['kind']]}  {change['title']}")
     if result.repeat is not None:
         echo(f"the same day crawled again: {len(result.repeat['changes'])} new change(s), "
              f"{result.repeat['delivered']} delivered again")
@@ -249,11 +247,12 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument("--day", required=True, help="the check day, YYYY-MM-DD")
     parser.add_argument("--kind", default="crawl", choices=("crawl", "backfill"))
     args = parser.parse_args(argv)
+    from .config import load_config
     from .runner import run_crawl
-    from .sites import get_site
+    from .watch import find_sites
 
-    replay_only = {s.key: s for s in REPLAY_SITES}
-    sites = [replay_only.get(k) or get_site(k) for k in args.sites]
+    # Registry, replay-only and config-declared ([[watch]], $POLICYWATCH_CONFIG) sites alike.
+    sites = find_sites(args.sites, load_config(), replay=True)
     reports = run_crawl(sites, args.db, run_kind=args.kind, replay_url=args.replay,
                         mode="backfill" if args.kind == "backfill" else "full",
                         overrides={"POLICYWATCH_CHECK_DAY": args.day})

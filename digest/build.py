@@ -2,9 +2,9 @@
 each document (title, issuer, 文号, dates, relevance and tags once classified, evidence), its
 diff and its link.
 
-A backfill's ``new`` documents — a backfill run, or the first crawl of a site, where everything
-is new — are not listed one by one: the digest counts them per site and names the most relevant
-few. Classification columns (relevance, tags, evidence) may be absent or NULL: the digest uses
+A backfill's ``new`` documents — a backfill run, or the first crawl of a site that stored
+anything, where everything is new — are not listed one by one: the digest counts them per site
+and names the most relevant few. Classification columns (relevance, tags, evidence) may be absent or NULL: the digest uses
 what is there.
 """
 
@@ -105,13 +105,12 @@ class Digest:
     backfill: list[BackfillSummary] = field(default_factory=list)
     omitted: dict[str, int] = field(default_factory=dict)  # kind -> changes not listed
     channel: str | None = None
+    _all_ids: set[int] = field(default_factory=set, repr=False)
 
     @property
     def change_ids(self) -> list[int]:
         """Every change the digest covers (listed, summarised or counted)."""
         return sorted(self._all_ids)
-
-    _all_ids: set[int] = field(default_factory=set, repr=False)
 
     @property
     def empty(self) -> bool:

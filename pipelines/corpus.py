@@ -388,10 +388,15 @@ def _copy_candidates(db: sqlite_utils.Database, document_id: int, item: PolicyIt
     return out
 
 
-def _draft_candidates(db: sqlite_utils.Database, document_id: int) -> list[dict[str, Any]]:
-    # Drafts not finalised yet; is_draft() decides, the LIKEs only narrow the scan.
+def _draft_candidates(db: sqlite_utils.Database, document_id: int, title: str
+                      ) -> list[dict[str, Any]]:
+    """Drafts not finalised yet whose core title is near ``title`` (their texts are loaded only
+    then: a backfill stores thousands of documents against every known draft)."""
+    if lineage.is_draft(title) or lineage.is_about_a_document(title):
+        return []
+    # is_draft() decides; the LIKEs only narrow the scan.
     rows = db.execute(
-        """SELECT id FROM documents d WHERE id != ? AND withdrawn_at IS NULL
+        """SELECT id, title FROM documents d WHERE id != ? AND withdrawn_at IS NULL
             AND (title LIKE '%征求意见%' OR title LIKE '%草案%' OR title LIKE '%送审稿%')
             AND NOT EXISTS (SELECT 1 FROM lineage l WHERE l.related_id = d.id
                             AND l.relation = 'finalises')
@@ -399,9 +404,10 @@ def _draft_candidates(db: sqlite_utils.Database, document_id: int) -> list[dict[
         [document_id],
     ).fetchall()
     out = []
-    for (draft_id,) in rows:
-        record = _record(db, draft_id)
-        if lineage.is_draft(record["title"]):
+    for draft_id, draft_title in rows:
+        near = lineage.title_similarity(title, draft_title, lineage.FINAL_TITLE_MIN)
+        if near >= lineage.FINAL_TITLE_MIN and lineage.is_draft(draft_title):
+            record = _record(db, draft_id)
             record["text"] = _stored_text(db, draft_id)
             out.append(record)
     return out
@@ -433,7 +439,7 @@ def _new_document_changes(
                        f"revised ({', '.join(revision.changed)}), moved: {item.title}", diff, run_id)
         return ("revised",)
 
-    draft = lineage.find_draft(me, _draft_candidates(db, document_id))
+    draft = lineage.find_draft(me, _draft_candidates(db, document_id, item.title))
     if draft is not None:
         _link(db, document_id, draft, seen_at)
         record = _record(db, draft.document_id)

@@ -16,6 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
 from .textnorm import hash_form
@@ -58,6 +59,7 @@ def is_about_a_document(title: str | None) -> bool:
     return bool(_ABOUT.search(title or ""))
 
 
+@lru_cache(maxsize=8192)  # a backfill compares every new title with every open draft's
 def core_title(title: str | None) -> str:
     """The policy's name without wrapper, years, brackets and draft marks, folded for comparing.
 
@@ -84,16 +86,21 @@ def core_title(title: str | None) -> str:
     return _NOT_WORD.sub("", text)
 
 
-def similarity(a: str, b: str) -> float:
-    """How alike two short strings are, 0..1 (difflib's ratio)."""
+def similarity(a: str, b: str, at_least: float = 0.0) -> float:
+    """How alike two short strings are, 0..1 (difflib's ratio). When they cannot reach
+    ``at_least``, a cheap upper bound below it is returned instead."""
     if not a or not b:
         return 0.0
-    return SequenceMatcher(None, a, b, autojunk=False).ratio()
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    bound = matcher.real_quick_ratio()
+    if bound >= at_least:
+        bound = matcher.quick_ratio()
+    return bound if bound < at_least else matcher.ratio()
 
 
-def title_similarity(a: str | None, b: str | None) -> float:
+def title_similarity(a: str | None, b: str | None, at_least: float = 0.0) -> float:
     """How alike two titles are once reduced to their core (see ``core_title``)."""
-    return similarity(core_title(a), core_title(b))
+    return similarity(core_title(a), core_title(b), at_least)
 
 
 def shingles(text: str | None, size: int = SHINGLE) -> frozenset[str]:
@@ -217,7 +224,7 @@ def find_draft(final: Mapping[str, Any], drafts: Iterable[Mapping[str, Any]]) ->
         affinity = issuer_affinity(final, draft)
         if not affinity:
             continue
-        titles = title_similarity(final.get("title"), draft.get("title"))
+        titles = title_similarity(final.get("title"), draft.get("title"), FINAL_TITLE_MIN)
         if titles < FINAL_TITLE_MIN:
             continue
         texts = text_similarity(final.get("text"), draft.get("text"))
