@@ -413,6 +413,56 @@ def _draft_candidates(db: sqlite_utils.Database, document_id: int, title: str
     return out
 
 
+def _final_candidates(db: sqlite_utils.Database, document_id: int, title: str
+                      ) -> list[dict[str, Any]]:
+    """Known documents that may be the final of the new draft ``title`` (a backfill meets
+    finals before their older drafts): found through the title index by pieces of the draft's
+    core title, kept when their core titles are near and they finalise nothing yet."""
+    core = lineage.core_title(title)
+    if len(core) < 4:
+        return []
+    pieces = {core[i:i + 4] for i in range(0, len(core) - 3, 4)} | {core[-4:]}
+    query = "title : (" + " OR ".join('"' + p.replace('"', '""') + '"' for p in sorted(pieces)) + ")"
+    rows = db.execute(
+        """SELECT d.id, d.title FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid
+        WHERE documents_fts MATCH ? AND d.id != ? AND d.withdrawn_at IS NULL
+            AND NOT EXISTS (SELECT 1 FROM lineage l WHERE l.document_id = d.id
+                            AND l.relation = 'finalises')
+        LIMIT 200""", [query, document_id],
+    ).fetchall()
+    out = []
+    for final_id, final_title in rows:
+        near = lineage.title_similarity(title, final_title, lineage.FINAL_TITLE_MIN)
+        if near >= lineage.FINAL_TITLE_MIN:
+            record = _record(db, final_id)
+            record["text"] = _stored_text(db, final_id)
+            out.append(record)
+    return out
+
+
+def _link_to_known_final(db: sqlite_utils.Database, document_id: int, me: Mapping[str, Any],
+                         seen_at: str) -> bool:
+    """A new draft whose final is already known joins the final's policy (no alert: that it
+    was finalised is not news now)."""
+    best: lineage.Match | None = None
+    for final in _final_candidates(db, document_id, me["title"]):
+        match = lineage.find_draft(final, [me])
+        if match is not None and (best is None or match.score > best.score):
+            best = lineage.Match(int(final["id"]), "finalises", match.score, match.evidence)
+    if best is None:
+        return False
+    policy_id = db.execute("SELECT coalesce(policy_id, id) FROM documents WHERE id = ?",
+                           [best.document_id]).fetchone()[0]
+    db.execute("UPDATE documents SET policy_id = ? WHERE id = ?", [policy_id, document_id])
+    db.execute(
+        """INSERT OR IGNORE INTO lineage (document_id, related_id, relation, score, evidence,
+            detected_at) VALUES (?, ?, 'finalises', ?, ?, ?)""",
+        [best.document_id, document_id, best.score, _json(best.evidence), seen_at],
+    )
+    logger.info("draft %s joins the policy of its known final (document %d)", me["url"], best.document_id)
+    return True
+
+
 def _new_document_changes(
     db: sqlite_utils.Database, document_id: int, version_id: int, item: PolicyItem, url: str,
     seen_at: str, run_id: int | None,
@@ -449,7 +499,8 @@ def _new_document_changes(
                        f"finalised: {record['title']} → {item.title}", diff, run_id)
         return ("finalised",)
 
-    db.execute("UPDATE documents SET policy_id = id WHERE id = ?", [document_id])
+    if not (lineage.is_draft(item.title) and _link_to_known_final(db, document_id, me, seen_at)):
+        db.execute("UPDATE documents SET policy_id = id WHERE id = ?", [document_id])
     _insert_change(db, document_id, version_id, "new", seen_at, f"new: {item.title}",
                    {"url": url}, run_id)
     return ("new",)

@@ -99,6 +99,25 @@ def test_a_final_is_linked_to_its_draft_and_recorded_as_finalised(db):
     assert again.changes == ("new",)
 
 
+def test_a_draft_met_after_its_final_joins_the_final_without_an_alert(db):
+    """A backfill reads lists newest first: the final is stored before its draft."""
+    final = store_document(db, item(
+        3, title="示例市人民政府关于印发示例市促进元宇宙产业创新发展实施方案（2026—2028年）的通知"))
+    other = store_document(db, item(5, title="示例市人民政府关于印发示例市数据要素市场化配置改革实施方案的通知"))
+    draft = store_document(db, item(
+        2, title="关于公开征求《示例市元宇宙产业创新发展实施方案（2026—2027年）（征求意见稿）》意见的通知",
+        doc_number=None, issuer="示例市经济和信息化局", published_date=date(2026, 9, 1),
+        body_text="现将征求意见稿全文公布如下。\n" + PLAN.replace("3个", "2个"), fetched_at=T[1]))
+    assert draft.changes == ("new",)
+    rows = {r["id"]: r for r in db.query("SELECT id, policy_id FROM documents")}
+    assert rows[draft.document_id]["policy_id"] == rows[final.document_id]["policy_id"] == final.document_id
+    assert rows[other.document_id]["policy_id"] == other.document_id
+    link = next(db.query("SELECT * FROM lineage"))
+    assert (link["document_id"], link["related_id"], link["relation"]) == \
+        (final.document_id, draft.document_id, "finalises")
+    assert changes(db, "finalised") == []
+
+
 def test_a_repeal_decision_repeals_the_known_documents_it_names(db):
     kept = store_document(db, item(5))
     target = store_document(db, item(6))
