@@ -35,7 +35,7 @@ from crawlers.config import ChannelsConfig
 from crawlers.config import EmailChannel as EmailSettings
 
 from .build import Digest, build_digest
-from .render import FORMATS, SUFFIXES, render, render_html, render_markdown
+from .render import FORMATS, SUFFIXES, render, render_atom, render_html, render_markdown
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,8 @@ logger = logging.getLogger(__name__)
 AFTER_SEND: Callable[[str, list[int]], None] | None = None
 
 APPRISE_MAX_CHARS = 3500  # chat services cap message sizes; the full digest is in the files
+LATEST_FEED = "latest.atom"
+FEED_ID = "urn:policywatch:feed"
 
 
 class DeliveryError(RuntimeError):
@@ -65,7 +67,8 @@ def _stamp(moment: str) -> str:
 
 @dataclass
 class FilesChannel:
-    """Digest files in a folder, one file per format (written whole, then renamed into place)."""
+    """Digest files in a folder, one file per format (written whole, then renamed into place),
+    and ``latest.atom``, the feed a reader subscribes to."""
 
     folder: Path
     formats: Sequence[str] = FORMATS
@@ -96,9 +99,22 @@ class FilesChannel:
                     os.fsync(out.fileno())
                 os.replace(partial, path)
                 written.append(str(path))
+            if "atom" in self.formats:
+                written.append(str(self._write_latest_feed(digest)))
         except OSError as exc:
             raise DeliveryError(f"files: cannot write the digest in {self.folder}: {exc}") from None
         return written
+
+
+    def _write_latest_feed(self, digest: Digest) -> Path:
+        """``latest.atom``: one address a feed reader can follow. It holds the latest digest's
+        entries; their ids never change, so a reader keeps what it saw before."""
+        path = self.folder / LATEST_FEED
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(render_atom(digest, feed_id=FEED_ID, title="policywatch 政策动态"),
+                           encoding="utf-8")
+        os.replace(partial, path)
+        return path
 
 
 def message_id(channel: str, change_ids: Iterable[int]) -> str:

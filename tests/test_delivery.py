@@ -110,7 +110,6 @@ def item(n: int, **changes) -> PolicyItem:
 def db_path(tmp_path):
     path = tmp_path / "corpus.db"
     db = open_corpus(path)
-    start_run(db, "demo_gov", "crawl", when=T[0])  # an earlier run: these are not a backfill
     run = start_run(db, "demo_gov", "crawl", when=T[1])
     for n in (1, 2):
         store_document(db, item(n), run_id=run)
@@ -282,12 +281,18 @@ recipients = ["team@example.org"]
     assert sent == db.execute("SELECT count(*) FROM changes").fetchone()[0] == 2
 
 
-def test_files_are_written_whole(db_path, tmp_path):
+def test_files_are_written_whole_with_a_feed_to_follow(db_path, tmp_path):
+    import feedparser
+
     db = open_corpus(db_path)
     folder = tmp_path / "digests"
-    [report] = deliver(db, [FilesChannel(folder, ("md", "json"))])
-    assert sorted(Path(p).suffix for p in report.delivered) == [".json", ".md"]
+    [report] = deliver(db, [FilesChannel(folder, ("md", "json", "atom"))])
+    assert sorted(Path(p).suffix for p in report.delivered) == [".atom", ".atom", ".json", ".md"]
     assert not list(folder.glob("*.partial"))
+    feed = feedparser.parse((folder / "latest.atom").read_bytes())
+    assert not feed.bozo and feed.feed.id == "urn:policywatch:feed"
+    # The site's first crawl: one summary entry, with a stable id.
+    assert [e.id for e in feed.entries] == ["urn:policywatch:backfill:demo_gov:1"]
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the folder should be")
     [failed] = deliver(db, [FilesChannel(blocked / "sub", ("md",), name="files2")])

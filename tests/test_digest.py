@@ -200,8 +200,9 @@ def test_digest_writes_the_files_and_a_second_run_has_nothing_new(small_corpus, 
     first = invoke("digest", "--db", str(small_corpus), "--out", str(out))
     assert first.exit_code == 0, first.output
     assert "files: 2 change(s) delivered" in first.output
-    written = sorted(p.suffix for p in out.iterdir())
-    assert written == [".atom", ".html", ".json", ".md"]
+    written = sorted(p.name.split(".", 1)[1] for p in out.iterdir() if p.name.startswith("digest-"))
+    assert written == ["atom", "html", "json", "md"]
+    assert (out / "latest.atom").exists()  # the feed to follow
     second = invoke("digest", "--db", str(small_corpus), "--out", str(out), "--format", "md")
     assert second.exit_code == 0 and "files: 0 change(s) delivered" in second.output
     newest = max(out.glob("*.md"), key=lambda p: p.stat().st_mtime_ns)
