@@ -180,14 +180,15 @@ def run_demo(db_path: Path, out: Path, fresh: bool = True, browser: bool = True,
             db = open_corpus(db_path)
             result.changes = _changes_after(db, last)
             folder = out / day.folder_name
-            report = deliver(db, [FilesChannel(folder, basename="digest")])[0]
+            report = deliver(db, [FilesChannel(folder, basename="digest", latest_feed=False)])[0]
             result.digest_files, result.delivered = report.delivered, report.changes
             if day.number in repeat_days:
                 again = db.execute("SELECT coalesce(max(id), 0) FROM changes").fetchone()[0]
                 db.close()
                 sites = crawl_day(keys, db_path, base, day)
                 db = open_corpus(db_path)
-                report = deliver(db, [FilesChannel(folder, basename="digest-repeat")])[0]
+                repeated = FilesChannel(folder, basename="digest-repeat", latest_feed=False)
+                report = deliver(db, [repeated])[0]
                 result.repeat = {"sites": sites, "changes": _changes_after(db, again),
                                  "delivered": report.changes, "digest": report.delivered}
             db.close()

@@ -131,7 +131,8 @@ def digest(since, format_values, out, deliver, db, config_path) -> None:
         click.echo(render(built, formats[0]), nl=False)
         return
     stem = "lookback" if since else "preview"
-    written = FilesChannel(folder, formats, basename=f"{stem}-{built.until.replace(':', '')[:17]}").send(built)
+    written = FilesChannel(folder, formats, basename=f"{stem}-{built.until.replace(':', '')[:17]}",
+                           latest_feed=False).send(built)
     click.echo(f"{built.headline()} (nothing marked)")
     for path in written:
         click.echo(f"  {path}")

@@ -73,6 +73,7 @@ class FilesChannel:
     folder: Path
     formats: Sequence[str] = FORMATS
     basename: str | None = None  # default: digest-<time of the digest>
+    latest_feed: bool = True  # keep latest.atom (not for previews and look-backs)
     name: str = "files"
     sends_empty: bool = True  # a quiet day's digest says so
 
@@ -99,7 +100,7 @@ class FilesChannel:
                     os.fsync(out.fileno())
                 os.replace(partial, path)
                 written.append(str(path))
-            if "atom" in self.formats:
+            if self.latest_feed and "atom" in self.formats:
                 written.append(str(self._write_latest_feed(digest)))
         except OSError as exc:
             raise DeliveryError(f"files: cannot write the digest in {self.folder}: {exc}") from None
