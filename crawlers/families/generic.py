@@ -1,15 +1,32 @@
 """Portals of no known CMS family: find the list by its shape, not by its class names.
 
 The list is the largest group of sibling elements each holding a link and a date (outside
-navigation, footers and related-links boxes); the column continues at the "下一页" link or
-the link numbered one past the current page (or a ``createPageHTML`` call, if any). Detail
-pages are read with the common parser's defaults.
+navigation, footers and boxes titled 相关链接/热点推荐...); when the page has a pager, the
+group the pager follows wins, so a column's short last page is not mistaken for a longer
+sidebar. A date may sit beside the link or inside a card link, whole or split in a day and a
+year-month. The column continues at the "下一页" link, the link numbered one past the current
+page, or the page worked out from the "尾页" link and "共N页" (or a ``createPageHTML`` call).
+
+Detail pages are read with the common parser: the metadata block (table, ``<dl>``, spans) and
+the site-standard ``<meta>`` tags (ArticleTitle, PubDate, ContentSource). The family declares
+no place for the body (``policywatch probe`` judges declared selectors), but looks first in
+the containers of CMSs that have no adapter of their own here.
 """
 
 from __future__ import annotations
 
-from ..parsing.detail import DetailRules
+from dataclasses import replace
+from datetime import datetime
+from typing import Mapping
+
+from ..items import PolicyItem
+from ..parsing.detail import DetailRules, parse_detail_page
+from ..sites.spec import Site
 from .base import Family
+
+# Body containers of CMSs without an adapter: 博达 VSB (university and county portals) and
+# WebPlus; after them the common parser tries the known families' containers, then trafilatura.
+OTHER_CMS_CONTENT = ("#vsb_content", ".v_news_content", ".wp_articlecontent")
 
 
 class GenericFamily(Family):
@@ -18,3 +35,11 @@ class GenericFamily(Family):
     name = "generic"
     detail_rules = DetailRules()
 
+    def parse_detail(
+        self, site: Site, url: str, body: bytes, headers: Mapping[str, str] | None = None,
+        fetched_at: datetime | None = None,
+    ) -> PolicyItem:
+        rules = self.rules_for(site)
+        rules = replace(rules, content=rules.content + OTHER_CMS_CONTENT)
+        return parse_detail_page(url, body, headers or {}, site=site.key, rules=rules,
+                                 fetched_at=fetched_at)

@@ -11,7 +11,9 @@ requests out. Family adapters combine these with their own selectors:
   date, for pages whose list markup nobody declared;
 - ``page_script`` / ``script_page_url``: the ``createPageHTML(...)`` pagination call of TRS
   WCM and Ucap/开普云 templates, and the URL of page N it implies;
-- ``find_next_link``: the "下一页" link, or the link numbered one past the current page.
+- ``find_next_link``: the "下一页" link, the link numbered one past the current page, or the
+  page after this one worked out from the "尾页" link and the page count ("共N页");
+- ``find_pager``: the pagination block, which sits right after a column's main list.
 
 What counts as "not a list page" (``not_a_list``): empty bytes, a page without a single
 link, or an HTTP error page (404, 页面不存在...). Such a page raises
@@ -55,6 +57,18 @@ _ERROR_TITLE = re.compile(
     re.I,
 )
 NEXT_TEXTS = ("下一页", "下页", "后一页", ">", "›", "»", ">>")
+LAST_TEXTS = ("尾页", "末页", "最后一页", "最末页")
+_PAGER_TEXTS = frozenset(NEXT_TEXTS + LAST_TEXTS + ("上一页", "上页", "前一页", "首页", "<", "‹", "«", "<<"))
+# "共12页", "共 12 页", "页次：1/12", "第1页/共12页", "1/12页": how many pages the column has.
+_PAGE_COUNT = re.compile(r"共\s*(\d{1,5})\s*页|页次\s*[:：]?\s*\d{1,5}\s*/\s*(\d{1,5})|\d{1,5}\s*/\s*(\d{1,5})\s*页")
+# Boxes whose heading says they are not the column's list: related links, hot topics, rankings.
+_FURNITURE_HEADING = re.compile(
+    r"相关(?:链接|文章|阅读|文件|新闻|信息|推荐|政策)|推荐阅读|延伸阅读|猜你喜欢|热点|热门|排行|"
+    r"友情链接|专题专栏|网站导航|栏目导航")
+# Lists that split a date in two, a big day and a small year-month: <b>20</b><span>2024-05</span>.
+_SPLIT_DATE = re.compile(
+    r"(?<![\d-])(?P<d>[0-3]?\d)\s+(?P<y>(?:19|20)\d{2})\s*[-/.年]\s*(?P<m>[01]?\d)\s*月?(?![\d-])"
+    r"|(?<!\d)(?P<y2>(?:19|20)\d{2})\s*[-/.年]\s*(?P<m2>[01]?\d)\s*月?\s+(?P<d2>[0-3]?\d)(?![\d-])")
 
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.I)
 _COMMENT = re.compile(r"<!--(.*?)-->", re.S)
@@ -130,12 +144,77 @@ def clean_text(text: str | None) -> str:
     return " ".join((text or "").translate(_ZERO_WIDTH).split())
 
 
+def split_dates(text: str | None) -> list:
+    """Dates written in two parts, a day and a year-month (``20 2024-05``) or a year-month and
+    a day (``2024-05 20``), as card lists show them; valid dates only, in order."""
+    from datetime import date as _date
+
+    found = []
+    for m in _SPLIT_DATE.finditer(clean_text(text)):
+        y, mo, d = (m["y"], m["m"], m["d"]) if m["y"] else (m["y2"], m["m2"], m["d2"])
+        try:
+            found.append(_date(int(y), int(mo), int(d)))
+        except ValueError:
+            continue
+    return found
+
+
+def text_dates(text: str | None) -> list:
+    """The dates in a list item's text: whole dates, else dates split in two parts."""
+    return find_dates(text) or split_dates(text)
+
+
+# An element of a card link that holds only its date (<span class="time">2024-05-20</span>).
+_DATE_ONLY_MAX = 24
+
+
+def _date_parts(anchor: Selector) -> list[Selector]:
+    """Elements inside a (card) link whose whole text is a date."""
+    parts = []
+    for el in anchor.xpath(".//*[not(self::script)]"):
+        text = clean_text(" ".join(el.xpath(".//text()").getall()))
+        if text and len(text) <= _DATE_ONLY_MAX and text_dates(text) and \
+                not re.search(r"[\u4e00-\u9fff]{3,}", re.sub(r"[年月日]", "", text)):
+            parts.append(el)
+    return parts
+
+
+_TITLE_CLASS = re.compile(r"tit|bt|name|subject|headline", re.I)
+
+
+def _card_title(anchor: Selector) -> str:
+    """A card link's title: its heading (h1-h6), else a part classed as a title, else its
+    first part that is not its date; empty when the link is not a card."""
+    if not anchor.xpath("./*[self::div or self::p or self::h1 or self::h2 or self::h3 or "
+                        "self::h4 or self::h5 or self::h6 or self::dl or self::ul]") \
+            and not _date_parts(anchor):
+        return ""
+    # The parts are kept referenced: lxml keeps one proxy per node only while it is alive.
+    date_parts = _date_parts(anchor)
+    dated = {id(el.root) for el in date_parts}
+    candidates = []
+    for el in anchor.xpath(".//*[not(self::script)]"):
+        if id(el.root) in dated or any(id(a) in dated for a in el.root.iterancestors()):
+            continue
+        text = clean_text("".join(el.xpath(".//text()").getall()))
+        if len(text) < 4 or text_dates(text) and len(text) <= _DATE_ONLY_MAX:
+            continue
+        tag = el.root.tag if isinstance(el.root.tag, str) else ""
+        rank = 0 if re.fullmatch(r"h[1-6]", tag) else 1 if _TITLE_CLASS.search(el.attrib.get("class", "")) else 2
+        candidates.append((rank, text))
+    if not candidates:
+        return ""
+    return min(candidates, key=lambda c: c[0])[1]
+
+
 def link_title(anchor: Selector) -> str:
     """The link's title: its ``title`` attribute when the text is cut short (…/...), is
-    only the beginning of the attribute, or wraps it in a label ("政务信息 …"); else its text."""
-    # Text nodes are joined without spaces: <em> highlights split words, not sentences.
-    text = clean_text("".join(anchor.css("::text").getall()))
+    only the beginning of the attribute, or wraps it in a label ("政务信息 …"); a card link's
+    heading; else its text."""
     attr = clean_text(anchor.attrib.get("title", ""))
+    card = _card_title(anchor)
+    # Text nodes are joined without spaces: <em> highlights split words, not sentences.
+    text = card or clean_text("".join(anchor.css("::text").getall()))
     if not attr:
         return text
     if not text or _TRUNCATED.search(text):
@@ -173,14 +252,30 @@ def _primary_anchor(item: Selector) -> Selector | None:
 _PUBLISHED_LABEL = re.compile(r"发布(?:日期|时间)\s*[:：]?")
 
 
-def item_date(item: Selector, url: str | None = None):
-    """The date an item shows beside its link (not inside the title): the one labelled
-    发布日期/发布时间 when the item shows several, else the first; else the URL's date."""
+def _item_dates(item: Selector) -> list:
+    """The dates an item shows beside its link (not inside the title): the one labelled
+    发布日期/发布时间 first when there are several; else the date part of a card link."""
     texts = item.xpath(".//text()[not(ancestor::a) and not(ancestor::script)]").getall()
     text = " ".join(texts)
     label = _PUBLISHED_LABEL.search(text)
-    dates = find_dates(text[label.end():]) if label else []
-    dates = dates or find_dates(text)
+    dates = text_dates(text[label.end():]) if label else []
+    dates = dates or text_dates(text)
+    if dates:
+        return dates
+    anchor = _primary_anchor(item)
+    if anchor is not None:
+        for part in _date_parts(anchor):
+            dates = text_dates(" ".join(part.xpath(".//text()").getall()))
+            if dates:
+                return dates
+    return []
+
+
+def item_date(item: Selector, url: str | None = None):
+    """The date an item shows beside its link (not inside the title): the one labelled
+    发布日期/发布时间 when the item shows several, else the first; a card link's date part;
+    else the URL's date."""
+    dates = _item_dates(item)
     if dates:
         return dates[0]
     return date_from_url(url) if url else None
@@ -229,12 +324,32 @@ def select_items(page: Page, selectors: Iterable[str]) -> list[Selector]:
     return []
 
 
+_HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "div", "p", "span", "strong", "b", "dt", "th",
+                 "caption", "legend"}
+
+
+def _heading_says_furniture(node: Selector) -> bool:
+    """Is ``node`` a box titled 相关链接/热点推荐/...: its first child or the element just
+    before it is a short heading with such words?"""
+    for heading in (*node.xpath("./*[1]"), *node.xpath("preceding-sibling::*[1]")):
+        if heading.root.tag not in _HEADING_TAGS:
+            continue
+        text = clean_text(" ".join(heading.xpath(".//text()").getall()))
+        if text and len(text) <= 12 and _FURNITURE_HEADING.search(text) and not find_dates(text):
+            return True
+    return False
+
+
 def _is_furniture(element: Selector) -> bool:
-    for node in [element, *element.xpath("ancestor::*")]:
-        if node.root.tag in ("nav", "footer", "header"):
+    nodes = [element, *reversed(element.xpath("ancestor::*"))]
+    for depth, node in enumerate(nodes):
+        if node.root.tag in ("nav", "footer", "header", "aside"):
             return True
         marks = f"{node.attrib.get('class', '')} {node.attrib.get('id', '')}"
         if marks.strip() and _FURNITURE.search(marks):
+            return True
+        # A box's title is close to its list: look two levels up at most.
+        if depth <= 2 and _heading_says_furniture(node):
             return True
     return False
 
@@ -246,26 +361,78 @@ def _holds_dated_link(child: Selector) -> bool:
     anchor = _primary_anchor(child)
     if anchor is None or len(link_title(anchor)) < 4:
         return False
-    texts = child.xpath(".//text()[not(ancestor::a) and not(ancestor::script)]").getall()
-    return bool(find_dates(" ".join(texts)))
+    return bool(_item_dates(child))
+
+
+def _pager_anchor(anchor: Selector) -> bool:
+    text = clean_text("".join(anchor.css("::text").getall()))
+    return text in _PAGER_TEXTS or (text.isdigit() and len(text) <= 4)
+
+
+def find_pager(page: Page) -> Selector | None:
+    """The pagination block: the innermost element holding at least two pager links
+    (首页, 上一页, page numbers, 下一页, 尾页) of which one moves forward or is a number."""
+    best = None
+    for anchor in page.sel.css("a"):
+        if not _pager_anchor(anchor):
+            continue
+        for holder in reversed(anchor.xpath("ancestor::*")):
+            if holder.root.tag in ("body", "html"):
+                break
+            links = [a for a in holder.css("a") if _pager_anchor(a)]
+            if len(links) >= 2:
+                texts = {clean_text("".join(a.css("::text").getall())) for a in links}
+                if texts & set(NEXT_TEXTS + LAST_TEXTS) or sum(t.isdigit() for t in texts) >= 2:
+                    best = holder
+                break
+        if best is not None:
+            return best
+    return None
+
+
+def _position(el: Selector) -> int:
+    """The element's index in document order."""
+    return int(float(el.xpath("count(preceding::*) + count(ancestor::*)").get()))
+
+
+# A group followed by the pager within this many links is the list the pager pages.
+PAGER_REACH = 3
+
+
+def _closeness_to_pager(members: list[Selector], pager: Selector, pager_at: int) -> int:
+    """How closely the pager follows the group: PAGER_REACH when no link stands between
+    them, down to 0 with PAGER_REACH links between; -1 when the pager does not follow it."""
+    last = members[-1]
+    end = _position(last) + int(float(last.xpath("count(descendant::*)").get()))
+    if pager_at <= end:
+        return -1
+    between = (float(pager.xpath("count(preceding::a)").get())
+               - float(last.xpath("count(preceding::a) + count(descendant-or-self::a)").get()))
+    return int(PAGER_REACH - between) if between <= PAGER_REACH else -1
 
 
 def find_dated_items(page: Page) -> list[Selector]:
     """The main list of an undeclared page: the largest group of same-tag siblings that
     each hold a link and a date shown beside it, outside navigation, footers and
-    related-links boxes. Ties go to the group with the longer titles."""
+    related-links boxes. When the page has a pager, the group closest before it wins (a
+    column's last page may list fewer documents than a sidebar of hot topics). Ties go to
+    the group with the longer titles."""
+    pager = find_pager(page)
+    pager_at = _position(pager) if pager is not None else 0
     best: list[Selector] = []
-    best_score = (0, 0)
-    for parent in page.sel.xpath("//body//*[count(*) >= 2]"):
+    best_score = (-2, 0, 0)
+    for parent in page.sel.xpath("//body//*[count(*) >= 1]"):
         groups: dict[str, list[Selector]] = {}
         for child in parent.xpath("./*"):
             if isinstance(child.root.tag, str) and _holds_dated_link(child):
                 groups.setdefault(child.root.tag, []).append(child)
         for members in groups.values():
-            if len(members) < 2:
+            closeness = _closeness_to_pager(members, pager, pager_at) if pager is not None else -1
+            # One document is a list only where the pager follows it at once (a last page).
+            if len(members) < (1 if closeness == PAGER_REACH else 2):
                 continue
             title_len = sum(len(link_title(_primary_anchor(m))) for m in members)
-            score = (len(members), title_len)
+            score = (closeness, len(members), title_len)
             if score > best_score and not _is_furniture(parent):
                 best, best_score = members, score
     return best
@@ -355,10 +522,46 @@ def script_next_pages(page: Page, column: Column, request: PageRequest) -> tuple
     return limit_pages(column, [PageRequest(url=url, page=following, browser=request.browser)]), script.count
 
 
+def page_count(page: Page) -> int | None:
+    """How many pages the column has, as the pager says it ("共12页", "页次：1/12")."""
+    pager = find_pager(page)
+    scopes = [pager] if pager is not None else []
+    scopes.append(page.sel)
+    for scope in scopes:
+        text = clean_text(" ".join(scope.xpath(".//text()[not(ancestor::script)]").getall()))
+        m = _PAGE_COUNT.search(text)
+        if m:
+            return int(next(g for g in m.groups() if g))
+    return None
+
+
+_LAST_NUMBER = re.compile(r"(\d+)(?!.*\d)")
+
+
+def _page_from_last(page: Page, request: PageRequest, last_url: str, count: int | None) -> str | None:
+    """The URL of the page after this one, from the 尾页 link and the page count: the last
+    number in the 尾页 URL is the count plus a fixed offset (index_11.html for 12 pages:
+    TRS numbers from 0; list_12.htm: from 1), and page N has N plus that offset."""
+    if not count:
+        return None
+    parts = urlsplit(last_url)
+    tail = parts.path.rsplit("/", 1)[-1] + ("?" + parts.query if parts.query else "")
+    m = _LAST_NUMBER.search(tail)
+    if not m:
+        return None
+    offset = int(m.group(1)) - count
+    following = (request.page or 1) + 1
+    if following > count or following + offset < 0:
+        return None
+    start = len(last_url) - len(tail) + m.start(1)
+    return last_url[:start] + str(following + offset) + last_url[start + len(m.group(1)):]
+
+
 def find_next_link(page: Page, request: PageRequest) -> str | None:
     """The "下一页" link (also 下页, 后一页, >), else the pagination link numbered one past
-    the current page."""
-    numbered = None
+    the current page, else the page after this one worked out from the "尾页" link and the
+    page count (pagers whose 下一页 is a script call)."""
+    numbered = last = None
     wanted = str((request.page or 1) + 1)
     for anchor in page.sel.css("a[href]"):
         text = clean_text("".join(anchor.css("::text").getall()) or anchor.attrib.get("title", ""))
@@ -369,7 +572,13 @@ def find_next_link(page: Page, request: PageRequest) -> str | None:
             return url
         if numbered is None and text == wanted:
             numbered = url
-    return numbered
+        if last is None and text in LAST_TEXTS:
+            last = url
+    if numbered is not None:
+        return numbered
+    if last is not None:
+        return _page_from_last(page, request, last, page_count(page))
+    return None
 
 
 def limit_pages(column: Column, requests: Iterable[PageRequest]) -> list[PageRequest]:
@@ -379,15 +588,18 @@ def limit_pages(column: Column, requests: Iterable[PageRequest]) -> list[PageReq
 
 def next_pages(page: Page, column: Column, request: PageRequest) -> tuple[list[PageRequest], int | None]:
     """Where the column continues: the ``createPageHTML`` script if there is one, else the
-    "下一页"/numbered link. Returns the requests and the page count when the page says it."""
+    "下一页"/numbered/尾页 link. Returns the requests and the page count when the page says it."""
     requests, total = script_next_pages(page, column, request)
     if requests or total is not None:
         return requests, total
+    total = page_count(page)
+    following = (request.page or 1) + 1
+    if total is not None and following > total:
+        return [], total
     url = find_next_link(page, request)
     if url is None:
-        return [], None
-    following = (request.page or 1) + 1
-    return limit_pages(column, [PageRequest(url=url, page=following, browser=request.browser)]), None
+        return [], total
+    return limit_pages(column, [PageRequest(url=url, page=following, browser=request.browser)]), total
 
 
 def html_list_page(
