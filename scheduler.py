@@ -26,23 +26,30 @@ def _setup_logging(verbose: int) -> None:
         handler.setLevel(level)
 
 
-def _resolve_sites(keys: tuple[str, ...], all_enabled: bool = False, replay: bool = False):
-    from crawlers.replay import REPLAY_SITES
-    from crawlers.sites import all_sites, get_site
+def _load_config(config_path):
+    """The config (``--config``, $POLICYWATCH_CONFIG, $POLICYWATCH_HOME/policywatch.toml), or a
+    click error naming what is wrong with it."""
+    from crawlers.config import ConfigError, load_config
 
+    try:
+        return load_config(config_path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _resolve_sites(keys: tuple[str, ...], all_enabled: bool = False, replay: bool = False,
+                   config_path=None):
+    """The sites to crawl by key: the registry's, the config's [[watch]] sites, and (crawling
+    the replay portal) the replay-only ones."""
+    from crawlers.watch import find_sites, known_sites
+
+    config = _load_config(config_path)
     if all_enabled or not keys:
-        return [s for s in all_sites() if s.enabled]
-    replay_sites = {s.key: s for s in REPLAY_SITES}
-    sites = []
-    for key in keys:
-        if replay and key in replay_sites:
-            sites.append(replay_sites[key])
-            continue
-        try:
-            sites.append(get_site(key))
-        except KeyError as exc:
-            raise click.BadParameter(str(exc.args[0]), param_hint="SITE") from None
-    return sites
+        return [s for s in known_sites(config) if s.enabled]
+    try:
+        return find_sites(keys, config, replay=replay)
+    except KeyError as exc:
+        raise click.BadParameter(str(exc.args[0]), param_hint="SITE") from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -58,13 +65,18 @@ def main(verbose: int) -> None:
 @click.option("--markdown", is_flag=True, help="Print the README's table of supported portals (Markdown).")
 @click.option("--readme", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="Rewrite the supported-portals section of this README file in place.")
-def sites(as_json: bool, markdown: bool, readme: Path | None) -> None:
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="The TOML config whose [[watch]] sites are listed too (default: "
+                   "$POLICYWATCH_CONFIG or $POLICYWATCH_HOME/policywatch.toml).")
+def sites(as_json: bool, markdown: bool, readme: Path | None, config_path) -> None:
     """List the registered portals: key, name, division code, level, CMS family, columns,
-    verification status (verified against a saved real page, or unverified) and evidence."""
+    verification status (verified against a saved real page, or unverified) and evidence;
+    then the config's [[watch]] sites, marked config-declared (the README lists the registry)."""
     from crawlers.sitelist import ReadmeError, readme_section, replace_readme_section, site_rows, sites_table
     from crawlers.sites import all_sites
 
     registry = all_sites()
+    declared = list(_load_config(config_path).watch) if not (readme or markdown) else []
     if readme is not None:
         text = readme.read_text(encoding="utf-8")
         try:
@@ -76,9 +88,9 @@ def sites(as_json: bool, markdown: bool, readme: Path | None) -> None:
     elif markdown:
         click.echo(readme_section(registry))
     elif as_json:
-        click.echo(json.dumps(site_rows(registry), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(site_rows(registry + declared), ensure_ascii=False, indent=2))
     else:
-        click.echo(sites_table(registry))
+        click.echo(sites_table(registry + declared))
 
 
 @main.command()
@@ -103,6 +115,9 @@ def parse(file, url: str, site_key: str | None, content_type: str | None, with_t
 
 
 def _crawl_options(fn):
+    fn = click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+                      help="The TOML config whose [[watch]] sites can be crawled by key (default: "
+                           "$POLICYWATCH_CONFIG or $POLICYWATCH_HOME/policywatch.toml).")(fn)
     fn = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
                       help="The corpus file (default: $POLICYWATCH_HOME/corpus.db).")(fn)
     fn = click.option("--max-pages", type=click.IntRange(min=1), default=None,
@@ -130,11 +145,11 @@ def _report_and_exit(reports) -> None:
                    "full: re-read every list page and document.")
 @click.option("--revisit-budget", type=click.IntRange(min=0), default=None,
               help="Incremental: known documents to re-check per site (default 30).")
-def crawl(site_keys, db, max_pages, replay_url, contact, incremental, revisit_budget) -> None:
-    """Crawl the named sites now and store what they publish."""
+def crawl(site_keys, db, max_pages, replay_url, contact, config_path, incremental, revisit_budget) -> None:
+    """Crawl the named sites (registry or config-declared) now and store what they publish."""
     from crawlers.runner import run_crawl
 
-    chosen = _resolve_sites(site_keys, replay=bool(replay_url))
+    chosen = _resolve_sites(site_keys, replay=bool(replay_url), config_path=config_path)
     reports = run_crawl(chosen, db or default_db(), replay_url=replay_url, max_pages=max_pages,
                         mode="incremental" if incremental else "full",
                         revisit_budget=revisit_budget, contact=contact)
@@ -183,13 +198,13 @@ def _parse_day(ctx, param, value):
 @click.option("--until", callback=_parse_day, default=None, metavar="DATE",
               help="Only documents published on or before DATE (YYYY-MM-DD).")
 @_crawl_options
-def backfill(site_key, since, until, db, max_pages, replay_url, contact) -> None:
+def backfill(site_key, since, until, db, max_pages, replay_url, contact, config_path) -> None:
     """Walk a site's whole archive into the corpus; stop it any time and run it again to resume."""
     from crawlers.runner import run_crawl
 
     if since and until and since > until:
         raise click.BadParameter(f"--since {since} is after --until {until}")
-    sites = _resolve_sites((site_key,), replay=bool(replay_url))
+    sites = _resolve_sites((site_key,), replay=bool(replay_url), config_path=config_path)
     reports = run_crawl(sites, db or default_db(), run_kind="backfill", replay_url=replay_url,
                         max_pages=max_pages, mode="backfill", since=since, until=until,
                         contact=contact)
@@ -285,21 +300,29 @@ def fixture_save(site_key, source, url, kind, column, name, replay_url) -> None:
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The corpus file (default: $POLICYWATCH_HOME/corpus.db).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for tools instead of a table.")
-def status(db, as_json: bool) -> None:
-    """Every site's health: last success, documents, new this week, failures, blocked or broken."""
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="The TOML config whose [[watch]] sites are reported too (default: "
+                   "$POLICYWATCH_CONFIG or $POLICYWATCH_HOME/policywatch.toml).")
+def status(db, as_json: bool, config_path) -> None:
+    """Every site's health: last success, documents, new this week, failures, blocked or broken
+    (config-declared sites marked so)."""
     from crawlers.sitelist import table
-    from crawlers.sites import all_sites
+    from crawlers.watch import known_sites
     from pipelines.corpus import open_corpus
     from pipelines.health import site_health
 
     path = db or default_db()
     if not Path(path).exists():
         raise click.ClickException(f"no corpus at {path}: run a crawl first (or pass --db)")
-    health = site_health(open_corpus(path), all_sites())
+    config = _load_config(config_path)
+    declared = {s.key for s in config.watch}
+    health = site_health(open_corpus(path), known_sites(config))
     if as_json:
-        click.echo(json.dumps([h.to_json() for h in health], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([{**h.to_json(), "config_declared": h.site in declared} for h in health],
+                              ensure_ascii=False, indent=2))
         return
-    rows = [[h.site, h.state, (h.last_success or "-")[:16], str(h.documents), str(h.new_this_week),
+    rows = [[h.site + (" (config)" if h.site in declared else ""), h.state, (h.last_success or "-")[:16],
+             str(h.documents), str(h.new_this_week),
              ", ".join(f"{k} {v}" for k, v in sorted(h.failures.items())) or "-",
              "; ".join(h.why) or "-"] for h in health]
     click.echo(table(["site", "state", "last success", "documents", "new 7d", "last run refused", "why"], rows))
@@ -310,13 +333,12 @@ DAILY_JOB = "daily"
 
 
 def scheduled_sites(config, interval: bool | None = None, replay: bool = False) -> list:
-    """The sites a schedule crawls: the registry's enabled sites (and the replay-only ones when
-    crawling the replay portal), narrowed by the config; ``interval`` True/False keeps only
-    sites with/without an interval of their own."""
-    from crawlers.replay import REPLAY_SITES
-    from crawlers.sites import all_sites
+    """The sites a schedule crawls: the registry's and the config's [[watch]] enabled sites (and
+    the replay-only ones when crawling the replay portal), narrowed by the config;
+    ``interval`` True/False keeps only sites with/without an interval of their own."""
+    from crawlers.watch import known_sites
 
-    candidates = all_sites() + (list(REPLAY_SITES) if replay else [])
+    candidates = known_sites(config, replay=replay)
     chosen = [s for s in candidates if s.enabled and not getattr(s, "blocked_reason", "")]
     if config.enabled_sites:
         chosen = [s for s in chosen if s.key in config.enabled_sites]
@@ -348,7 +370,7 @@ def daily_round(config_path: str | None = None, replay_url: str | None = None, *
     logger.warning("daily round: crawling %d site(s)", len(keys))
     outcomes = run_round(keys, config.db, max_parallel=config.schedule.max_parallel,
                          stagger=config.schedule.stagger_seconds, replay_url=replay_url,
-                         contact=config.contact, stop=STOP)
+                         contact=config.contact, stop=STOP, config_path=config_path)
     failed = [o.site for o in outcomes if o.returncode not in (0, None)]
     if failed:
         logger.warning("daily round: %d site(s) failed: %s", len(failed), ", ".join(failed))
@@ -374,7 +396,7 @@ def site_round(site_key: str, config_path: str | None = None, replay_url: str | 
 
     config = load_config(config_path)
     run_round([site_key], config.db, max_parallel=1, stagger=0, replay_url=replay_url,
-              contact=config.contact, stop=STOP)
+              contact=config.contact, stop=STOP, config_path=config_path)
 
 
 def build_scheduler(config, *, config_path: str | None, replay_url: str | None, jobstore: Path,
@@ -475,6 +497,9 @@ main.add_command(_eval)
 main.add_command(_train)
 from crawlers.probecommands import probe as _probe  # noqa: E402
 main.add_command(_probe)
+from crawlers.watchcommands import detect as _detect, watch as _watch  # noqa: E402
+main.add_command(_detect)
+main.add_command(_watch)
 
 
 if __name__ == "__main__":

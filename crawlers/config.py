@@ -34,6 +34,15 @@ recipients = ["team@example.org"]
 
 [channels.apprise]
 urls_env = "POLICYWATCH_APPRISE_URLS"  # space-separated apprise URLs, kept out of the file
+
+[[watch]]                              # a config-declared site (`policywatch watch add URL`);
+key = "kjj_example_shi_zcwj"           # see crawlers/watch.py for every key
+issuer = "示例市科学技术局"
+name = "政策文件"
+url = "http://kjj.example-shi.cn/zcwj/index.html"
+family = "generic"
+division_code = "429004"
+level = "prefecture"
 ```
 """
 
@@ -106,6 +115,8 @@ class Config:
     contact: str = ""
     channels: ChannelsConfig = ChannelsConfig()
     source: Path | None = None  # the file it was read from, if any
+    # Config-declared sites ([[watch]] tables, see crawlers/watch.py), as validated Sites.
+    watch: tuple = ()
 
 
 def config_path(explicit: str | Path | None = None) -> Path | None:
@@ -154,7 +165,7 @@ def _strings(value: Any, key: str, where: Path) -> tuple[str, ...]:
 
 def parse_config(raw: dict[str, Any], where: Path) -> Config:
     """Validate a parsed TOML document into a Config."""
-    _known(raw, {"paths", "schedule", "sites", "channels"}, "top level", where)
+    _known(raw, {"paths", "schedule", "sites", "channels", "watch"}, "top level", where)
     paths = _section(raw, "paths", where)
     _known(paths, {"db", "digests"}, "paths", where)
     schedule_raw = _section(raw, "schedule", where)
@@ -204,4 +215,11 @@ def parse_config(raw: dict[str, Any], where: Path) -> Config:
         channels=ChannelsConfig(files_formats=formats, email=email,
                                 apprise_urls_env=str(apprise.get("urls_env", ""))),
         source=where,
+        watch=_watch_sites(raw.get("watch"), where),
     )
+
+
+def _watch_sites(raw: Any, where: Path) -> tuple:
+    from .watch import parse_watch  # imports the registry: only when a file is read
+
+    return parse_watch(raw, where)

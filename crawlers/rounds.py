@@ -34,8 +34,11 @@ class CrawlOutcome:
 
 
 def crawl_command(site: str, db: Path, *, replay_url: str | None = None, contact: str = "",
-                  mode: str = "incremental") -> list[str]:
+                  mode: str = "incremental", config_path: str | Path | None = None) -> list[str]:
     cmd = [sys.executable, "-m", "scheduler", "crawl", site, "--db", str(db)]
+    if config_path:
+        # The crawl finds config-declared ([[watch]]) sites in the same config.
+        cmd += ["--config", str(config_path)]
     cmd.append("--incremental" if mode == "incremental" else "--full")
     if replay_url:
         cmd += ["--replay", replay_url]
@@ -46,7 +49,8 @@ def crawl_command(site: str, db: Path, *, replay_url: str | None = None, contact
 
 def run_round(sites: list[str], db: Path, *, max_parallel: int = 2, stagger: float = 2.0,
               replay_url: str | None = None, contact: str = "",
-              stop: threading.Event | None = None) -> list[CrawlOutcome]:
+              stop: threading.Event | None = None,
+              config_path: str | Path | None = None) -> list[CrawlOutcome]:
     """Crawl ``sites``, at most ``max_parallel`` at once; never raises for a site's failure."""
     stop = stop or threading.Event()
     start_lock = threading.Lock()
@@ -63,7 +67,8 @@ def run_round(sites: list[str], db: Path, *, max_parallel: int = 2, stagger: flo
         started = time.monotonic()
         logger.info("crawl of %s starting", site)
         try:
-            done = subprocess.run(crawl_command(site, db, replay_url=replay_url, contact=contact),
+            done = subprocess.run(crawl_command(site, db, replay_url=replay_url, contact=contact,
+                                                config_path=config_path),
                                   cwd=REPO, capture_output=True, text=True, timeout=CRAWL_TIMEOUT)
             code, tail = done.returncode, (done.stdout + done.stderr)[-2000:]
         except subprocess.TimeoutExpired as exc:
