@@ -168,13 +168,22 @@ def text_dates(text: str | None) -> list:
 _DATE_ONLY_MAX = 24
 
 
-def _date_parts(anchor: Selector) -> list[Selector]:
-    """Elements inside a (card) link whose whole text is a date."""
+_CARD_BLOCKS = {"div", "p", "h1", "h2", "h3", "h4", "h5", "h6", "dl", "ul"}
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]{3,}")
+
+
+def _elements(node) -> list:
+    """The element descendants of an lxml node (comments and scripts left out)."""
+    return [el for el in node.iterdescendants() if isinstance(el.tag, str) and el.tag != "script"]
+
+
+def _date_parts(node) -> list:
+    """lxml elements inside a (card) link whose whole text is a date."""
     parts = []
-    for el in anchor.xpath(".//*[not(self::script)]"):
-        text = clean_text(" ".join(el.xpath(".//text()").getall()))
+    for el in _elements(node):
+        text = clean_text(" ".join(el.itertext()))
         if text and len(text) <= _DATE_ONLY_MAX and text_dates(text) and \
-                not re.search(r"[\u4e00-\u9fff]{3,}", re.sub(r"[年月日]", "", text)):
+                not _CJK_RUN.search(re.sub(r"[年月日]", "", text)):
             parts.append(el)
     return parts
 
@@ -185,22 +194,20 @@ _TITLE_CLASS = re.compile(r"tit|bt|name|subject|headline", re.I)
 def _card_title(anchor: Selector) -> str:
     """A card link's title: its heading (h1-h6), else a part classed as a title, else its
     first part that is not its date; empty when the link is not a card."""
-    if not anchor.xpath("./*[self::div or self::p or self::h1 or self::h2 or self::h3 or "
-                        "self::h4 or self::h5 or self::h6 or self::dl or self::ul]") \
-            and not _date_parts(anchor):
+    node = anchor.root
+    if len(node) == 0:  # text only: the common link
         return ""
-    # The parts are kept referenced: lxml keeps one proxy per node only while it is alive.
-    date_parts = _date_parts(anchor)
-    dated = {id(el.root) for el in date_parts}
+    date_parts = _date_parts(node)
+    if not date_parts and not any(isinstance(el.tag, str) and el.tag in _CARD_BLOCKS for el in node):
+        return ""
     candidates = []
-    for el in anchor.xpath(".//*[not(self::script)]"):
-        if id(el.root) in dated or any(id(a) in dated for a in el.root.iterancestors()):
+    for el in _elements(node):
+        if any(el is part or part in el.iterancestors() for part in date_parts):
             continue
-        text = clean_text("".join(el.xpath(".//text()").getall()))
+        text = clean_text("".join(el.itertext()))
         if len(text) < 4 or text_dates(text) and len(text) <= _DATE_ONLY_MAX:
             continue
-        tag = el.root.tag if isinstance(el.root.tag, str) else ""
-        rank = 0 if re.fullmatch(r"h[1-6]", tag) else 1 if _TITLE_CLASS.search(el.attrib.get("class", "")) else 2
+        rank = 0 if re.fullmatch(r"h[1-6]", el.tag) else 1 if _TITLE_CLASS.search(el.get("class", "")) else 2
         candidates.append((rank, text))
     if not candidates:
         return ""
@@ -264,8 +271,8 @@ def _item_dates(item: Selector) -> list:
         return dates
     anchor = _primary_anchor(item)
     if anchor is not None:
-        for part in _date_parts(anchor):
-            dates = text_dates(" ".join(part.xpath(".//text()").getall()))
+        for part in _date_parts(anchor.root):
+            dates = text_dates(" ".join(part.itertext()))
             if dates:
                 return dates
     return []
@@ -355,7 +362,8 @@ def _is_furniture(element: Selector) -> bool:
 
 
 def _holds_dated_link(child: Selector) -> bool:
-    anchors = [a for a in child.css("a[href]") if not _SKIP_HREF.match(a.attrib.get("href", ""))]
+    # Counted on the lxml tree: most elements hold no link, and parsel's per-call cost adds up.
+    anchors = [a for a in child.root.iter("a") if a.get("href") is not None and not _SKIP_HREF.match(a.get("href"))]
     if not anchors or len(anchors) > 3:
         return False
     anchor = _primary_anchor(child)
@@ -421,7 +429,8 @@ def find_dated_items(page: Page) -> list[Selector]:
     pager_at = _position(pager) if pager is not None else 0
     best: list[Selector] = []
     best_score = (-2, 0, 0)
-    for parent in page.sel.xpath("//body//*[count(*) >= 1]"):
+    # Without a pager a list has two items at least; with one, a last page may hold one.
+    for parent in page.sel.xpath("//body//*[count(*) >= 1]" if pager is not None else "//body//*[count(*) >= 2]"):
         groups: dict[str, list[Selector]] = {}
         for child in parent.xpath("./*"):
             if isinstance(child.root.tag, str) and _holds_dated_link(child):
