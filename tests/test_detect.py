@@ -297,3 +297,22 @@ def test_a_list_only_script_fills_is_rendered_in_chromium(portal):
                                                             "示例区关于举办2022年元宇宙创新大赛的通知"]
     assert detection.list_page.source == "browser"
     assert detection.item.published_date.isoformat() == "2022-05-20"
+
+
+def test_the_document_settles_a_close_call(portal):
+    """A list page that says little (TRS-style document names only) and a document with a TRS
+    editor body: the document's markup decides, and the TRS adapter reads both."""
+    server, base = portal
+    rows = "".join(f'<li><a href="./202406/t202406{day:02d}_{n}.html">示例市关于第{n}项工作的通知</a>'
+                   f'<span>2024-06-{day:02d}</span></li>' for n, day in ((71, 12), (70, 5)))
+    server.put("http://www.example-trs.cn/zwgk/zcwj/", f"<html><head><title>政策文件_示例市人民政府</title></head>"
+               f"<body><ul class='list'>{rows}</ul></body></html>")
+    server.put("http://www.example-trs.cn/zwgk/zcwj/202406/t20240612_71.html",
+               "<html><head><title>示例市关于第71项工作的通知_示例市人民政府</title></head><body>"
+               "<h1 class='article-title'>示例市关于第71项工作的通知</h1><p>发布时间：2024-06-12</p>"
+               "<div class='TRS_Editor'><p>为做好第七十一项工作，现将有关事项通知如下。各单位要高度重视，"
+               "认真组织实施，确保工作取得实效。</p></div></body></html>")
+    detection = detect_column("http://www.example-trs.cn/zwgk/zcwj/", fetcher(base))
+    assert detection.family == "trs", detection.recognition.clues
+    assert any(r.startswith("document: a TRS editor body element") for r in detection.recognition.reasons())
+    assert len(detection.listing.entries) == 2 and detection.item.title == "示例市关于第71项工作的通知"
