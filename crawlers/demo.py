@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
@@ -180,7 +180,10 @@ def run_demo(db_path: Path, out: Path, fresh: bool = True, browser: bool = True,
             db = open_corpus(db_path)
             result.changes = _changes_after(db, last)
             folder = out / day.folder_name
-            report = deliver(db, [FilesChannel(folder, basename="digest", latest_feed=False)])[0]
+            # The digest is dated on the story's day (07:00 in Beijing, after the day's crawl).
+            morning = datetime.fromisoformat(f"{day.date}T07:00:00+08:00")
+            report = deliver(db, [FilesChannel(folder, basename="digest", latest_feed=False)],
+                             now=morning)[0]
             result.digest_files, result.delivered = report.delivered, report.changes
             if day.number in repeat_days:
                 again = db.execute("SELECT coalesce(max(id), 0) FROM changes").fetchone()[0]
@@ -188,7 +191,7 @@ def run_demo(db_path: Path, out: Path, fresh: bool = True, browser: bool = True,
                 sites = crawl_day(keys, db_path, base, day)
                 db = open_corpus(db_path)
                 repeated = FilesChannel(folder, basename="digest-repeat", latest_feed=False)
-                report = deliver(db, [repeated])[0]
+                report = deliver(db, [repeated], now=morning)[0]
                 result.repeat = {"sites": sites, "changes": _changes_after(db, again),
                                  "delivered": report.changes, "digest": report.delivered}
             db.close()
