@@ -105,6 +105,8 @@ class Digest:
     backfill: list[BackfillSummary] = field(default_factory=list)
     omitted: dict[str, int] = field(default_factory=dict)  # kind -> changes not listed
     channel: str | None = None
+    # For maintainers: sites whose last runs say they are broken or blocked (pipelines.health).
+    maintenance: list[dict[str, Any]] = field(default_factory=list)
     _all_ids: set[int] = field(default_factory=set, repr=False)
 
     @property
@@ -168,6 +170,7 @@ class Digest:
             "backfill": [s.to_json() for s in self.backfill],
             "omitted": self.omitted,
             "change_ids": self.change_ids,
+            "maintenance": self.maintenance,
         }
 
 
@@ -252,7 +255,17 @@ def build_digest(db: sqlite_utils.Database, change_ids: Sequence[int], *, since:
         digest.backfill.append(BackfillSummary(
             site=site, site_name=site_entries[0].document.get("site_name") or site,
             count=len(site_entries), top=site_entries[:BACKFILL_TOP]))
+    digest.maintenance = maintenance_notes(db)
     return digest
+
+
+def maintenance_notes(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """The broken and blocked sites, with why, for the digest's maintainer section."""
+    from crawlers.sites import all_sites
+    from pipelines.health import broken_sites
+
+    return [{"site": h.site, "name": h.name, "state": h.state, "why": h.why,
+             "last_success": h.last_success} for h in broken_sites(db, all_sites())]
 
 
 def changes_since(db: sqlite_utils.Database, since: str | date | None = None,

@@ -185,7 +185,7 @@ def render_markdown(digest: Digest) -> str:
         lines += [f"No changes since {_md(digest.since_label)}: nothing new, finalised, revised, "
                   "repealed or withdrawn on the watched portals.", "",
                   "没有变化：所监测网站自上次摘要以来没有新发布、定稿、修订、废止或撤下的文件。", ""]
-        return "\n".join(lines)
+        return "\n".join(lines + _md_maintenance(digest))
     for kind, entries in digest.by_kind():
         lines += [f"## {KIND_LABELS[kind]}（{len(entries) + digest.omitted.get(kind, 0)}）", ""]
         for n, entry in enumerate(entries, 1):
@@ -194,7 +194,18 @@ def render_markdown(digest: Digest) -> str:
             lines += [f"……另有 {digest.omitted[kind]} 条未列出（见 JSON 或 Atom 版本）。", ""]
     if digest.backfill:
         lines += _md_backfill(digest.backfill)
-    return "\n".join(lines)
+    return "\n".join(lines + _md_maintenance(digest))
+
+
+def _md_maintenance(digest: Digest) -> list[str]:
+    if not digest.maintenance:
+        return []
+    lines = ["## 维护：需要检查的网站 (for maintainers)", ""]
+    for note in digest.maintenance:
+        why = "; ".join(note["why"]) or note["state"]
+        lines.append(f"- **{_md(note['site'])}** {_md(note['name'])}: {_md(note['state'])} — {_md(why)}"
+                     f" (last success: {_md(note['last_success'] or 'never')})")
+    return lines + [""]
 
 
 # --- HTML e-mail -----------------------------------------------------------------------------------
@@ -310,6 +321,13 @@ def render_html(digest: Digest) -> str:
             body.append(f'<p style="{STYLE["fact"]}">……另有 {digest.omitted[kind]} 条未列出（见 JSON 或 Atom 版本）。</p>')
     if digest.backfill:
         body.append(_html_backfill(digest.backfill))
+    if digest.maintenance:
+        body.append(f'<h2 style="{STYLE["h2"]}">维护：需要检查的网站</h2><ul>')
+        for note in digest.maintenance:
+            why = "; ".join(note["why"]) or note["state"]
+            body.append(f'<li style="{STYLE["fact"]}"><b>{_e(note["site"])}</b> {_e(note["name"])}: '
+                        f'{_e(note["state"])} — {_e(why)} (last success: {_e(note["last_success"] or "never")})</li>')
+        body.append("</ul>")
     return ('<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{_e(digest.headline())}</title></head>"

@@ -79,6 +79,13 @@ def test_status_shows_a_healthy_and_a_blocked_site(tmp_path):
     table = subprocess.run([sys.executable, "-m", "scheduler", "status", "--db", str(db)],
                            cwd=REPO, capture_output=True, text=True, timeout=60).stdout
     assert "replay_generic" in table and "blocked" in table
+    # The digest tells maintainers which sites to look at.
+    digest = subprocess.run([sys.executable, "-m", "scheduler", "digest", "--db", str(db), "--no-deliver",
+                             "--format", "md", "--out", "-"], cwd=REPO, capture_output=True, text=True,
+                            timeout=120, env={**__import__("os").environ, "POLICYWATCH_HOME": str(tmp_path)})
+    assert digest.returncode == 0, digest.stderr
+    section = digest.stdout.split("## 维护：需要检查的网站", 1)[1]
+    assert "replay\\_generic" in section and "blocked" in section and "jx\\_gov" not in section
 
 
 def test_status_without_a_corpus_says_so(tmp_path):
