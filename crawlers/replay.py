@@ -162,7 +162,7 @@ class ReplayPortal:
     @contextmanager
     def serve(self, port: int = 0) -> Iterator[str]:
         """Serve on 127.0.0.1 in a background thread; yields the base URL."""
-        server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
+        server = _Server(("127.0.0.1", port), _handler_for(self))
         server.daemon_threads = True
         thread = threading.Thread(target=server.serve_forever, name="replay-portal", daemon=True)
         thread.start()
@@ -171,6 +171,12 @@ class ReplayPortal:
         finally:
             server.shutdown()
             server.server_close()
+
+
+class _Server(ThreadingHTTPServer):
+    # socketserver's listen backlog of 5 overflows when a crawl opens several connections at
+    # once; the dropped SYN is retried a second later, and the crawl stalls for that second.
+    request_queue_size = 128
 
 
 def _handler_for(portal: ReplayPortal) -> type[BaseHTTPRequestHandler]:

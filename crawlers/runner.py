@@ -97,6 +97,9 @@ def build_settings(
         settings.set("DOWNLOAD_DELAY", 0, priority="project")
         settings.set("RETRY_TIMES", 1, priority="project")
         settings.set("DOWNLOAD_TIMEOUT", 10, priority="project")
+        # Every host is the one 127.0.0.1 server: keep as many connections open to it as
+        # requests go at once (Scrapy keeps CONCURRENT_REQUESTS_PER_DOMAIN of them).
+        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", 4, priority="project")
         for slot in slots.values():
             # No delay, and a few requests at a time: with one at a time Scrapy's own
             # per-request turnaround (~70 ms here) would dominate every test crawl.
@@ -141,10 +144,12 @@ def run_crawl(
     contact: str | None = None,
     log_level: int | None = None,
     overrides: dict[str, Any] | None = None,
+    spider_class: type[PolicySpider] = PolicySpider,
 ) -> list[SiteRunReport]:
     """Crawl ``sites`` (one spider each) into ``db_path``; blocks until every spider is done.
 
-    ``mode`` is full, incremental or backfill (``crawlers.crawlplan``).
+    ``mode`` is full, incremental or backfill (``crawlers.crawlplan``); ``spider_class`` a
+    PolicySpider or a subclass (``crawlers.distributed``).
 
     Log output goes through the handlers the caller configured, at ``log_level`` (default: the
     root logger's level), not through a handler of Scrapy's own.
@@ -165,7 +170,7 @@ def run_crawl(
         logging.getLogger(name).setLevel(max(level, logging.INFO) if name == "twisted" else level)
     crawlers = []
     for site in sites:
-        crawler = process.create_crawler(PolicySpider)
+        crawler = process.create_crawler(spider_class)
         _site_settings(crawler.settings, site)
         crawlers.append((site, crawler))
         process.crawl(crawler, site=site, max_pages=max_pages, mode=mode, since=since, until=until,

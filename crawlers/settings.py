@@ -51,7 +51,7 @@ DOWNLOADER_MIDDLEWARES = {
 ITEM_PIPELINES = {
     "pipelines.normalise.NormalisePipeline": 100,
     "pipelines.attachments.AttachmentsPipeline": 200,
-    "pipelines.classify.ClassifyPipeline": 300,
+    "pipelines.pooledclassify.PooledClassifyPipeline": 300,  # ClassifyPipeline, in the pool
     "pipelines.store.StorePipeline": 900,
     "pipelines.revisits.RevisitPipeline": 950,
 }
@@ -61,6 +61,9 @@ EXTENSIONS = {
 POLICYWATCH_PROGRESS = False  # the runner turns it on for backfills
 POLICYWATCH_PROGRESS_INTERVAL = 30.0
 POLICYWATCH_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+# Worker processes that parse detail pages and classify documents (crawlers/parsepool.py):
+# None = one per core; 0 = in the crawl process itself.
+POLICYWATCH_PARSE_WORKERS = None
 # Known documents an incremental run re-checks per site (oldest due first).
 POLICYWATCH_REVISIT_BUDGET = 30
 

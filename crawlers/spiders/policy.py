@@ -24,6 +24,7 @@ from ..crawlplan import CrawlPlan
 from ..families import get_family
 from ..items import Attachment, ListEntry, PageRequest, PolicyItem, Revisit
 from ..observations import Observations
+from ..parsepool import OffloadedWork
 from ..parsing.blocks import detect_block
 from ..parsing.detail import ParseError
 from ..search_discovery import parse_results, search_pages
@@ -32,6 +33,9 @@ from ..sites.spec import Column, Site
 # Links that go straight to a file rather than to a page about it.
 FILE_EXTENSIONS = ("pdf", "doc", "docx", "wps", "ofd", "xls", "xlsx", "et", "zip", "rar")
 MAX_FAILURES_KEPT = 200
+# Detail pages go before the next list page: the frontier then holds about one list page of
+# entries, however long the archive (a backfill does not queue the whole column in memory).
+DETAIL_PRIORITY = 1
 BACKFILL_MAX_PAGES = 1_000_000  # no limit in practice: an archive ends where its pages end
 
 
@@ -62,6 +66,8 @@ class PolicySpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
+        # List and detail pages are parsed in the crawl's process pool (crawlers.parsepool).
+        spider.offload = OffloadedWork.from_crawler(crawler)
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
             crawler.signals.connect(spider._item_done, signal=signal)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
@@ -147,7 +153,7 @@ class PolicySpider(scrapy.Spider):
         return Request(page.url, **kwargs)
 
     # --- callbacks ----------------------------------------------------------------------
-    def parse_list(self, response: Response, column: Column, page: PageRequest):
+    async def parse_list(self, response: Response, column: Column, page: PageRequest):
         stats = self.crawler.stats
         stats.inc_value("policywatch/pages/list")
         headers = response.headers.to_unicode_dict()
@@ -158,7 +164,8 @@ class PolicySpider(scrapy.Spider):
                        f"{verdict.kind}: {verdict.evidence}", "list")
             return
         try:
-            listing = self.family.parse_list(self.site, self._walked(column), page, response.body, headers)
+            listing = await self.offload.parse_list(self.site, self._walked(column), page,
+                                                    response.body, headers)
         except ParseError as exc:
             self.observations.list_failed(column.name)
             self._fail(response.url, exc.reason, exc.message, "list")
@@ -193,6 +200,7 @@ class PolicySpider(scrapy.Spider):
                 errback=self.on_error,
                 cb_kwargs={"column": column.name, "entry": entry},
                 meta=meta,
+                priority=DETAIL_PRIORITY,
             )
         limit = self._walked(column).max_pages
         self.observations.list_read(column.name, page.page, listing.entries, pages_left_out=any(
@@ -231,11 +239,14 @@ class PolicySpider(scrapy.Spider):
         stats.inc_value("policywatch/search/results", len(listing.entries))
         for entry in self.plan.decide(listing.entries).fetch:
             yield Request(entry.url, callback=self.parse_detail, errback=self.on_error,
-                          cb_kwargs={"column": f"站内搜索：{term}", "entry": entry}, meta=self._meta())
+                          cb_kwargs={"column": f"站内搜索：{term}", "entry": entry}, meta=self._meta(),
+                          priority=DETAIL_PRIORITY)
         for following in listing.next_pages:
             yield self._search_request(term, following)
 
-    def parse_detail(self, response: Response, column: str | None, entry: ListEntry):
+    async def parse_detail(self, response: Response, column: str | None, entry: ListEntry):
+        """A detail page → a PolicyItem; the parse itself runs in a worker process while the
+        reactor goes on fetching (``self.offload``)."""
         stats = self.crawler.stats
         stats.inc_value("policywatch/pages/detail")
         fetched_at = datetime.now(timezone.utc)
@@ -250,7 +261,8 @@ class PolicySpider(scrapy.Spider):
             yield self._file_document(response, column, entry, fetched_at)
             return
         try:
-            item = self.family.parse_detail(self.site, response.url, response.body, headers, fetched_at)
+            item = await self.offload.parse_detail(self.site, response.url, response.body, headers,
+                                                   fetched_at)
         except ParseError as exc:
             self._fail(response.url, exc.reason, exc.message, "detail", response.meta)
             return
