@@ -145,11 +145,33 @@ def _report_and_exit(reports) -> None:
                    "full: re-read every list page and document.")
 @click.option("--revisit-budget", type=click.IntRange(min=0), default=None,
               help="Incremental: known documents to re-check per site (default 30).")
-def crawl(site_keys, db, max_pages, replay_url, contact, config_path, incremental, revisit_budget) -> None:
+@click.option("--distributed", is_flag=True,
+              help="Be one of several crawler processes sharing a Redis frontier; documents go to "
+                   "Redis for `policywatch ingest` to store (full crawls only).")
+@click.option("--redis", "redis_url", default="redis://127.0.0.1:6379/0", show_default=True, metavar="URL",
+              help="With --distributed: the Redis holding the shared frontier.")
+@click.option("--crawl-id", default="default", show_default=True,
+              help="With --distributed: the name the processes of one crawl share.")
+def crawl(site_keys, db, max_pages, replay_url, contact, config_path, incremental, revisit_budget,
+          distributed, redis_url, crawl_id) -> None:
     """Crawl the named sites (registry or config-declared) now and store what they publish."""
     from crawlers.runner import run_crawl
 
     chosen = _resolve_sites(site_keys, replay=bool(replay_url), config_path=config_path)
+    if distributed:
+        from crawlers.distributed import DistributedError
+        from crawlers.distributedcommands import crawl_distributed
+
+        if incremental:
+            raise click.BadParameter("a distributed crawl is a full crawl", param_hint="--incremental")
+        try:
+            reports = crawl_distributed(chosen, redis_url=redis_url, crawl_id=crawl_id,
+                                        db_path=db or default_db(), replay_url=replay_url,
+                                        max_pages=max_pages, contact=contact)
+        except DistributedError as exc:
+            raise click.ClickException(str(exc)) from None
+        _report_and_exit(reports)
+        return
     reports = run_crawl(chosen, db or default_db(), replay_url=replay_url, max_pages=max_pages,
                         mode="incremental" if incremental else "full",
                         revisit_budget=revisit_budget, contact=contact)
@@ -500,6 +522,8 @@ main.add_command(_probe)
 from crawlers.watchcommands import detect as _detect, watch as _watch  # noqa: E402
 main.add_command(_detect)
 main.add_command(_watch)
+from crawlers.distributedcommands import ingest as _ingest  # noqa: E402
+main.add_command(_ingest)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,144 @@
+"""RedisQueuePipeline: a distributed crawl worker's last stage — its documents and its run
+record go into a Redis list that one writer (``policywatch ingest``, ``pipelines.ingest``) stores.
+
+Messages are JSON (never pickle: the writer must not run what a queue holds), pushed to the left
+of ``policywatch:items`` and taken from the right, so one worker's messages arrive in the order it
+sent them: ``run-start`` (the site's declaration, the run kind), one ``document`` per parsed,
+normalised and classified item, ``run-end`` (the crawl's counts and refusals).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from dataclasses import fields
+from datetime import date, datetime, timezone
+from typing import Any
+
+from scrapy import signals
+
+from crawlers.items import Attachment, PolicyItem
+
+from .store import counts_from_stats, errors_from_stats
+
+logger = logging.getLogger(__name__)
+
+ITEMS_KEY = "policywatch:items"
+INGESTING_KEY = "policywatch:items:ingesting"
+
+
+# --- the codec ------------------------------------------------------------------------------
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, bytes):
+        return {"$bytes": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, dict):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        if len(value) == 1:
+            (tag, inner), = value.items()
+            if tag == "$datetime":
+                return datetime.fromisoformat(inner)
+            if tag == "$date":
+                return date.fromisoformat(inner)
+            if tag == "$bytes":
+                return base64.b64decode(inner)
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+def encode_item(item: PolicyItem) -> dict[str, Any]:
+    """A PolicyItem as JSON-able data (dates, times and bytes tagged)."""
+    data = {f.name: getattr(item, f.name) for f in fields(PolicyItem)}
+    data["attachments"] = [{f.name: getattr(a, f.name) for f in fields(Attachment) if f.name != "data"}
+                           for a in item.attachments]
+    return _encode(data)
+
+
+def decode_item(data: dict[str, Any]) -> PolicyItem:
+    """The PolicyItem ``encode_item`` encoded; ``ValueError`` names what is wrong."""
+    if not isinstance(data, dict):
+        raise ValueError("a document message holds no item")
+    values = _decode(data)
+    known = {f.name for f in fields(PolicyItem)}
+    unknown = set(values) - known
+    if unknown:
+        raise ValueError(f"unknown item fields: {', '.join(sorted(unknown))}")
+    try:
+        values["attachments"] = [Attachment(**a) for a in values.get("attachments", [])]
+        return PolicyItem(**values)
+    except TypeError as exc:
+        raise ValueError(f"not a document: {exc}") from None
+
+
+# --- the pipeline ---------------------------------------------------------------------------
+class RedisQueuePipeline:
+    """Push ``run-start``, each document, then ``run-end`` to ``policywatch:items``.
+
+    Settings: ``POLICYWATCH_REDIS_URL``, ``POLICYWATCH_CRAWL_ID`` (set by
+    ``crawlers.distributed.distributed_settings``)."""
+
+    def __init__(self, crawler, redis_url: str, crawl_id: str):
+        self.crawler = crawler
+        self.redis_url = redis_url
+        self.crawl_id = crawl_id
+        self.redis = None
+        self.run_key: str | None = None
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        url = crawler.settings.get("POLICYWATCH_REDIS_URL")
+        if not url:
+            raise ValueError("POLICYWATCH_REDIS_URL is not set: RedisQueuePipeline needs the Redis URL")
+        return cls(crawler, url, crawler.settings.get("POLICYWATCH_CRAWL_ID") or "default")
+
+    def _push(self, message: dict[str, Any]) -> None:
+        self.redis.lpush(ITEMS_KEY, json.dumps(message, ensure_ascii=False))
+
+    def open_spider(self) -> None:
+        from crawlers.distributed import connect
+
+        self.redis = connect(self.redis_url)
+        spider = self.crawler.spider
+        site = getattr(spider, "site", None)
+        worker = getattr(spider, "worker", "worker")
+        self.run_key = f"{self.crawl_id}:{getattr(site, 'key', '')}:{worker}"
+        declaration = None
+        if site is not None:
+            declaration = {"key": site.key, "name": site.name, "division_code": site.division_code,
+                           "level": site.level, "family": site.family, "domains": list(site.domains),
+                           "enabled": site.enabled}
+        self._push({"type": "run-start", "run": self.run_key, "site": declaration,
+                    "kind": self.crawler.settings.get("POLICYWATCH_RUN_KIND", "crawl"),
+                    "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+
+    def process_item(self, item):
+        if isinstance(item, PolicyItem):
+            self._push({"type": "document", "run": self.run_key, "item": encode_item(item)})
+            self.crawler.stats.inc_value("policywatch/queued")
+        return item
+
+    def spider_closed(self, spider, reason: str) -> None:
+        if self.redis is None:
+            return
+        stats = self.crawler.stats.get_stats()
+        site = getattr(getattr(spider, "site", None), "key", None)
+        self._push({"type": "run-end", "run": self.run_key, "site": site, "reason": reason,
+                    "counts": _encode(counts_from_stats(stats)),
+                    "errors": _encode(errors_from_stats(stats, getattr(spider, "failures", ()))),
+                    "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+        logger.info("%s: %d document(s) queued for the writer", self.run_key,
+                    stats.get("policywatch/queued", 0))

@@ -1,0 +1,130 @@
+"""Distributed crawling: two crawler processes share one Redis frontier (scrapy-redis) and the
+replay portal; one writer (`policywatch ingest`) stores every document exactly once."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from benchmarks import synthportal
+from crawlers.items import Attachment, PolicyItem
+from pipelines.corpus import open_corpus
+from pipelines.redisqueue import decode_item, encode_item
+
+pytestmark = pytest.mark.e2e
+REPO = Path(__file__).resolve().parents[1]
+N = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    """A real redis-server on 127.0.0.1, on a free port, with a temporary directory."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed (.ci/setup installs it)")
+    port = _free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
+                               "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    import redis
+
+    client = redis.Redis(port=port)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                server.kill()
+                raise
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def portal():
+    portal = synthportal.SyntheticPortal(N, delay=0.25)  # slow enough for two processes to share
+    with portal.serve() as base:
+        yield portal, base
+
+
+def test_two_crawlers_one_writer_store_every_document_exactly_once(redis_url, portal, tmp_path):
+    the_portal, base = portal
+    crawl = [sys.executable, "-m", "scheduler", "-v", "crawl", "replay_generic", "--distributed",
+             "--redis", redis_url, "--crawl-id", "test", "--replay", base]
+    crawlers = [subprocess.Popen(crawl, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for _ in range(2)]
+    db = tmp_path / "corpus.db"
+    writer = subprocess.run([sys.executable, "-m", "scheduler", "ingest", "--redis", redis_url, "--db", str(db),
+                             "--until-idle", "8"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    outputs = [c.communicate(timeout=120) for c in crawlers]
+    for crawler, (out, err) in zip(crawlers, outputs):
+        assert crawler.returncode == 0, err[-3000:]
+    assert writer.returncode == 0, writer.stderr[-3000:]
+    assert f"stored {N} new; 2 run(s) finished; 0 message(s) not storable" in writer.stdout
+
+    # Each page was fetched once, by one of the two processes (the shared duplicate filter).
+    details = Counter(url for _, url in the_portal.requests if "/zcwj/2" in url and url.endswith(".html"))
+    assert set(details) == {synthportal.doc_url(n) for n in range(1, N + 1)}
+    assert set(details.values()) == {1}
+    assert sum("seeding the distributed crawl" in err for _, err in outputs) == 1
+
+    corpus = open_corpus(db)
+    assert {r["url"] for r in corpus.query("select url from documents")} == \
+        {synthportal.doc_url(n) for n in range(1, N + 1)}
+    assert corpus.execute("select count(*) from versions").fetchone()[0] == N
+    assert corpus.execute("select count(*) from changes where kind = 'new'").fetchone()[0] == N
+    assert corpus.execute("select count(*) from documents where relevance is null").fetchone()[0] == 0
+    runs = list(corpus.query("select * from runs order by id"))
+    assert len(runs) == 2 and all(r["status"] == "ok" for r in runs)
+    shares = [json.loads(r["counts"])["new"] for r in runs]
+    assert sum(shares) == N and min(shares) > 0, f"one process did all the work: {shares}"
+    # The last process out cleared the crawl's frontier, so the crawl id can run again.
+    import redis
+
+    assert not list(redis.Redis.from_url(redis_url).scan_iter(match="policywatch:test:*"))
+
+
+def test_a_document_survives_the_queue_intact():
+    from datetime import date, datetime, timezone
+
+    item = PolicyItem(url="http://www.example-gov.cn/a.html", site="replay_generic", title="关于元宇宙的通知",
+                      published_date=date(2026, 3, 1), fetched_at=datetime(2026, 3, 2, 8, tzinfo=timezone.utc),
+                      raw_body="<html>元宇宙</html>".encode("gbk"), http_headers={"Content-Type": "text/html"},
+                      attachments=[Attachment(url="http://www.example-gov.cn/a.pdf", name="附件", sha256="ab",
+                                              size=3, text="正文", data=b"%PDF")],
+                      classification={"relevance": "dedicated", "scenarios": ["文旅"], "relevance_score": 0.9})
+    back = decode_item(json.loads(json.dumps(encode_item(item), ensure_ascii=False)))
+    assert back == item and back.raw_body == item.raw_body and back.fetched_at == item.fetched_at
+    assert back.attachments[0].data is None  # the file's bytes are never queued
+    with pytest.raises(ValueError, match="unknown item fields: evil"):
+        decode_item({"url": "x", "site": "s", "title": "t", "evil": 1})
+
+
+def test_no_redis_is_a_clear_error(tmp_path):
+    port = _free_port()
+    result = subprocess.run([sys.executable, "-m", "scheduler", "crawl", "replay_generic", "--distributed",
+                             "--redis", f"redis://127.0.0.1:{port}/0", "--replay", "http://127.0.0.1:9"],
+                            cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and f"no Redis at redis://127.0.0.1:{port}/0" in result.stderr
+    result = subprocess.run([sys.executable, "-m", "scheduler", "crawl", "replay_generic", "--distributed",
+                             "--incremental", "--replay", "http://127.0.0.1:9"],
+                            cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "a distributed crawl is a full crawl" in result.stderr
