@@ -263,6 +263,15 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         "CREATE INDEX documents_level_region ON documents(level, region)",
         "CREATE INDEX documents_classifier_version ON documents(classifier_version)",
     ),
+    (
+        # The documents whose title says draft: storing a document looks for the drafts it may
+        # finalise (corpus._draft_candidates), and without this index that scanned every
+        # document, every time — a backfill slowed down as the corpus grew (18 ms a document
+        # at 2,000 documents, 58 ms at 12,000). The terms match that query's exactly, so
+        # SQLite uses the index for it.
+        "CREATE INDEX documents_drafts ON documents(id) WHERE "
+        "(title LIKE '%征求意见%' OR title LIKE '%草案%' OR title LIKE '%送审稿%')",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
