@@ -10,15 +10,16 @@ the corpus. The crawler processes need no corpus file.
 Keys, for crawl id C and site S (``policywatch:C:`` prefix): ``policy:S:requests`` (the shared
 frontier, a priority queue: detail pages before the next list page), ``policy:S:dupefilter``
 (fingerprints of every request made), ``policy:S:seeded`` (which process put the site's first
-requests in), ``policy:S:workers`` and ``policy:S:busy:<worker>`` (who is crawling, who has
-work in hand). Items and run records go to ``policywatch:items`` (see
+requests in), ``policy:S:alive:<worker>`` and ``policy:S:busy:<worker>`` (who is crawling, who
+has work in hand; both expire unless refreshed, so a crashed process drops out). Items and run records go to ``policywatch:items`` (see
 ``pipelines.redisqueue``).
 
 A process ends its crawl of a site when its own engine is idle, the shared queue is empty and no
 other process has work in hand (a busy mark expires after ``BUSY_TTL`` seconds, so a crashed
 process does not hold the others); the last one to leave clears the crawl's keys, so the same
 crawl id can run again tomorrow. A process that leaves early loses nothing: whatever it queued
-is in Redis for the others.
+is in Redis for the others. If every process of a crawl dies, its frontier stays in Redis, and
+the same command (same crawl id) resumes it.
 
 Only full crawls are distributed (every list page, every document; the writer's store skips
 what is unchanged): incremental and backfill runs read the corpus when they start, and the
@@ -155,7 +156,7 @@ class DistributedPolicySpider(PolicySpider):
         if spider is not self:
             return
         self.redis = connect(self.settings.get("POLICYWATCH_REDIS_URL"))
-        self.redis.sadd(self._key("workers"), self.worker)
+        self._mark_alive()
         self._mark_busy()
         self._watch = task.LoopingCall(self._heartbeat)
         self._watch.start(WATCH_INTERVAL, now=False)
@@ -174,8 +175,18 @@ class DistributedPolicySpider(PolicySpider):
     def _mark_busy(self) -> None:
         self.redis.set(self._key(f"busy:{self.worker}"), "1", ex=BUSY_TTL)
 
+    def _mark_alive(self) -> None:
+        self.redis.set(self._key(f"alive:{self.worker}"), "1", ex=BUSY_TTL)
+
+    def _others(self, what: str) -> list[str]:
+        """The other workers with a live ``alive`` or ``busy`` mark."""
+        prefix = self._key(f"{what}:")
+        return [k.decode()[len(prefix):] for k in self.redis.scan_iter(match=prefix + "*")
+                if k.decode() != prefix + self.worker]
+
     def _heartbeat(self) -> None:
         engine = self.crawler.engine
+        self._mark_alive()
         try:
             idle = engine.spider_is_idle()
         except RuntimeError:  # the engine is closing
@@ -191,20 +202,16 @@ class DistributedPolicySpider(PolicySpider):
             if slot is not None:
                 slot.nextcall.schedule()
 
-    def _others_busy(self) -> list[str]:
-        prefix = self._key("busy:")
-        return [k.decode()[len(prefix):] for k in self.redis.scan_iter(match=prefix + "*")
-                if k.decode() != prefix + self.worker]
-
     def _idle(self, spider) -> None:
         if spider is not self:
             return
         if self.redis.zcard(self.queue_key):
             raise DontCloseSpider  # more pages in the shared queue
         seeded = (self.redis.get(self._key("seeded")) or b"").decode()
-        if not seeded.startswith("seeded:"):
+        seeder = seeded.partition(":")[2]
+        if seeded.startswith("seeding:") and seeder in self._others("alive"):
             raise DontCloseSpider  # the seeding worker has not queued the first pages yet
-        if self._others_busy():
+        if self._others("busy"):
             raise DontCloseSpider  # their pages may queue more requests
         logger.info("%s: the distributed crawl is done here", self.site.key)
 
@@ -213,10 +220,8 @@ class DistributedPolicySpider(PolicySpider):
             return
         if self._watch is not None and self._watch.running:
             self._watch.stop()
-        self.redis.delete(self._key(f"busy:{self.worker}"))
-        self.redis.srem(self._key("workers"), self.worker)
-        if reason == "finished" and not self.redis.scard(self._key("workers")) \
-                and not self.redis.zcard(self.queue_key):
+        self.redis.delete(self._key(f"busy:{self.worker}"), self._key(f"alive:{self.worker}"))
+        if reason == "finished" and not self._others("alive") and not self.redis.zcard(self.queue_key):
             # The last worker out: the crawl is over; the same crawl id may run again.
             keys = list(self.redis.scan_iter(match=self._key("*")))
             if keys:

@@ -129,3 +129,39 @@ def test_no_redis_is_a_clear_error(tmp_path):
                              "--incremental", "--replay", "http://127.0.0.1:9"],
                             cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0 and "a distributed crawl is a full crawl" in result.stderr
+
+
+def test_the_writer_stores_what_a_dead_writer_left_and_nothing_twice(redis_url, tmp_path):
+    import redis
+
+    from crawlers.families import get_family
+    from crawlers.replay import REPLAY_SITES
+    from pipelines.ingest import RUNS_KEY, Writer
+    from pipelines.redisqueue import INGESTING_KEY, ITEMS_KEY
+
+    client = redis.Redis.from_url(redis_url)
+    client.delete(ITEMS_KEY, INGESTING_KEY, RUNS_KEY)
+    site = REPLAY_SITES[0]
+    url, body, headers = synthportal.all_pages(1)[0]
+    item = get_family(site.family).parse_detail(site, url, body, headers)
+    start = {"type": "run-start", "run": "t:replay_generic:w1", "kind": "crawl",
+             "site": {"key": site.key, "name": site.name, "division_code": site.division_code,
+                      "level": site.level, "family": site.family, "domains": list(site.domains),
+                      "enabled": True}}
+    document = {"type": "document", "run": "t:replay_generic:w1", "item": encode_item(item)}
+    end = {"type": "run-end", "run": "t:replay_generic:w1", "site": site.key, "reason": "finished",
+           "counts": {"failed": {}, "blocked": 0, "pages": 1}, "errors": []}
+    # A writer died while storing the document: it waits in the ingesting list. The crawler sent
+    # the same document again, a message no writer can store, and the end of its run.
+    client.lpush(INGESTING_KEY, json.dumps(start), json.dumps(document))
+    for message in (document, {"type": "nonsense"}, end):
+        client.lpush(ITEMS_KEY, json.dumps(message))
+    writer = Writer(client, tmp_path / "corpus.db")
+    report = writer.run(until_idle=0.2, poll=0.1)
+    writer.close()
+    assert report.documents == {"new": 1, "unchanged": 1} and report.bad == 1 and report.runs_finished == 1
+    assert client.llen(ITEMS_KEY) == 0 and client.llen(INGESTING_KEY) == 0 and client.hlen(RUNS_KEY) == 0
+    corpus = open_corpus(tmp_path / "corpus.db")
+    assert corpus.execute("select count(*) from versions").fetchone()[0] == 1
+    run = next(corpus.query("select * from runs"))
+    assert run["status"] == "ok" and json.loads(run["counts"])["new"] == 1
