@@ -15,8 +15,10 @@ import logging
 import math
 from collections import Counter
 from functools import lru_cache
+from itertools import chain
+from operator import add, mul
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +37,23 @@ def char_ngrams(text: str, ngrams: tuple[int, int] = NGRAMS) -> Iterator[str]:
         size = len(line)
         for n in range(low, high + 1):
             yield from [line[i:i + n] for i in range(size - n + 1)]
+
+
+def ngram_counts(text: str, ngrams: tuple[int, int] = NGRAMS) -> Counter:
+    """``Counter(char_ngrams(text, ngrams))``, counted without a Python step per n-gram: the
+    n-grams of a line are its characters joined pairwise by ``map`` (same grams, same order)."""
+    lines = text.split("\n")
+    return Counter(chain.from_iterable(grams for line in lines for grams in _line_ngrams(line, ngrams)))
+
+
+def _line_ngrams(line: str, ngrams: tuple[int, int]) -> Iterator[Iterable[str]]:
+    low, high = ngrams
+    grams: Iterable[str] = line  # the 1-grams
+    for n in range(1, high + 1):
+        if n > 1:
+            grams = list(map(add, grams, line[n - 1:]))
+        if n >= low:
+            yield grams
 
 
 class RelevanceModel:
@@ -57,18 +76,19 @@ class RelevanceModel:
 
     def probabilities(self, text: str, features: dict[str, float]) -> dict[str, float]:
         vocabulary = self.vocabulary
-        counts = Counter(char_ngrams(text, self.ngrams))
+        counts = ngram_counts(text, self.ngrams)
         # Sublinear tf times idf, L2-normalised: what TfidfVectorizer(sublinear_tf=True) does.
-        weights = {}
-        for gram, count in counts.items():
-            index = vocabulary.get(gram)
-            if index is not None:
-                weights[index] = (1.0 + math.log(count)) * self.idf[index]
-        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        lookup, idf, log = vocabulary.get, self.idf, math.log
+        found = [(index, count) for gram, count in counts.items()
+                 if (index := lookup(gram)) is not None]
+        indexes = [index for index, _ in found]
+        weights = [(1.0 + log(count)) * idf[index] for index, count in found]
+        norm = math.sqrt(sum(map(mul, weights, weights))) or 1.0
         offset = len(self.idf)
         scores = []
         for row, bias in zip(self.coef, self.intercept):
-            total = bias + sum(row[i] * w for i, w in weights.items()) / norm
+            # Summed in the same order as ever: the same floating-point result.
+            total = bias + sum(map(mul, map(row.__getitem__, indexes), weights)) / norm
             total += sum(row[offset + j] * features.get(name, 0.0)
                          for j, name in enumerate(self.feature_names))
             scores.append(total)

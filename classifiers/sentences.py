@@ -20,6 +20,8 @@ MAX_CHARS = 120_000
 MAX_SENTENCE = 400
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+# str.translate looks every character up in the table: searched first, it is rarely needed.
+_ANY_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _CJK = r"\u2e80-\u2fff\u3001-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff60"
 _SPACE_BY_CJK = re.compile(rf"[ \t\u3000\xa0]+(?=[{_CJK}])|(?<=[{_CJK}])[ \t\u3000\xa0]+")
 _SPACES = re.compile(r"[ \t\u3000\xa0]+")
@@ -61,7 +63,9 @@ class Prepared:
 
 def match_form(text: str) -> str:
     """NFKC-folded (ＶＲ → VR, full-width digits), lower-cased, no spaces next to Chinese."""
-    folded = unicodedata.normalize("NFKC", text.translate(_INVISIBLE)).lower()
+    if _ANY_INVISIBLE.search(text):
+        text = text.translate(_INVISIBLE)
+    folded = unicodedata.normalize("NFKC", text).lower()
     return _SPACES.sub(" ", _SPACE_BY_CJK.sub("", folded)).strip()
 
 

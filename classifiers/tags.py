@@ -12,6 +12,8 @@ A tag is given when its score reaches ``THRESHOLD``; its evidence is its best se
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 
 from .lexicon import FAMILIES, matcher, negated
@@ -33,12 +35,16 @@ class TagResult:
     evidence: dict[str, str]  # "family:tag" -> sentence
 
 
+_CLAUSE_BREAK = re.compile(f"[{_CLAUSE_BREAKS}]")
+_LAST_CLAUSE_BREAK = re.compile(f"[{_CLAUSE_BREAKS}][^{_CLAUSE_BREAKS}]*\\Z")
+
+
 def list_items(form: str, position: int) -> int:
     """How many items the enumeration around ``position`` has (1 when it is in none)."""
-    start = max(form.rfind(c, 0, position) for c in _CLAUSE_BREAKS) + 1
-    ends = [i for i in (form.find(c, position) for c in _CLAUSE_BREAKS) if i >= 0]
-    clause = form[start:min(ends) if ends else len(form)]
-    return clause.count("、") + 1
+    last_break = _LAST_CLAUSE_BREAK.search(form, 0, position)
+    start = last_break.start() + 1 if last_break else 0
+    next_break = _CLAUSE_BREAK.search(form, position)
+    return form.count("、", start, next_break.start() if next_break else len(form)) + 1
 
 
 def tag_document(doc: Prepared) -> TagResult:

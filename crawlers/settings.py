@@ -22,6 +22,10 @@ USER_AGENT = f"policywatch/{_VERSION} (government policy research crawler; low-r
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
+# Items of one response processed at once. A detail page gives one item, a list page none, yet
+# Scrapy starts this many asyncio tasks for every response's output (100 by default: most of
+# the crawl process's own CPU in a fast backfill went to creating and waking them).
+CONCURRENT_ITEMS = 8
 DOWNLOAD_DELAY = 2.0
 DOWNLOAD_DELAY_JITTER = 0.5  # ±50% around the delay, so requests do not tick like a clock
 AUTOTHROTTLE_ENABLED = True
