@@ -33,7 +33,16 @@ async def _fetch(handler: HTTP11DownloadHandler, replay: str, request: Request) 
         return await HTTP11DownloadHandler.download_request(handler, request)
     mapped = request.replace(url=replay_url(replay, request.url))
     response = await HTTP11DownloadHandler.download_request(handler, mapped)
-    return response.replace(url=request.url, request=request)
+    return _under_url(response, request)
+
+
+def _under_url(response: Response, request: Request) -> Response:
+    """``response`` under the request's own URL. Not ``response.replace()``: it reads every
+    attribute, a text response's ``encoding`` too, which makes Scrapy guess the encoding of
+    a page that declares none (charset-normalizer, ~17 ms a page) whether or not anyone asks."""
+    kept = {name: getattr(response, name) for name in Response.attributes
+            if name not in ("url", "request")}
+    return type(response)(url=request.url, request=request, **kept)
 
 
 class ReplayAwareDownloadHandler(HTTP11DownloadHandler):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from scrapy import Request
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.http import Response
 
 logger = logging.getLogger(__name__)
@@ -49,3 +51,21 @@ class BackoffMiddleware:
     def process_exception(self, request: Request, exception: Exception) -> None:
         self._slow_down(request, type(exception).__name__)
         return None
+
+
+# Scrapy reads a meta refresh from the first 4,096 characters of the page's text: at most
+# 16 KB of GBK or UTF-8.
+_REFRESH_SCAN_BYTES = 16 * 1024
+_REFRESH = re.compile(rb"refresh", re.IGNORECASE)
+
+
+class QuickMetaRefreshMiddleware(MetaRefreshMiddleware):
+    """Scrapy's ``MetaRefreshMiddleware``, which decodes every HTML page to look for
+    ``<meta http-equiv="refresh">`` (guessing the encoding with charset-normalizer when a page
+    declares none: ~17 ms a page in the reactor), run only on pages whose first bytes say
+    ``refresh`` at all. The page's own parser decodes it again in a worker anyway."""
+
+    def process_response(self, request, response, spider=None):
+        if not _REFRESH.search(response.body, 0, _REFRESH_SCAN_BYTES):
+            return response
+        return super().process_response(request, response)

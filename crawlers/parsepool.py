@@ -45,7 +45,7 @@ from .sites.spec import Site
 logger = logging.getLogger(__name__)
 
 # Imported once in the fork server, so every worker starts with them loaded.
-_PRELOAD = ["crawlers.families", "crawlers.parsing.detail", "classifiers.classify"]
+_PRELOAD = ["crawlers.families", "crawlers.parsing.detail", "classifiers.classify", "pipelines.textnorm"]
 
 
 def default_workers() -> int:
@@ -128,15 +128,19 @@ def list_job(family: str, site: Site, column, page, body: bytes,
     return ("list", listing, None)
 
 
-def classify_job(document) -> tuple[str, Any, Any]:
-    """Classify one document: ``("ok", columns, relevance)`` or ``("failed", message, None)``."""
+def classify_job(document) -> tuple[str, Any, Any, Any]:
+    """Classify one document: ``("ok", columns, relevance, forms)`` or ``("failed", message,
+    None, forms)``; ``forms`` are its text's ``BodyForms``, which the store would otherwise
+    compute in the crawl process."""
     from classifiers.classify import ClassifyError, classify
+    from pipelines.textnorm import BodyForms
 
+    forms = BodyForms.of(document.text)
     try:
         result = classify(document)
     except ClassifyError as exc:
-        return ("failed", str(exc), None)
-    return ("ok", result.columns(), result.relevance)
+        return ("failed", str(exc), None, forms)
+    return ("ok", result.columns(), result.relevance, forms)
 
 
 # --- the shared pool ----------------------------------------------------------------------
@@ -255,7 +259,7 @@ class OffloadedWork:
             raise ParseError(first, second)
         return first
 
-    async def classify(self, document) -> tuple[str, Any, Any]:
+    async def classify(self, document) -> tuple[str, Any, Any, Any]:
         """``classify_job(document)`` run in a worker."""
         return await self._run(classify_job, document)
 

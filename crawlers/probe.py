@@ -283,7 +283,7 @@ def render(report: ProbeReport) -> str:
     site = report.site
     lines = [f"probe {site.key} — {site.name} ({site.family}"
              f"{', browser' if site.needs_browser else ''})",
-             f"  status in the registry: " + (f"verified {site.verified_on}" if site.verified_on
+             "  status in the registry: " + (f"verified {site.verified_on}" if site.verified_on
                                               else "unverified") + f"; evidence: {site.evidence or '-'}"]
     if report.list_page is not None:
         lines.append(f"list page  {report.list_page.url}  HTTP {report.list_page.status}, "

@@ -51,6 +51,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawlers.robots.SharedRobotsTxtMiddleware": 100,
     "crawlers.middlewares.BackoffMiddleware": 560,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawlers.middlewares.QuickMetaRefreshMiddleware": 580,
 }
 ITEM_PIPELINES = {
     "pipelines.normalise.NormalisePipeline": 100,

@@ -33,7 +33,7 @@ from . import lineage
 from .schema import SCHEMA_VERSION, CorpusError, migrate, open_corpus, schema_version
 from .diff import text_diff
 from .search import index_document, reindex, search
-from .textnorm import hash_form, text_hash
+from .textnorm import body_forms, hash_form
 
 logger = logging.getLogger(__name__)
 
@@ -572,7 +572,8 @@ def store_document(
     """
     url = check_storable(item)
     seen_at = iso_time(item.fetched_at or now)
-    t_hash = text_hash(item.body_text)
+    forms = body_forms(item.body_text, item.body_forms)
+    t_hash = forms.text_hash
     f_hash = fields_hash(item)
     latest = _latest_columns(item, t_hash)
     with db.atomic():
@@ -596,7 +597,7 @@ def store_document(
                 "UPDATE documents SET current_version_id = ? WHERE id = ?",
                 [version_id, document_id],
             )
-            index_document(db, document_id, latest["title"], latest["body_text"])
+            index_document(db, document_id, latest["title"], latest["body_text"], forms.search_form)
             write_classification(db, document_id, item.classification)
             recorded = _new_document_changes(db, document_id, version_id, item, url, seen_at, run_id)
             if detect.status_says_repealed(getattr(item, "validity", None)):
@@ -629,7 +630,7 @@ def store_document(
             WHERE id = :id""",
             {**latest, "seen": seen_at, "version_id": version_id, "id": document_id},
         )
-        index_document(db, document_id, latest["title"], latest["body_text"])
+        index_document(db, document_id, latest["title"], latest["body_text"], forms.search_form)
         write_classification(db, document_id, item.classification)
         recorded: tuple[str, ...] = ()
         if revision.repealed_by_status and repealed_at is None:

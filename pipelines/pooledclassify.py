@@ -30,7 +30,8 @@ class PooledClassifyPipeline(ClassifyPipeline):
         if not isinstance(item, PolicyItem):
             return item
         site = site_for(self.crawler, item.site) if self.crawler is not None and item.site else None
-        outcome, first, second = await self.offload.classify(document_for(item, site))
+        outcome, first, second, forms = await self.offload.classify(document_for(item, site))
+        item.body_forms = forms
         if outcome == "failed":
             self._count("failed")
             logger.warning("not classified: %s: %s", item.url, first)

@@ -59,9 +59,13 @@ def _decode(value: Any) -> Any:
     return value
 
 
+# Derived in the crawler's workers, derived again by the writer: not sent.
+TRANSIENT = ("body_forms",)
+
+
 def encode_item(item: PolicyItem) -> dict[str, Any]:
     """A PolicyItem as JSON-able data (dates, times and bytes tagged)."""
-    data = {f.name: getattr(item, f.name) for f in fields(PolicyItem)}
+    data = {f.name: getattr(item, f.name) for f in fields(PolicyItem) if f.name not in TRANSIENT}
     data["attachments"] = [{f.name: getattr(a, f.name) for f in fields(Attachment) if f.name != "data"}
                            for a in item.attachments]
     return _encode(data)

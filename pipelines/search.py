@@ -18,12 +18,16 @@ from .textnorm import search_form
 TRIGRAM = 3
 
 
-def index_document(db: sqlite_utils.Database, document_id: int, title: str, body_text: str) -> None:
-    """Put (or replace) a document's entry in the index; call inside the writing transaction."""
+def index_document(db: sqlite_utils.Database, document_id: int, title: str, body_text: str,
+                   body_search_form: str | None = None) -> None:
+    """Put (or replace) a document's entry in the index; call inside the writing transaction.
+    ``body_search_form``: ``search_form(body_text)`` when already computed."""
+    if body_search_form is None:
+        body_search_form = search_form(body_text)
     db.execute("DELETE FROM documents_fts WHERE rowid = ?", [document_id])
     db.execute(
         "INSERT INTO documents_fts (rowid, title, body_text) VALUES (?, ?, ?)",
-        [document_id, search_form(title), search_form(body_text)],
+        [document_id, search_form(title), body_search_form],
     )
 
 

@@ -11,9 +11,13 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from dataclasses import dataclass
 
 # Characters that are invisible or layout-only: zero-width space/joiners, word joiner, BOM, soft hyphen.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+# str.translate looks every character up in the table (slow on Chinese text): searched first,
+# it is applied only to text that holds one of them.
+_ANY_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 # Horizontal whitespace, including no-break and ideographic spaces (　　 paragraph indents).
 _HSPACE = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
@@ -25,7 +29,7 @@ def clean_text(text: str | None) -> str:
     trimmed, at most one blank line between paragraphs. Punctuation is left as written."""
     if not text:
         return ""
-    text = text.translate(_INVISIBLE).replace("\r\n", "\n").replace("\r", "\n")
+    text = _visible(text).replace("\r\n", "\n").replace("\r", "\n")
     lines = (_HSPACE.sub(" ", line).strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
@@ -34,7 +38,7 @@ def clean_title(title: str | None) -> str:
     """A title on one line: invisible characters gone, any whitespace run made one space."""
     if not title:
         return ""
-    return _ANY_SPACE.sub(" ", title.translate(_INVISIBLE)).strip()
+    return _ANY_SPACE.sub(" ", _visible(title)).strip()
 
 
 def hash_form(text: str | None) -> str:
@@ -45,7 +49,7 @@ def hash_form(text: str | None) -> str:
     """
     if not text:
         return ""
-    folded = unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
+    folded = unicodedata.normalize("NFKC", _visible(text))
     return _ANY_SPACE.sub("", folded)
 
 
@@ -65,5 +69,31 @@ def search_form(text: str | None) -> str:
     space (Latin words stay apart)."""
     if not text:
         return ""
-    folded = unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
+    folded = unicodedata.normalize("NFKC", _visible(text))
     return _ANY_SPACE.sub(" ", _SPACE_BY_CJK.sub("", folded)).strip()
+
+
+def _visible(text: str) -> str:
+    return text.translate(_INVISIBLE) if _ANY_INVISIBLE.search(text) else text
+
+
+@dataclass(frozen=True)
+class BodyForms:
+    """A body text's hash and search form (``text_hash``, ``search_form``), computed ahead of
+    the store where a core is spare (a parse worker) and used for exactly that text only."""
+
+    text: str
+    text_hash: str
+    search_form: str
+
+    @classmethod
+    def of(cls, text: str | None) -> "BodyForms":
+        text = text or ""
+        return cls(text, text_hash(text), search_form(text))
+
+
+def body_forms(text: str | None, known: BodyForms | None = None) -> BodyForms:
+    """``known`` when it was computed from this very text, else computed now."""
+    if isinstance(known, BodyForms) and known.text == (text or ""):
+        return known
+    return BodyForms.of(text)

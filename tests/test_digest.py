@@ -16,7 +16,6 @@ from click.testing import CliRunner
 from crawlers.items import PolicyItem
 from digest.build import build_digest, changes_since
 from digest.render import render, render_atom, render_html, render_json, render_markdown
-from pipelines import corpus
 from pipelines.corpus import open_corpus, record_observations, start_run, store_document
 from scheduler import main
 
