@@ -20,6 +20,7 @@ import logging
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from itertools import chain
 from typing import Any, Iterable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
@@ -677,16 +678,6 @@ class ObservationResult:
     restored: tuple[int, ...] = ()
 
 
-def _canonical_set(urls: Iterable[str]) -> set[str]:
-    out = set()
-    for url in urls:
-        try:
-            out.add(canonical_url(url))
-        except ValueError:
-            continue
-    return out
-
-
 def record_observations(
     db: sqlite_utils.Database, site: str, run_id: int | None, *,
     present: Iterable[str] = (), gone: Mapping[str, str] | None = None,
@@ -712,10 +703,15 @@ def record_observations(
     moment = iso_time(when)
     day = day or (when or utcnow()).astimezone(timezone.utc).date().isoformat()
     gone = {canonical_url(u): r for u, r in (gone or {}).items()}
-    on_lists: set[str] = set()
-    for urls in (listed or {}).values():
-        on_lists |= _canonical_set(urls)
-    seen = (_canonical_set(present) | on_lists) - set(gone)
+    # One set of canonical URLs; a URL both listed and fetched is kept once (its second copy
+    # is freed at once): a 20,000-document backfill's close stays small.
+    seen: set[str] = set()
+    for url in chain(present, *(listed or {}).values()):
+        try:
+            seen.add(canonical_url(url))
+        except ValueError:
+            continue
+    seen.difference_update(gone)
     complete = set(complete)
     oldest = {c: _iso_date(d) for c, d in (oldest or {}).items()}
     withdrawn: list[int] = []
@@ -723,12 +719,9 @@ def record_observations(
     restored: list[int] = []
     absent = 0
     with db.atomic():
-        rows = db.execute(
-            """SELECT id, url, "column", published_date, present_on, withdrawn_at,
-                current_version_id, title FROM documents WHERE site = ?""", [site],
-        ).fetchall()
         present_count = 0
-        for doc_id, url, column, published, present_on, withdrawn_at, version_id, title in rows:
+        for doc_id, url, column, published, present_on, withdrawn_at, version_id, title in \
+                _site_documents(db, site):
             if url in seen:
                 present_count += 1
                 db.execute("UPDATE documents SET present_on = max(coalesce(present_on, ''), ?) "
@@ -780,6 +773,23 @@ def record_observations(
                            {"checks": checks, "last_present": present_on}, run_id)
             withdrawn.append(doc_id)
     return ObservationResult(present_count, absent, tuple(withdrawn), tuple(moved), tuple(restored))
+
+
+def _site_documents(db: sqlite_utils.Database, site: str, batch: int = 1000):
+    """The rows ``record_observations`` reads, a batch at a time (by id), so that a site of
+    any size is never held in memory whole; the caller writes between batches, never while a
+    statement is still reading."""
+    after = 0
+    while True:
+        rows = db.execute(
+            """SELECT id, url, "column", published_date, present_on, withdrawn_at,
+                current_version_id, title FROM documents WHERE site = ? AND id > ?
+            ORDER BY id LIMIT ?""", [site, after, batch],
+        ).fetchall()
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = rows[-1][0]
 
 
 # --- queries ---------------------------------------------------------------------------------

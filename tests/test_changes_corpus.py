@@ -272,3 +272,52 @@ def test_a_corpus_from_before_lineage_gets_its_policies(tmp_path):
     row = next(db.query("SELECT id, policy_id, doc_number_key, title_key FROM documents"))
     assert (row["policy_id"], row["doc_number_key"], row["title_key"]) == (row["id"], "示政发〔2020〕1号", "旧文件")
     db.close()
+
+
+def test_observations_read_a_site_a_batch_at_a_time_with_the_same_outcome(tmp_path, monkeypatch):
+    """record_observations pages through a site's documents (a 20,000-document site is never
+    loaded whole): batches of two give what one batch gives."""
+    import functools
+
+    def scenario(path):
+        db = open_corpus(path)
+        for n in range(1, 8):
+            store_document(db, item(n), now=T[0])
+        urls = [item(n).url for n in range(1, 8)]
+        results = [
+            _seen(db, "2026-11-21", present=urls),
+            _seen(db, "2026-11-22", present=urls[:4], gone={u: "http_404" for u in urls[4:]}),
+            _seen(db, "2026-11-23", present=urls[:4], gone={u: "http_410" for u in urls[4:6]}),
+            _seen(db, "2026-11-24", present=urls),  # the gone ones are back
+        ]
+        rows = db.execute("SELECT url, present_on, withdrawn_at IS NOT NULL FROM documents ORDER BY id").fetchall()
+        kinds = db.execute("SELECT kind, count(*) FROM changes GROUP BY kind ORDER BY kind").fetchall()
+        return results, rows, kinds
+
+    whole = scenario(tmp_path / "whole.db")
+    monkeypatch.setattr(corpus, "_site_documents", functools.partial(corpus._site_documents, batch=2))
+    batched = scenario(tmp_path / "batched.db")
+    assert batched == whole
+    results, _, kinds = whole
+    assert [r.present for r in results] == [7, 4, 4, 7]
+    assert len(results[2].withdrawn) == 2 and len(results[3].restored) == 2
+    assert ("withdrawn", 2) in kinds
+
+
+def test_the_store_uses_precomputed_body_forms_only_for_their_own_text(db):
+    """A parse worker computes the body's hash and search form; the store takes them when the
+    text is the one they were computed from, and computes its own for any other text."""
+    from pipelines.search import search
+    from pipelines.textnorm import BodyForms, text_hash
+
+    fresh = item(1)
+    fresh.body_forms = BodyForms.of(fresh.body_text)
+    store_document(db, fresh)
+    stale = item(2)
+    stale.body_forms = BodyForms.of("另一份文件的正文，不是这一份。")  # computed before an edit
+    store_document(db, stale)
+    stored = {r["url"]: r["text_hash"] for r in db.query("SELECT url, text_hash FROM documents")}
+    assert stored[fresh.url] == text_hash(fresh.body_text)
+    assert stored[stale.url] == text_hash(stale.body_text)
+    assert {r["url"] for r in search(db, "第2号文件")} == {stale.url}
+    assert {r["url"] for r in search(db, "另一份文件")} == set()

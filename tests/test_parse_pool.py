@@ -114,15 +114,20 @@ def test_a_dead_worker_loses_no_page(pool):
 
 def test_classify_in_the_pool_is_the_classifier(pool):
     from classifiers.classify import Document, classify
+    from pipelines.textnorm import BodyForms, search_form, text_hash
 
     document = Document(title="示例市元宇宙产业创新发展行动方案",
                         text="加快虚拟现实、数字孪生技术融合创新，打造元宇宙产业集聚区。" * 5,
                         site="replay_generic", site_division="429004", site_level="county")
-    outcome, columns, relevance = run(pool.classify(document))
+    outcome, columns, relevance, forms = run(pool.classify(document))
     here = classify(document)
     assert outcome == "ok" and relevance == here.relevance == "dedicated"
     assert columns == here.columns()
-    assert run(pool.classify(Document()))[0] == "failed"  # nothing to read: stored untagged
+    # The store's hash and search form of the text, computed in the worker.
+    assert forms == BodyForms.of(document.text)
+    assert forms.text_hash == text_hash(document.text) and forms.search_form == search_form(document.text)
+    failed = run(pool.classify(Document()))
+    assert failed[0] == "failed" and failed[3] == BodyForms.of("")  # nothing to read: stored untagged
 
 
 def test_workers_setting_is_checked():
