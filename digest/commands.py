@@ -101,7 +101,12 @@ def digest(since, format_values, out, deliver, db, config_path) -> None:
     folder = Path(out) if out is not None and not to_stdout else config.digests
 
     if deliver:
-        reports = deliver_all(corpus, configured_channels(config.channels, folder, formats))
+        from digest.delivery import DeliveryBusy
+
+        try:
+            reports = deliver_all(corpus, configured_channels(config.channels, folder, formats))
+        except DeliveryBusy as exc:
+            raise click.ClickException(str(exc)) from None
         failed = False
         for report in reports:
             if report.status == "sent":

@@ -7,6 +7,8 @@ Every channel has its own outbox in the ``deliveries`` table. A delivery run, pe
 2. sends it; only if the channel accepted it,
 3. marks them ``sent`` — in one transaction with the digest's record.
 
+One delivery run at a time per corpus (``delivery_lock``): a scheduled round and an operator's
+``policywatch digest`` started together would otherwise read the same outbox and both send it.
 A failed send leaves the changes queued for the next run. A process killed between 2 and 3
 re-sends those changes once on the next run (the digest says it may repeat them, and an e-mail
 keeps the same Message-ID so mail systems can drop the duplicate); nothing is lost, and nothing
@@ -16,18 +18,21 @@ never logged: an apprise channel is named by a hash of its URL.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import smtplib
 import ssl
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Callable, Iterable, Protocol, Sequence
+from typing import Callable, Iterable, Iterator, Protocol, Sequence
 
 import sqlite_utils
 
@@ -48,8 +53,16 @@ LATEST_FEED = "latest.atom"
 FEED_ID = "urn:policywatch:feed"
 
 
+# How long a delivery run waits for another one of the same corpus to finish.
+LOCK_WAIT_SECONDS = 600.0
+
+
 class DeliveryError(RuntimeError):
     """A channel did not accept a digest; the message names the channel, never a secret."""
+
+
+class DeliveryBusy(DeliveryError):
+    """Another delivery run of the same corpus held the lock for longer than we waited."""
 
 
 class Channel(Protocol):
@@ -287,9 +300,57 @@ class DeliveryReport:
     resent: int = 0
 
 
-def deliver(db: sqlite_utils.Database, channels: Sequence[Channel], now: datetime | None = None
-            ) -> list[DeliveryReport]:
-    """Send every channel the changes it has not accepted yet (see the module's docstring)."""
+def corpus_file(db: sqlite_utils.Database) -> Path | None:
+    """The file of the corpus' main database (None in memory)."""
+    for _, name, filename in db.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return Path(filename) if filename else None
+    return None
+
+
+@contextmanager
+def delivery_lock(db: sqlite_utils.Database, wait: float | None = None) -> Iterator[None]:
+    """Hold the corpus' delivery lock (``<corpus>.deliver.lock``, an ``flock`` the kernel
+    releases if the process dies), waiting up to ``wait`` seconds for another run to finish;
+    ``DeliveryBusy`` when it does not. The second run then finds only what is still pending."""
+    path = corpus_file(db)
+    if path is None:
+        yield
+        return
+    wait = LOCK_WAIT_SECONDS if wait is None else wait
+    lock_path = path.with_name(path.name + ".deliver.lock")
+    with open(lock_path, "a+b") as handle:
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise DeliveryBusy(f"another digest delivery of {path} is still running after "
+                                       f"{wait:.0f} s of waiting; nothing was sent, try again later") from None
+                if not told:
+                    logger.warning("another digest delivery of %s is running: waiting for it", path)
+                    told = True
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def deliver(db: sqlite_utils.Database, channels: Sequence[Channel], now: datetime | None = None,
+            lock_wait: float | None = None) -> list[DeliveryReport]:
+    """Send every channel the changes it has not accepted yet (see the module's docstring).
+    Raises ``DeliveryBusy`` when another run of the same corpus kept the lock ``lock_wait``
+    seconds (default ``LOCK_WAIT_SECONDS``)."""
+    with delivery_lock(db, lock_wait):
+        return _deliver(db, channels, now)
+
+
+def _deliver(db: sqlite_utils.Database, channels: Sequence[Channel], now: datetime | None
+             ) -> list[DeliveryReport]:
     upto = db.execute("SELECT max(id) FROM changes").fetchone()[0] or 0
     reports = []
     for channel in channels:

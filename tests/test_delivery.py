@@ -300,3 +300,72 @@ def test_files_are_written_whole_with_a_feed_to_follow(db_path, tmp_path):
     assert pending(db, "files2")[0] == [1, 2]
     with pytest.raises(ValueError, match="unknown digest format"):
         FilesChannel(folder, ("pdf",))
+
+
+class SlowChannel:
+    """A channel that records what it sent and, the first time, waits to be let go."""
+
+    name = "slow"
+    sends_empty = False
+
+    def __init__(self):
+        self.entered, self.release = threading.Event(), threading.Event()
+        self.sent: list[str] = []
+
+    def send(self, digest):
+        self.entered.set()
+        assert self.release.wait(30), "never let go"
+        self.sent.append(digest.headline())
+        return ["ok"]
+
+
+def test_two_delivery_runs_at_once_send_each_change_once(db_path):
+    """A scheduled round and an operator's digest started together: the second waits for the
+    first and then finds nothing left to send."""
+    channel = SlowChannel()
+    reports = {}
+
+    def run(name):
+        db = open_corpus(db_path)
+        try:
+            reports[name] = deliver(db, [channel], now=T[3])[0]
+        finally:
+            db.close()
+
+    first = threading.Thread(target=run, args=("first",))
+    first.start()
+    assert channel.entered.wait(30)
+    second = threading.Thread(target=run, args=("second",))
+    second.start()
+    second.join(0.5)
+    assert second.is_alive(), "the second run must wait for the first"
+    channel.release.set()
+    first.join(30)
+    second.join(30)
+    assert len(channel.sent) == 1
+    assert (reports["first"].status, reports["first"].changes) == ("sent", 2)
+    assert reports["second"].status == "nothing"
+
+
+def test_a_delivery_that_waits_too_long_sends_nothing_and_says_why(db_path, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from digest import delivery
+    from scheduler import main
+
+    holder = open(db_path.with_name(db_path.name + ".deliver.lock"), "a+b")
+    delivery.fcntl.flock(holder, delivery.fcntl.LOCK_EX)
+    try:
+        db = open_corpus(db_path)
+        with pytest.raises(delivery.DeliveryBusy, match="another digest delivery"):
+            deliver(db, [FilesChannel(tmp_path / "out")], lock_wait=0.3)
+        assert pending(db, "files")[0] == [1, 2] and not (tmp_path / "out").exists()
+        db.close()
+        monkeypatch.setattr(delivery, "LOCK_WAIT_SECONDS", 0.3)
+        result = CliRunner().invoke(main, ["digest", "--deliver", "--db", str(db_path),
+                                           "--out", str(tmp_path / "out")])
+        assert result.exit_code == 1 and "another digest delivery" in result.output
+    finally:
+        holder.close()
+    db = open_corpus(db_path)
+    assert deliver(db, [FilesChannel(tmp_path / "out")], lock_wait=0.3)[0].status == "sent"
