@@ -12,6 +12,7 @@ from .fixtures import SITES_DIR
 from .pageparse import ParseError, parse_saved_list, parse_saved_page
 from .settings import USER_AGENT
 from .sites import get_site
+from .sites.spec import Site
 
 
 class FixtureSaveError(ValueError):
@@ -37,11 +38,12 @@ def _fetch(url: str, replay_url: str | None) -> tuple[bytes, dict[str, str]]:
         raise FixtureSaveError(f"could not fetch {url}: {exc}") from exc
 
 
-def save_fixture(site_key: str, source: str, *, url: str | None, kind: str = "detail",
+def save_fixture(site_key: str | Site, source: str, *, url: str | None, kind: str = "detail",
                  column: str | None = None, name: str | None = None,
                  replay_url: str | None = None, root: Path = SITES_DIR) -> SavedFixture:
-    """Save the page and write its parse as the expected result; refuses pages that don't parse."""
-    site = get_site(site_key)
+    """Save the page and write its parse as the expected result; refuses pages that don't parse.
+    ``site_key``: a registry key, or the ``Site`` itself (one declared in a config)."""
+    site = site_key if isinstance(site_key, Site) else get_site(site_key)
     if re.match(r"^https?://", source):
         url = url or source
         body, headers = _fetch(source, replay_url)
@@ -66,7 +68,7 @@ def save_fixture(site_key: str, source: str, *, url: str | None, kind: str = "de
                                for r in listing.next_pages],
             }
         else:
-            expected = parse_saved_page(body, url, headers, site_key=site.key).to_json()
+            expected = parse_saved_page(body, url, headers, site=site).to_json()
             expected["_without"] = []
     except ParseError as exc:
         raise FixtureSaveError(f"the page does not parse as a {kind} page of {site.key}: {exc}") from exc

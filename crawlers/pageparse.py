@@ -23,10 +23,13 @@ def site_for_url(url: str) -> Site | None:
 
 def parse_saved_page(
     body: bytes, url: str, headers: Mapping[str, str] | None = None, site_key: str | None = None,
-    fetched_at: datetime | None = None,
+    fetched_at: datetime | None = None, site: Site | None = None,
 ) -> PolicyItem:
-    """Parse a detail page with its site's family adapter (the generic rules for unknown hosts)."""
-    site = get_site(site_key) if site_key else site_for_url(url)
+    """Parse a detail page with its site's family adapter (the generic rules for unknown hosts).
+    The site is ``site`` (one declared in a config), else the registry's ``site_key``, else the
+    registry site whose domains hold ``url``."""
+    if site is None:
+        site = get_site(site_key) if site_key else site_for_url(url)
     if site is None:
         rules = get_family("generic").detail_rules
         return parse_detail_page(url, body, headers or {}, site="", rules=rules, fetched_at=fetched_at)

@@ -34,7 +34,7 @@ def save_pages(report, root: Path | None = None) -> list[Path]:
             source = Path(tmp) / f"{kind}.bin"
             source.write_bytes(fetched.body)
             name = f"probe_{stamp}_{kind}.{_extension(fetched.content_type, fetched.body)}"
-            saved = save_fixture(site.key, str(source), url=fetched.url, kind=kind,
+            saved = save_fixture(site, str(source), url=fetched.url, kind=kind,
                                  column=site.columns[0].name if kind == "list" else None,
                                  name=name, root=root or SITES_DIR)
             written += [saved.page_path, saved.expected_path]
@@ -50,29 +50,44 @@ def save_pages(report, root: Path | None = None) -> list[Path]:
 @click.option("--contact", default=None,
               help="A URL or e-mail added to the User-Agent so webmasters can reach you.")
 @click.option("--fixtures-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where --save writes the site's fixture folder (default: the project's fixtures/sites).")
+              help="Where --save writes the site's fixture folder (default: the project's fixtures/sites; "
+                   "required for a config-declared site).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="The TOML config whose [[watch]] sites can be probed too (default: "
+                   "$POLICYWATCH_CONFIG or $POLICYWATCH_HOME/policywatch.toml).")
 def probe(site_key: str, replay_url: str | None, save: bool | None, contact: str | None,
-          fixtures_dir: Path | None) -> None:
+          fixtures_dir: Path | None, config_path: str | None) -> None:
     """Fetch SITE's first list page and one document politely, parse them, and report.
 
-    Prints the fields found, what is missing, blocked or suspicious. Exits 0 when the site
-    works, 1 when it is broken (no entries, a page that does not parse, no title or date),
-    2 when it is blocked (robots.txt, a WAF or challenge page, or listed as not crawled).
+    SITE is a registry key or a config-declared ([[watch]]) one. Prints the fields found, what
+    is missing, blocked or suspicious. Exits 0 when the site works, 1 when it is broken (no
+    entries, a page that does not parse, no title or date), 2 when it is blocked (robots.txt,
+    a WAF or challenge page, or listed as not crawled).
     """
+    from .config import ConfigError, load_config
     from .fixturesave import FixtureSaveError
     from .probe import PoliteFetcher, probe_site, render
     from .settings import USER_AGENT
-    from .sites import get_site
+    from .watch import find_sites, is_config_declared
 
     try:
-        site = get_site(site_key)
+        config = load_config(config_path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        site, = find_sites((site_key,), config)
     except KeyError as exc:
         raise click.BadParameter(str(exc.args[0]), param_hint="SITE") from None
+    declared = is_config_declared(site)
+    if declared and save and fixtures_dir is None:
+        # The project's fixtures are checked against the registry: a config's site has none.
+        raise click.UsageError(f"{site.key} is declared in the config, not the registry: "
+                               "pass --fixtures-dir to say where its fixtures go")
     agent = f"{USER_AGENT} contact: {contact}" if contact else USER_AGENT
     fetcher = PoliteFetcher(agent, site.politeness.delay, replay_url=replay_url)
     report = probe_site(site, fetcher)
     click.echo(render(report))
-    if report.can_save:
+    if report.can_save and not (declared and fixtures_dir is None):
         if save is None and sys.stdin.isatty() and sys.stdout.isatty():
             save = click.confirm(f"save both pages as new fixtures of {site.key}?", default=False)
         if save:

@@ -185,3 +185,59 @@ def test_verdict_order_blocked_beats_broken():
     report.note(BLOCKED, "y")
     report.note(BROKEN, "z")
     assert report.verdict == BLOCKED
+
+
+DECLARED = """
+[[watch]]
+key = "sh_column_by_hand"
+issuer = "上海市人民政府"
+name = "规范性文件"
+url = "https://www.shanghai.gov.cn/nw12344/index.html"
+family = "trs"
+division_code = "310000"
+level = "province"
+"""
+
+
+@pytest.fixture
+def declared_config(tmp_path):
+    path = tmp_path / "policywatch.toml"
+    path.write_text(DECLARED, encoding="utf-8")
+    return path
+
+
+def test_a_config_declared_site_is_probed_and_saved_where_told(portal, declared_config, tmp_path):
+    """A maintainer who declared a column in the config checks it as a registry site is checked;
+    its fixtures go to the folder named, never into the project's registry fixtures. Declared
+    with the family's defaults only, it is told that its content selectors do not match (the
+    registry's sh_gov has its own)."""
+    the_portal, base = portal
+    result = probe(base, "--config", str(declared_config), "--save", "--fixtures-dir", str(tmp_path / "fx"),
+                   key="sh_column_by_hand")
+    listed, details = _pages()
+    assert result.exit_code == 1, result.output
+    assert "none of the content selectors" in result.output and "verdict: BROKEN" in result.output
+    assert details[0].expected()["title"] in result.output and "2 entries on the list page" in result.output
+    meta = json.loads((tmp_path / "fx" / "sh_column_by_hand" / "meta.json").read_text(encoding="utf-8"))
+    assert meta["site"] == "sh_column_by_hand"
+    assert [(p["kind"], p["url"]) for p in meta["pages"]] == [("list", listed.url), ("detail", details[0].url)]
+
+    refused = probe(base, "--config", str(declared_config), "--save", key="sh_column_by_hand")
+    assert refused.exit_code == 2 and "pass --fixtures-dir" in refused.output
+
+
+def test_fixture_save_takes_a_config_declared_site(declared_config, tmp_path):
+    _, details = _pages()
+    page = tmp_path / "page.html"
+    page.write_bytes(details[0].body)
+    args = ["fixture", "save", "sh_column_by_hand", str(page), "--url", details[0].url,
+            "--config", str(declared_config)]
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 2 and "pass --fixtures-dir" in refused.output
+    saved = CliRunner().invoke(main, [*args, "--fixtures-dir", str(tmp_path / "fx")])
+    assert saved.exit_code == 0, saved.output
+    expected = json.loads((tmp_path / "fx" / "sh_column_by_hand" / "detail_1.json").read_text(encoding="utf-8"))
+    assert expected["title"] == details[0].expected()["title"]
+    unknown = CliRunner().invoke(main, ["fixture", "save", "nobody_declared_this", str(page), "--url", details[0].url,
+                                        "--config", str(declared_config)])
+    assert unknown.exit_code == 2 and "sh_column_by_hand" in unknown.output  # the known ones are listed
