@@ -31,6 +31,7 @@ from crawlers.sites.spec import Site
 
 from . import changes as detect
 from . import lineage
+from .repeals import record_targets, repealing_decision, stored_text
 from .schema import SCHEMA_VERSION, CorpusError, migrate, open_corpus, schema_version
 from .diff import text_diff
 from .search import index_document, reindex, search
@@ -332,19 +333,6 @@ def _full_text(item: PolicyItem) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def _stored_text(db: sqlite_utils.Database, document_id: int) -> str:
-    row = db.execute(
-        "SELECT body_text, current_version_id FROM documents WHERE id = ?", [document_id]
-    ).fetchone()
-    parts = [row[0] or ""]
-    for (text,) in db.execute(
-        "SELECT text FROM attachments WHERE version_id = ? AND text IS NOT NULL", [row[1]]
-    ):
-        if text not in parts[0]:
-            parts.append(text)
-    return "\n".join(p for p in parts if p)
-
-
 def _record(db: sqlite_utils.Database, document_id: int) -> dict[str, Any]:
     row = db.execute(
         """SELECT id, site, url, title, issuer, doc_number, published_date, policy_id
@@ -384,7 +372,7 @@ def _copy_candidates(db: sqlite_utils.Database, document_id: int, item: PolicyIt
     out = []
     for (other_id,) in rows:
         record = _record(db, other_id)
-        record["text"] = _stored_text(db, other_id)
+        record["text"] = stored_text(db, other_id)
         out.append(record)
     return out
 
@@ -409,7 +397,7 @@ def _draft_candidates(db: sqlite_utils.Database, document_id: int, title: str
         near = lineage.title_similarity(title, draft_title, lineage.FINAL_TITLE_MIN)
         if near >= lineage.FINAL_TITLE_MIN and lineage.is_draft(draft_title):
             record = _record(db, draft_id)
-            record["text"] = _stored_text(db, draft_id)
+            record["text"] = stored_text(db, draft_id)
             out.append(record)
     return out
 
@@ -436,7 +424,7 @@ def _final_candidates(db: sqlite_utils.Database, document_id: int, title: str
         near = lineage.title_similarity(title, final_title, lineage.FINAL_TITLE_MIN)
         if near >= lineage.FINAL_TITLE_MIN:
             record = _record(db, final_id)
-            record["text"] = _stored_text(db, final_id)
+            record["text"] = stored_text(db, final_id)
             out.append(record)
     return out
 
@@ -495,7 +483,7 @@ def _new_document_changes(
         _link(db, document_id, draft, seen_at)
         record = _record(db, draft.document_id)
         diff = {"draft": _document_brief(record), "match": draft.evidence,
-                "text": text_diff(_stored_text(db, draft.document_id), me["text"])}
+                "text": text_diff(stored_text(db, draft.document_id), me["text"])}
         _insert_change(db, document_id, version_id, "finalised", seen_at,
                        f"finalised: {record['title']} → {item.title}", diff, run_id)
         return ("finalised",)
@@ -511,12 +499,16 @@ def _record_repeals(
     db: sqlite_utils.Database, decision_id: int, item: PolicyItem, seen_at: str,
     run_id: int | None,
 ) -> int:
-    """A 废止/失效 decision: mark every known, not yet repealed document whose 文号 it repeals."""
+    """A 废止/失效 decision: mark every known, not yet repealed document whose 文号 it repeals,
+    and keep every 文号 it repeals for documents stored later (``pipelines.repeals``)."""
     if not detect.is_repeal_decision(item.title):
         return 0
     decision = _document_brief(_record(db, decision_id))
+    targets = detect.repealed_numbers(_full_text(item), item.doc_number)
+    # Kept for the documents stored later: a backfill meets the decision before them.
+    record_targets(db, decision_id, targets, seen_at)
     recorded = 0
-    for key, sentence in detect.repealed_numbers(_full_text(item), item.doc_number):
+    for key, sentence in targets:
         for target_id, version_id, title in db.execute(
             """SELECT id, current_version_id, title FROM documents
             WHERE doc_number_key = ? AND id != ? AND repealed_at IS NULL""", [key, decision_id],
@@ -601,8 +593,10 @@ def store_document(
             index_document(db, document_id, latest["title"], latest["body_text"], forms.search_form)
             write_classification(db, document_id, item.classification)
             recorded = _new_document_changes(db, document_id, version_id, item, url, seen_at, run_id)
-            if detect.status_says_repealed(getattr(item, "validity", None)):
-                # Known as repealed from the first sight: a fact about it, not news.
+            if detect.status_says_repealed(getattr(item, "validity", None)) or \
+                    repealing_decision(db, latest["doc_number_key"], document_id) is not None:
+                # Known as repealed from the first sight (its status says so, or a stored
+                # decision repealed its 文号): a fact about it, not news.
                 db.execute("UPDATE documents SET repealed_at = ? WHERE id = ?", [seen_at, document_id])
             if _record_repeals(db, document_id, item, seen_at, run_id):
                 recorded += ("repealed",)

@@ -21,6 +21,13 @@ logger = logging.getLogger(__name__)
 Step = Union[str, Callable[[sqlite_utils.Database], None]]
 
 # Each entry migrates the schema from version i to i + 1; append, never edit a shipped one.
+def _record_existing_repeal_targets(db: sqlite_utils.Database) -> None:
+    # Imported when run: pipelines.corpus, which the repeals module serves, imports this one.
+    from .repeals import record_existing_decisions
+
+    record_existing_decisions(db)
+
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     (
         """CREATE TABLE sites (
@@ -271,6 +278,20 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         # SQLite uses the index for it.
         "CREATE INDEX documents_drafts ON documents(id) WHERE "
         "(title LIKE '%征求意见%' OR title LIKE '%草案%' OR title LIKE '%送审稿%')",
+    ),
+    # The 文号s each repeal decision repeals, with the sentence that says so, known or not yet
+    # stored (pipelines.repeals): a document stored after its decision is repealed from its
+    # first sight. Recorded for the decisions already stored, whose later targets are marked.
+    (
+        """CREATE TABLE repeal_targets (
+            decision_id INTEGER NOT NULL REFERENCES documents(id),
+            doc_number_key TEXT NOT NULL,
+            evidence TEXT,
+            recorded_at TEXT NOT NULL,
+            PRIMARY KEY (decision_id, doc_number_key)
+        )""",
+        "CREATE INDEX repeal_targets_key ON repeal_targets(doc_number_key)",
+        _record_existing_repeal_targets,
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -13,6 +13,7 @@ import pytest
 
 from crawlers.items import Attachment, PolicyItem
 from pipelines import corpus
+from pipelines import schema as corpus_schema
 from pipelines.corpus import open_corpus, record_observations, store_document
 
 T = [datetime(2026, 11, d, 8, 0, tzinfo=timezone.utc) for d in range(20, 30)]
@@ -321,3 +322,52 @@ def test_the_store_uses_precomputed_body_forms_only_for_their_own_text(db):
     assert stored[stale.url] == text_hash(stale.body_text)
     assert {r["url"] for r in search(db, "第2号文件")} == {stale.url}
     assert {r["url"] for r in search(db, "另一份文件")} == set()
+
+
+REPEAL_DECISION = dict(
+    title="示例市人民政府关于废止一批规范性文件的决定", doc_number="示政发〔2026〕20号",
+    body_text="经研究，决定废止下列文件：\n1.《示例文件6》（示政发〔2026〕6号）\n"
+              "下列文件继续有效：\n1.《示例文件5》（示政发〔2026〕5号）")
+
+
+def test_a_document_stored_after_the_decision_that_repealed_it_is_repealed(db):
+    """A backfill reads newest first: the decision comes before the older documents it names.
+    Each is stored repealed from its first sight — a fact, not a repeal alert."""
+    decision = store_document(db, item(9, **REPEAL_DECISION))
+    assert decision.changes == ("new",)
+    repealed = store_document(db, item(6, fetched_at=T[1]))
+    kept = store_document(db, item(5, fetched_at=T[1]))
+    assert repealed.changes == ("new",) and kept.changes == ("new",)
+    rows = {r["id"]: r["repealed_at"] for r in db.query("SELECT id, repealed_at FROM documents")}
+    assert rows[repealed.document_id] == "2026-11-21T08:00:00+00:00"
+    assert rows[kept.document_id] is None and rows[decision.document_id] is None
+    assert changes(db, "repealed") == []
+    evidence = db.execute("SELECT decision_id, evidence FROM repeal_targets").fetchall()
+    assert evidence == [(decision.document_id, "1.《示例文件6》（示政发〔2026〕6号）")]
+
+
+def test_the_migration_repeals_documents_stored_after_their_decision(tmp_path):
+    """A corpus written before repeal targets were kept: the decision is read again, and the
+    documents it names that were stored after it are marked (those stored before it were
+    marked when it came)."""
+    path = tmp_path / "corpus.db"
+    db = open_corpus(path)
+    earlier = store_document(db, item(6))
+    decision = store_document(db, item(9, **REPEAL_DECISION, fetched_at=T[1]))
+    later = store_document(db, item(6, url="http://www.example.gov.cn/zcwj/copy/t6.html", fetched_at=T[2]))
+    kept = store_document(db, item(5, fetched_at=T[2]))
+    # Back to the corpus as the previous schema left it.
+    with db.conn:
+        db.execute("DROP TABLE repeal_targets")
+        db.execute("UPDATE documents SET repealed_at = NULL WHERE id = ?", [later.document_id])
+        db.execute(f"PRAGMA user_version = {len(corpus_schema.MIGRATIONS) - 1}")
+    db.close()
+
+    db = open_corpus(path)
+    rows = {r["id"]: r["repealed_at"] for r in db.query("SELECT id, repealed_at FROM documents")}
+    assert rows[earlier.document_id] == "2026-11-21T08:00:00+00:00"  # by the decision, as before
+    assert rows[later.document_id] == "2026-11-22T08:00:00+00:00"  # its own first sight
+    assert rows[kept.document_id] is None and rows[decision.document_id] is None
+    assert db.execute("SELECT decision_id, doc_number_key FROM repeal_targets").fetchall() == \
+        [(decision.document_id, corpus.lineage.doc_number_key("示政发〔2026〕6号"))]
+    db.close()
