@@ -143,6 +143,10 @@ def _report_and_exit(reports) -> None:
 @click.option("--incremental/--full", default=False, show_default=True,
               help="Incremental: only new documents plus due revisits (as the daily run does); "
                    "full: re-read every list page and document.")
+@click.option("--sweep", is_flag=True,
+              help="Incremental, but every list page of each column is read to its end, so that "
+                   "what a column no longer lists is seen (withdrawals); the schedule sweeps every "
+                   "[schedule] sweep_days.")
 @click.option("--revisit-budget", type=click.IntRange(min=0), default=None,
               help="Incremental: known documents to re-check per site (default 30).")
 @click.option("--distributed", is_flag=True,
@@ -152,7 +156,7 @@ def _report_and_exit(reports) -> None:
               help="With --distributed: the Redis holding the shared frontier.")
 @click.option("--crawl-id", default="default", show_default=True,
               help="With --distributed: the name the processes of one crawl share.")
-def crawl(site_keys, db, max_pages, replay_url, contact, config_path, incremental, revisit_budget,
+def crawl(site_keys, db, max_pages, replay_url, contact, config_path, incremental, sweep, revisit_budget,
           distributed, redis_url, crawl_id) -> None:
     """Crawl the named sites (registry or config-declared) now and store what they publish."""
     from crawlers.runner import run_crawl
@@ -162,8 +166,9 @@ def crawl(site_keys, db, max_pages, replay_url, contact, config_path, incrementa
         from crawlers.distributed import DistributedError
         from crawlers.distributedcommands import crawl_distributed
 
-        if incremental:
-            raise click.BadParameter("a distributed crawl is a full crawl", param_hint="--incremental")
+        if incremental or sweep:
+            raise click.BadParameter("a distributed crawl is a full crawl",
+                                     param_hint="--sweep" if sweep else "--incremental")
         try:
             reports = crawl_distributed(chosen, redis_url=redis_url, crawl_id=crawl_id,
                                         db_path=db or default_db(), replay_url=replay_url,
@@ -173,7 +178,7 @@ def crawl(site_keys, db, max_pages, replay_url, contact, config_path, incrementa
         _report_and_exit(reports)
         return
     reports = run_crawl(chosen, db or default_db(), replay_url=replay_url, max_pages=max_pages,
-                        mode="incremental" if incremental else "full",
+                        mode="sweep" if sweep else "incremental" if incremental else "full",
                         revisit_budget=revisit_budget, contact=contact)
     _report_and_exit(reports)
 
@@ -402,10 +407,12 @@ def daily_round(config_path: str | None = None, replay_url: str | None = None, *
     if db is not None:
         config = dataclasses.replace(config, db=Path(db))
     keys = [s.key for s in scheduled_sites(config, interval=False, replay=bool(replay_url))]
-    logger.warning("daily round: crawling %d site(s)", len(keys))
+    sweep = _due_a_sweep(config, keys)
+    logger.warning("daily round: crawling %d site(s)%s", len(keys),
+                   f", sweeping {len(sweep)} to the end of their columns" if sweep else "")
     outcomes = run_round(keys, config.db, max_parallel=config.schedule.max_parallel,
                          stagger=config.schedule.stagger_seconds, replay_url=replay_url,
-                         contact=config.contact, stop=STOP, config_path=config_path)
+                         contact=config.contact, stop=STOP, config_path=config_path, sweep=sweep)
     failed = [o.site for o in outcomes if o.returncode not in (0, None)]
     if failed:
         logger.warning("daily round: %d site(s) failed: %s", len(failed), ", ".join(failed))
@@ -422,6 +429,23 @@ def daily_round(config_path: str | None = None, replay_url: str | None = None, *
     if sent.returncode != 0:
         logger.error("digest failed (exit %d):\n%s", sent.returncode, sent.stderr[-2000:])
     return outcomes
+
+
+def _due_a_sweep(config, keys: list[str]) -> set[str]:
+    """The sites whose daily crawl is a sweep today (``[schedule] sweep_days``); none before the
+    corpus exists (a first crawl of a site reads only what is new anyway)."""
+    from datetime import datetime, timezone
+
+    from pipelines.revisits import sites_due_a_sweep
+    from pipelines.schema import open_corpus
+
+    if not config.schedule.sweep_days or not Path(config.db).exists():
+        return set()
+    db = open_corpus(config.db)
+    try:
+        return sites_due_a_sweep(db, keys, config.schedule.sweep_days, datetime.now(timezone.utc))
+    finally:
+        db.close()
 
 
 def site_round(site_key: str, config_path: str | None = None, replay_url: str | None = None) -> None:

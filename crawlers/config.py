@@ -14,6 +14,7 @@ time = "07:00"                         # daily crawl, then the digest
 timezone = "Asia/Shanghai"
 max_parallel = 2                       # sites crawled at once
 stagger_seconds = 5                    # between two sites' crawl starts
+sweep_days = 7                         # read each site's columns to their end this often (0: never)
 
 [sites]
 enabled = []                           # empty: every enabled site of the registry
@@ -69,6 +70,9 @@ class ScheduleConfig:
     timezone: str = "Asia/Shanghai"
     max_parallel: int = 2
     stagger_seconds: float = 5.0  # between the starts of two sites' crawls
+    # Every this many days a site's daily crawl is a sweep (its columns read to their end, so
+    # that withdrawals deep in an archive are seen); 0 never sweeps.
+    sweep_days: int = 7
 
     @property
     def hour_minute(self) -> tuple[int, int]:
@@ -184,6 +188,10 @@ def parse_config(raw: dict[str, Any], where: Path) -> Config:
         raise ConfigError(f"{where}: schedule.timezone {schedule.timezone!r} is not a known time zone") from None
     if not isinstance(schedule.max_parallel, int) or schedule.max_parallel < 1:
         raise ConfigError(f"{where}: schedule.max_parallel must be a positive integer")
+    if isinstance(schedule.sweep_days, bool) or not isinstance(schedule.sweep_days, int) \
+            or schedule.sweep_days < 0:
+        raise ConfigError(f"{where}: schedule.sweep_days must be a whole number of days, 0 or more "
+                          f"(0: never sweep), not {schedule.sweep_days!r}")
 
     files = channels.get("files", {})
     _known(files, {"formats"}, "channels.files", where)

@@ -5,6 +5,10 @@
 - ``incremental`` (the daily run): only entries the corpus does not know; the column's list
   pages are read only until a page holds nothing new. Known documents come back through the
   revisit schedule instead (``pipelines.revisits``).
+- ``sweep`` (every few days, instead of the daily run): as incremental, but every list page of
+  each column is read to its end, so that withdrawal detection sees the whole column; what a
+  complete walk no longer lists is absent (``corpus.record_observations``). List pages only: a
+  known document is not fetched again.
 - ``backfill``: the column's whole archive, optionally only entries dated within
   [since, until]; known documents are skipped, so a second backfill adds nothing.
 """
@@ -16,7 +20,7 @@ from datetime import date
 
 from .items import ListEntry
 
-MODES = ("full", "incremental", "backfill")
+MODES = ("full", "incremental", "sweep", "backfill")
 
 
 def canonical(url: str) -> str:
@@ -81,6 +85,6 @@ class CrawlPlan:
         elif self.mode == "backfill":
             # Everything on this page predates --since: so does every later page.
             follow = not (entries and older_than_since == len(entries))
-        else:
+        else:  # full and sweep read every page
             follow = True
         return PageDecision(fetch, follow, skipped_known=known, skipped_dates=dated_out)

@@ -39,7 +39,7 @@ def crawl_command(site: str, db: Path, *, replay_url: str | None = None, contact
     if config_path:
         # The crawl finds config-declared ([[watch]]) sites in the same config.
         cmd += ["--config", str(config_path)]
-    cmd.append("--incremental" if mode == "incremental" else "--full")
+    cmd.append({"incremental": "--incremental", "sweep": "--sweep"}.get(mode, "--full"))
     if replay_url:
         cmd += ["--replay", replay_url]
     if contact:
@@ -50,8 +50,10 @@ def crawl_command(site: str, db: Path, *, replay_url: str | None = None, contact
 def run_round(sites: list[str], db: Path, *, max_parallel: int = 2, stagger: float = 2.0,
               replay_url: str | None = None, contact: str = "",
               stop: threading.Event | None = None,
-              config_path: str | Path | None = None) -> list[CrawlOutcome]:
-    """Crawl ``sites``, at most ``max_parallel`` at once; never raises for a site's failure."""
+              config_path: str | Path | None = None,
+              sweep: frozenset[str] | set[str] = frozenset()) -> list[CrawlOutcome]:
+    """Crawl ``sites`` incrementally (those in ``sweep`` with a sweep), at most
+    ``max_parallel`` at once; never raises for a site's failure."""
     stop = stop or threading.Event()
     start_lock = threading.Lock()
     last_start = [0.0]
@@ -67,8 +69,9 @@ def run_round(sites: list[str], db: Path, *, max_parallel: int = 2, stagger: flo
         started = time.monotonic()
         logger.info("crawl of %s starting", site)
         try:
+            mode = "sweep" if site in sweep else "incremental"
             done = subprocess.run(crawl_command(site, db, replay_url=replay_url, contact=contact,
-                                                config_path=config_path),
+                                                config_path=config_path, mode=mode),
                                   cwd=REPO, capture_output=True, text=True, timeout=CRAWL_TIMEOUT)
             code, tail = done.returncode, (done.stdout + done.stderr)[-2000:]
         except subprocess.TimeoutExpired as exc:

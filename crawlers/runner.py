@@ -148,7 +148,7 @@ def run_crawl(
 ) -> list[SiteRunReport]:
     """Crawl ``sites`` (one spider each) into ``db_path``; blocks until every spider is done.
 
-    ``mode`` is full, incremental or backfill (``crawlers.crawlplan``); ``spider_class`` a
+    ``mode`` is full, incremental, sweep or backfill (``crawlers.crawlplan``); ``spider_class`` a
     PolicySpider or a subclass (``crawlers.distributed``).
 
     Log output goes through the handlers the caller configured, at ``log_level`` (default: the

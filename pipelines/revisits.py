@@ -10,6 +10,7 @@ size of the archive.
 from __future__ import annotations
 
 import json
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
@@ -226,3 +227,24 @@ def _canonical(url: str) -> str:
         return canonical_url(url)
     except ValueError:
         return url
+
+
+def sites_due_a_sweep(db: sqlite_utils.Database, sites: list[str], every_days: int,
+                      now: datetime) -> set[str]:
+    """The sites whose last sweep that did not fail (``runs.counts`` says ``mode: sweep``)
+    started ``every_days`` or more ago — half a day's slack, so a daily job that starts a few
+    minutes earlier than last week still sweeps. A site never swept has its own day in the
+    period (by its key), so that a new corpus does not sweep every site on one day. Empty when
+    ``every_days`` is 0."""
+    if every_days <= 0 or not sites:
+        return set()
+    last = dict(db.execute(
+        f"""SELECT site, max(started_at) FROM runs
+        WHERE site IN ({", ".join("?" * len(sites))}) AND status IN ('ok', 'partial')
+          AND json_extract(counts, '$.mode') = 'sweep'
+        GROUP BY site""", list(sites)).fetchall())
+    cutoff = now - timedelta(days=every_days) + timedelta(hours=12)
+    today = now.date().toordinal() % every_days
+    return {site for site in sites
+            if (zlib.crc32(site.encode()) % every_days == today if last.get(site) is None
+                else datetime.fromisoformat(last[site]) <= cutoff)}

@@ -151,6 +151,8 @@ class StorePipeline:
         stats = self.stats.get_stats()
         counts = counts_from_stats(stats)
         status = run_status(counts, reason)
+        # Which kind of crawl it was: the schedule finds a site's last sweep by it.
+        counts["mode"] = getattr(spider, "mode", None)
         errors = errors_from_stats(stats, getattr(spider, "failures", ()))
         if reason != "finished":
             errors.append({"reason": "finish_reason", "message": reason})

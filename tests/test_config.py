@@ -14,6 +14,7 @@ def test_defaults_without_a_file(tmp_path, monkeypatch):
     assert config.db == tmp_path / "corpus.db"
     assert config.schedule.timezone == "Asia/Shanghai"
     assert config.schedule.hour_minute == (7, 0)
+    assert config.schedule.sweep_days == 7
     assert config.source is None and config.channels.email is None
 
 
@@ -48,6 +49,8 @@ password_env = "PW_SMTP"
 @pytest.mark.parametrize(("text", "message"), [
     ("[schedule]\ntime = '25:00'", "schedule.time '25:00' is not HH:MM"),
     ("[schedule]\ntimezone = 'Mars/Olympus'", "is not a known time zone"),
+    ("[schedule]\nsweep_days = -1", "schedule.sweep_days must be a whole number of days, 0 or more"),
+    ("[schedule]\nsweep_days = 'weekly'", "schedule.sweep_days must be a whole number of days"),
     ("[schedule]\ncolour = 'red'", "[schedule] has unknown key(s) colour"),
     ("[channels.email]\nhost = 'x'\nsender='a'\nrecipients=['b']\npassword='p'", "password_env"),
     ("[channels.email]\nhost = 'x'", "channels.email needs 'sender'"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -28,14 +28,14 @@ def crawl(db: Path, base: str, *extra: str) -> subprocess.CompletedProcess:
         cwd=REPO, capture_output=True, text=True, timeout=300)
 
 
-def seed(db_path: Path, numbers) -> None:
+def seed(db_path: Path, numbers, column: str | None = None) -> None:
     """The corpus as after a backfill of the column (stored directly: the crawl is not the test)."""
     db = open_corpus(db_path)
     for n in numbers:
         store_document(db, PolicyItem(
             url=bigportal.doc_url(n), site="replay_generic", title=f"示例市关于第{n}号事项的通知",
             published_date=bigportal.doc_date(n), body_text=f"现就第{n}号事项通知如下。",
-            fetched_at=datetime(2026, 1, 1, tzinfo=timezone.utc)))
+            fetched_at=datetime(2026, 1, 1, tzinfo=timezone.utc), column=column))
     db.close()
 
 
@@ -101,3 +101,73 @@ def test_revisit_intervals():
     assert revisit_interval("2026-06-01", now).days == 7
     assert revisit_interval("2020-01-01", now).days == 30
     assert revisit_interval(None, now).days == 30
+
+
+def test_a_sweep_reads_the_whole_column_and_sees_what_it_no_longer_lists(tmp_path):
+    """A document taken off page 6 of a 10-page column: the daily incremental crawl stops at
+    page 1 and cannot see it; a sweep reads every page (and fetches nothing it knows), records
+    the absence, and the second sweep on another check day withdraws it."""
+    numbers = list(range(1, 201))
+    db = tmp_path / "corpus.db"
+    seed(db, numbers, column="政策文件")
+    portal = ReplayPortal()
+    bigportal.build(portal, [n for n in numbers if n != 90])
+    with portal.serve() as base:
+        daily = crawl(db, base, "--revisit-budget", "0")
+        assert daily.returncode == 0, daily.stderr
+        assert [u for _, u in portal.requests if "/zcwj/index" in u] == [bigportal.list_url(1)]
+        corpus = open_corpus(db)
+        assert corpus.execute("SELECT count(*) FROM absences").fetchone()[0] == 0
+
+        portal.requests.clear()
+        swept = crawl(db, base, "--revisit-budget", "0", "--sweep")
+        assert swept.returncode == 0, swept.stderr
+        requested = [u for _, u in portal.requests]
+        assert [u for u in requested if "/zcwj/index" in u] == [bigportal.list_url(p) for p in range(1, 11)]
+        assert not [u for u in requested if "/zcwj/doc/" in u]  # list pages only: all known
+        gone = corpus.execute("SELECT d.url, a.reason FROM absences a JOIN documents d ON d.id = a.document_id"
+                              ).fetchall()
+        assert gone == [(bigportal.doc_url(90), "unlisted")]
+        # The run says it was a sweep: the schedule finds a site's last sweep by it.
+        mode = corpus.execute("SELECT json_extract(counts, '$.mode') FROM runs ORDER BY id DESC").fetchone()[0]
+        assert mode == "sweep"
+
+        # A week later (the absence moved back a day stands for another check day).
+        with corpus.conn:
+            corpus.execute("UPDATE absences SET day = '2000-01-01'")
+        again = crawl(db, base, "--revisit-budget", "0", "--sweep")
+        assert again.returncode == 0, again.stderr
+        withdrawn = corpus.execute("SELECT d.url FROM changes c JOIN documents d ON d.id = c.document_id "
+                                   "WHERE c.kind = 'withdrawn'").fetchall()
+        assert withdrawn == [(bigportal.doc_url(90),)]
+        corpus.close()
+
+
+def test_which_sites_are_due_a_sweep(tmp_path):
+    from pipelines.corpus import finish_run, start_run
+    from pipelines.revisits import sites_due_a_sweep
+
+    db = open_corpus(tmp_path / "corpus.db")
+    now = datetime(2026, 11, 22, 7, 0, tzinfo=timezone.utc)
+
+    def run(site, when, mode, status="ok"):
+        run_id = start_run(db, site, "crawl", when=when)
+        finish_run(db, run_id, {"mode": mode}, [], status)
+
+    run("swept_last_week", datetime(2026, 11, 15, 7, 5, tzinfo=timezone.utc), "sweep")  # 5 min later than now
+    run("swept_yesterday", datetime(2026, 11, 21, 7, 0, tzinfo=timezone.utc), "sweep")
+    run("sweep_failed", datetime(2026, 11, 20, 7, 0, tzinfo=timezone.utc), "sweep", status="failed")
+    run("only_incremental", datetime(2026, 11, 21, 7, 0, tzinfo=timezone.utc), "incremental")
+    sites = ["swept_last_week", "swept_yesterday"]
+    assert sites_due_a_sweep(db, sites, 7, now) == {"swept_last_week"}
+    assert sites_due_a_sweep(db, sites, 0, now) == set()
+    # Never swept (a failed sweep does not count): each has its own day of the week, so a new
+    # corpus spreads its first sweeps over the week.
+    unswept = ["sweep_failed", "only_incremental"] + [f"site_{i}" for i in range(40)]
+    days = [sites_due_a_sweep(db, unswept, 7, now + timedelta(days=d)) for d in range(7)]
+    assert sorted(s for due in days for s in due) == sorted(unswept)  # each once in the week
+    assert max(len(due) for due in days) < len(unswept) / 2
+    from crawlers.rounds import crawl_command
+
+    assert "--sweep" in crawl_command("x", tmp_path / "c.db", mode="sweep")
+    assert "--incremental" in crawl_command("x", tmp_path / "c.db")

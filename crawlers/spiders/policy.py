@@ -40,7 +40,7 @@ BACKFILL_MAX_PAGES = 1_000_000  # no limit in practice: an archive ends where it
 
 
 class PolicySpider(scrapy.Spider):
-    """Crawls one site. ``mode`` is full, incremental or backfill (see ``crawlers.crawlplan``);
+    """Crawls one site. ``mode`` is full, incremental, sweep or backfill (``crawlers.crawlplan``);
     ``max_pages`` caps the list pages read per column; ``since``/``until`` bound a backfill."""
 
     name = "policy"
@@ -100,7 +100,7 @@ class PolicySpider(scrapy.Spider):
         # Keyword discovery: the site's own search, asked for 元宇宙 and related terms.
         for found in search_pages(self.site):
             yield self._search_request(found.term, found.request)
-        if self.mode == "incremental":
+        if self.mode in ("incremental", "sweep"):
             for due in state.due:
                 yield Request(
                     due.url, callback=self.parse_detail, errback=self.on_error,
@@ -329,9 +329,9 @@ class PolicySpider(scrapy.Spider):
             self._detail_done(meta["policywatch_list_page"])
 
     def _walked(self, column: Column) -> Column:
-        """The column with this crawl's page limit: a backfill walks the whole archive (or
-        ``max_pages``); other crawls stop at the column's own limit."""
-        if self.mode == "backfill":
+        """The column with this crawl's page limit: a backfill or a sweep walks the whole
+        archive (or ``max_pages``); other crawls stop at the column's own limit."""
+        if self.mode in ("backfill", "sweep"):
             return replace(column, max_pages=self.max_pages or BACKFILL_MAX_PAGES)
         if self.max_pages and self.max_pages < column.max_pages:
             return replace(column, max_pages=self.max_pages)
