@@ -362,10 +362,11 @@ def status(db, as_json: bool, config_path) -> None:
                               ensure_ascii=False, indent=2))
         return
     rows = [[h.site + (" (config)" if h.site in declared else ""), h.state, (h.last_success or "-")[:16],
-             str(h.documents), str(h.new_this_week),
+             (h.last_sweep or "-")[:10], str(h.documents), str(h.new_this_week),
              ", ".join(f"{k} {v}" for k, v in sorted(h.failures.items())) or "-",
              "; ".join(h.why) or "-"] for h in health]
-    click.echo(table(["site", "state", "last success", "documents", "new 7d", "last run refused", "why"], rows))
+    click.echo(table(["site", "state", "last success", "last sweep", "documents", "new 7d",
+                      "last run refused", "why"], rows))
 
 
 # --- the schedule: APScheduler 3.x owns time ---------------------------------------------------

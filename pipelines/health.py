@@ -37,6 +37,7 @@ class SiteHealth:
     runs: int = 0
     last_run: str | None = None
     last_status: str | None = None
+    last_sweep: str | None = None  # the last sweep that did not fail (columns read to their end)
     failures: dict[str, int] = field(default_factory=dict)  # last run's refusals by reason
     flags: list[str] = field(default_factory=list)
     why: list[str] = field(default_factory=list)
@@ -132,6 +133,9 @@ def site_health(db: sqlite_utils.Database, sites: list | None = None,
                 "select * from runs where site = ? and status != 'running' order by id desc limit ?",
                 [key, history]))
             health.runs = db.execute("select count(*) from runs where site = ?", [key]).fetchone()[0]
+            health.last_sweep = db.execute(
+                """select max(started_at) from runs where site = ? and status in ('ok', 'partial')
+                and json_extract(counts, '$.mode') = 'sweep'""", [key]).fetchone()[0]
             if runs:
                 health.last_run = runs[0]["started_at"]
                 health.last_status = runs[0]["status"]

@@ -131,6 +131,10 @@ def test_a_sweep_reads_the_whole_column_and_sees_what_it_no_longer_lists(tmp_pat
         # The run says it was a sweep: the schedule finds a site's last sweep by it.
         mode = corpus.execute("SELECT json_extract(counts, '$.mode') FROM runs ORDER BY id DESC").fetchone()[0]
         assert mode == "sweep"
+        from pipelines.health import site_health
+
+        health = {h.site: h for h in site_health(corpus)}["replay_generic"]
+        assert health.last_sweep is not None and health.state == "ok"
 
         # A week later (the absence moved back a day stands for another check day).
         with corpus.conn:
