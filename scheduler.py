@@ -450,13 +450,15 @@ def _due_a_sweep(config, keys: list[str]) -> set[str]:
 
 
 def site_round(site_key: str, config_path: str | None = None, replay_url: str | None = None) -> None:
-    """A site's own job (sites with ``interval_hours``): crawl it; its changes wait for the digest."""
+    """A site's own job (sites with ``interval_hours``): crawl it (a sweep when one is due); its
+    changes wait for the digest."""
     from crawlers.config import load_config
     from crawlers.rounds import STOP, run_round
 
     config = load_config(config_path)
     run_round([site_key], config.db, max_parallel=1, stagger=0, replay_url=replay_url,
-              contact=config.contact, stop=STOP, config_path=config_path)
+              contact=config.contact, stop=STOP, config_path=config_path,
+              sweep=_due_a_sweep(config, [site_key]))
 
 
 def build_scheduler(config, *, config_path: str | None, replay_url: str | None, jobstore: Path,
