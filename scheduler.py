@@ -133,7 +133,7 @@ def _report_and_exit(reports) -> None:
     from crawlers.summary import render_run_reports
 
     click.echo(render_run_reports(reports))
-    if reports and all(r.items == 0 and r.failed for r in reports):
+    if reports and all(r.broken for r in reports):
         sys.exit(1)
 
 

@@ -34,9 +34,16 @@ class SiteRunReport:
     new: int = 0
     revised: int = 0
     unchanged: int = 0
+    known: int = 0  # list entries skipped as already stored (incremental, sweep, backfill)
     failed: dict[str, int] = field(default_factory=dict)
     failures: list[dict[str, str]] = field(default_factory=list)
     finish_reason: str = ""
+
+    @property
+    def broken(self) -> bool:
+        """Nothing worked: no document, no known entry listed, and pages refused. (A quiet
+        day of a site whose broken pages are refused again is not a broken crawl.)"""
+        return self.items == 0 and self.known == 0 and bool(self.failed)
 
     @property
     def blocked(self) -> int:
@@ -53,6 +60,7 @@ class SiteRunReport:
             new=stats.get("policywatch/documents/new", 0),
             revised=stats.get("policywatch/documents/revised", 0),
             unchanged=stats.get("policywatch/documents/unchanged", 0),
+            known=stats.get("policywatch/skipped/known", 0),
             failed={k[len(prefix):]: v for k, v in stats.items() if k.startswith(prefix)},
             failures=list(failures),
             finish_reason=str(stats.get("finish_reason", "")),

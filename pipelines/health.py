@@ -88,7 +88,9 @@ def assess(site: str, runs: list[dict[str, Any]]) -> tuple[list[str], list[str]]
         flags.append("parse_failures")
         why.append(f"{share:.0%} of pages unparseable in the last run "
                    f"({', '.join(f'{r} {n}' for r, n in sorted(reasons.items()))})")
-    if (runs[0].get("status") == "blocked" or last.get("blocked")) and last.get("documents", 0) == 0:
+    listed_known = (last.get("skipped") or {}).get("known", 0)
+    if (runs[0].get("status") == "blocked" or last.get("blocked")) and last.get("documents", 0) == 0 \
+            and not listed_known:
         flags.append("blocked")
         why.append(f"blocked: {last.get('blocked', 0)} WAF/challenge/login pages, nothing stored")
     failed = last.get("failed") or {}

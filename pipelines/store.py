@@ -65,13 +65,16 @@ def errors_from_stats(stats: Mapping[str, Any], failures=()) -> list[dict[str, A
 
 def run_status(counts: Mapping[str, Any], finish_reason: str) -> str:
     """ok, partial (some pages failed), failed (stopped early, or nothing but failures) or
-    blocked (anti-bot pages and no documents)."""
+    blocked (anti-bot pages and nothing else). A crawl whose lists showed documents already
+    stored worked, even when it stored nothing: a quiet day of a site whose few broken or
+    blocked pages are refused again is partial, not failed."""
     failed = sum(counts["failed"].values())
+    worked = counts["documents"] or (counts.get("skipped") or {}).get("known", 0)
     if finish_reason != "finished":
         return "failed"
-    if counts["blocked"] and not counts["documents"]:
+    if counts["blocked"] and not worked:
         return "blocked"
-    if failed and not counts["documents"]:
+    if failed and not worked:
         return "failed"
     if failed or counts["blocked"]:
         return "partial"

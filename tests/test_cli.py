@@ -105,3 +105,37 @@ enabled = ["jx_gov", "sx_gov", "replay_generic"]
     assert sites == {"jx_gov", "replay_generic"}
     assert {r["kind"] for r in corpus.query("select kind from runs")} == {"crawl"}
     assert any((tmp_path / "digests").rglob("*")), "the round ends with the digest"
+
+
+def test_the_daily_round_sweeps_a_site_when_its_sweep_is_due(tmp_path):
+    """`[schedule] sweep_days`: the round after the corpus exists sweeps a never-swept site
+    (every day when sweep_days = 1), and the next one, less than a day later, does not."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from crawlers.replay import ReplayPortal
+    from pipelines.corpus import open_corpus
+
+    repo = Path(__file__).resolve().parents[1]
+    config = tmp_path / "policywatch.toml"
+    config.write_text(f"""
+[paths]
+db = "{tmp_path / 'corpus.db'}"
+[schedule]
+stagger_seconds = 0
+sweep_days = 1
+[sites]
+enabled = ["replay_generic"]
+""", encoding="utf-8")
+    portal = ReplayPortal.from_fixtures(["replay_generic"])
+    with portal.serve() as base:
+        for _ in range(3):
+            result = subprocess.run([sys.executable, "-m", "scheduler", "run", "--config", str(config),
+                                     "--replay", base, "--no-digest"], cwd=repo, capture_output=True,
+                                    text=True, timeout=600, env={**os.environ, "POLICYWATCH_HOME": str(tmp_path)})
+            assert result.returncode == 0, result.stdout + result.stderr
+    corpus = open_corpus(tmp_path / "corpus.db")
+    modes = [r[0] for r in corpus.execute("SELECT json_extract(counts, '$.mode') FROM runs ORDER BY id")]
+    assert modes == ["incremental", "sweep", "incremental"]

@@ -139,4 +139,21 @@ def test_run_status():
     assert run_status(counts(**{"documents/new": 2, "failed/timeout": 1}), "finished") == "partial"
     assert run_status(counts(**{"failed/timeout": 3}), "finished") == "failed"
     assert run_status(counts(**{"failed/blocked": 2, "blocked": 2}), "finished") == "blocked"
+    # Nothing new, but the lists showed stored documents: the few pages refused again do not
+    # make a quiet day a failed or blocked one.
+    quiet = counts(**{"skipped/known": 20, "failed/http_404": 1, "failed/blocked": 2, "blocked": 2})
+    assert run_status(quiet, "finished") == "partial"
     assert run_status(counts(**{"documents/new": 2}), "shutdown") == "failed"
+
+
+def test_a_crawl_is_broken_only_when_nothing_worked():
+    """`policywatch crawl` exits 1 when every site's crawl is broken: no document and no
+    stored document listed, and pages refused."""
+    from crawlers.runner import SiteRunReport
+
+    assert SiteRunReport("x", failed={"http_404": 1}).broken
+    assert not SiteRunReport("x", known=20, failed={"blocked": 2}).broken  # a quiet day
+    assert not SiteRunReport("x", items=1, failed={"http_404": 1}).broken
+    assert not SiteRunReport("x").broken  # nothing listed, nothing refused: an empty column
+    stats = {"policywatch/skipped/known": 7, "policywatch/failed/binary": 1}
+    assert SiteRunReport.from_stats("x", stats, []).known == 7
