@@ -151,7 +151,8 @@ def _report_and_exit(reports) -> None:
               help="Incremental: known documents to re-check per site (default 30).")
 @click.option("--distributed", is_flag=True,
               help="Be one of several crawler processes sharing a Redis frontier; documents go to "
-                   "Redis for `policywatch ingest` to store (full crawls only).")
+                   "Redis for `policywatch ingest` to store (full, or --incremental skipping the "
+                   "documents the writer published).")
 @click.option("--redis", "redis_url", default="redis://127.0.0.1:6379/0", show_default=True, metavar="URL",
               help="With --distributed: the Redis holding the shared frontier.")
 @click.option("--crawl-id", default="default", show_default=True,
@@ -166,13 +167,14 @@ def crawl(site_keys, db, max_pages, replay_url, contact, config_path, incrementa
         from crawlers.distributed import DistributedError
         from crawlers.distributedcommands import crawl_distributed
 
-        if incremental or sweep:
-            raise click.BadParameter("a distributed crawl is a full crawl",
-                                     param_hint="--sweep" if sweep else "--incremental")
+        if sweep:
+            raise click.BadParameter("a sweep runs where the corpus is, not distributed",
+                                     param_hint="--sweep")
         try:
             reports = crawl_distributed(chosen, redis_url=redis_url, crawl_id=crawl_id,
                                         db_path=db or default_db(), replay_url=replay_url,
-                                        max_pages=max_pages, contact=contact)
+                                        max_pages=max_pages, contact=contact,
+                                        mode="incremental" if incremental else "full")
         except DistributedError as exc:
             raise click.ClickException(str(exc)) from None
         _report_and_exit(reports)

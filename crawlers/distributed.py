@@ -21,10 +21,15 @@ crawl id can run again tomorrow. A process that leaves early loses nothing: what
 is in Redis for the others. If every process of a crawl dies, its frontier stays in Redis, and
 the same command (same crawl id) resumes it.
 
-Only full crawls are distributed (every list page, every document; the writer's store skips
-what is unchanged): incremental and backfill runs read the corpus when they start, and the
-crawler machines do not have it. Withdrawal detection (``crawlers.observations``) needs one
-process to see a whole column, so distributed runs do not record absences.
+Full and incremental crawls are distributed. A full crawl reads every list page and document
+(the writer's store skips what is unchanged). An incremental one — the daily run at scale —
+skips the documents the corpus holds, which the writer publishes into Redis
+(``pipelines.knownurls``: ``policywatch ingest`` publishes them when it starts), and reads a
+column's list pages only until a page holds nothing new; it re-checks no known documents (the
+revisit schedule lives in the corpus). Backfills and sweeps keep a checkpoint or need whole
+columns seen by one process: they run on the machine with the corpus. Withdrawal detection
+(``crawlers.observations``) needs one process to see a whole column, so distributed runs do not
+record absences.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "policywatch"
 BUSY_TTL = 15  # seconds a busy mark lives unless refreshed
+DISTRIBUTED_MODES = ("full", "incremental")
 WATCH_INTERVAL = 0.5
 
 
@@ -129,8 +135,8 @@ class DistributedPolicySpider(PolicySpider):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.mode != "full":
-            raise DistributedError(f"a distributed crawl is a full crawl, not {self.mode}")
+        if self.mode not in DISTRIBUTED_MODES:
+            raise DistributedError(f"a distributed crawl is a full or an incremental one, not {self.mode}")
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.redis = None
         self._watch: task.LoopingCall | None = None
@@ -156,6 +162,16 @@ class DistributedPolicySpider(PolicySpider):
         if spider is not self:
             return
         self.redis = connect(self.settings.get("POLICYWATCH_REDIS_URL"))
+        if self.mode == "incremental":
+            # Every worker, not only the seeder: any of them may parse a list page.
+            from pipelines.knownurls import load_known
+
+            known = load_known(self.redis, self.site.key)
+            if known is None:  # checked before the crawl started: the keys went since
+                logger.warning("%s: no known URLs in Redis any more; every listed document is "
+                               "fetched (the writer stores only what changed)", self.site.key)
+            self.plan.known = known or frozenset()
+            logger.info("%s: %d known document(s) skipped", self.site.key, len(known))
         self._mark_alive()
         self._mark_busy()
         self._watch = task.LoopingCall(self._heartbeat)
@@ -171,6 +187,12 @@ class DistributedPolicySpider(PolicySpider):
         async for request in super().start():
             yield request
         self.redis.set(seeded, f"seeded:{self.worker}")
+
+    def _crawl_state(self):
+        # The corpus is not here: the known URLs came from Redis when the spider opened.
+        from pipelines.revisits import CrawlState
+
+        return CrawlState(known=self.plan.known)
 
     def _mark_busy(self) -> None:
         self.redis.set(self._key(f"busy:{self.worker}"), "1", ex=BUSY_TTL)

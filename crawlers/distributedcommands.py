@@ -17,19 +17,28 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 
 def crawl_distributed(sites, *, redis_url: str, crawl_id: str, db_path: Path,
                       replay_url: str | None = None, max_pages: int | None = None,
-                      contact: str | None = None):
+                      contact: str | None = None, mode: str = "full"):
     """Crawl ``sites`` as one worker of the distributed crawl ``crawl_id`` (blocks until the
-    crawl is done everywhere); returns the run reports of this worker."""
-    from .distributed import DistributedPolicySpider, connect, distributed_settings
+    crawl is done everywhere); returns the run reports of this worker. ``mode``: full or
+    incremental (which needs the known URLs ``policywatch ingest`` publishes)."""
+    from pipelines.knownurls import PUBLISHED_KEY
+
+    from .distributed import DISTRIBUTED_MODES, DistributedError, DistributedPolicySpider, connect, \
+        distributed_settings
     from .runner import run_crawl
 
-    connect(redis_url)  # a clear error now rather than a crawl that cannot schedule
+    if mode not in DISTRIBUTED_MODES:
+        raise DistributedError(f"a distributed crawl is a full or an incremental one, not {mode}")
+    client = connect(redis_url)  # a clear error now rather than a crawl that cannot schedule
+    if mode == "incremental" and not client.exists(PUBLISHED_KEY):
+        raise DistributedError("no known URLs in Redis: start `policywatch ingest` (it publishes the "
+                               "corpus' documents when it starts) before an incremental distributed crawl")
     overrides = distributed_settings(redis_url, crawl_id)
     # Take from the shared queue only what this process can fetch now (its sites' download
     # slots); Scrapy's default of 16 would hoard pages the other processes could be fetching.
     overrides["CONCURRENT_REQUESTS"] = sum(4 if replay_url else max(1, s.politeness.concurrency)
                                            for s in sites)
-    return run_crawl(sites, db_path, replay_url=replay_url, max_pages=max_pages, mode="full",
+    return run_crawl(sites, db_path, replay_url=replay_url, max_pages=max_pages, mode=mode,
                      contact=contact, overrides=overrides, spider_class=DistributedPolicySpider)
 
 

@@ -26,9 +26,10 @@ from types import SimpleNamespace
 from typing import Any
 
 from .corpus import (
-    Refused, finish_run, open_corpus, record_site_failure, record_site_success, start_run,
-    store_document, upsert_site,
+    Refused, canonical_url, finish_run, open_corpus, record_site_failure, record_site_success,
+    start_run, store_document, upsert_site,
 )
+from .knownurls import add_known, publish_known
 from .redisqueue import INGESTING_KEY, ITEMS_KEY, _decode, decode_item
 from .revisits import record_checks
 from .store import run_status
@@ -56,6 +57,8 @@ class Writer:
         self.db = open_corpus(db_path)
         self.report = IngestReport()
         self._kinds: dict[str, dict[str, int]] = {}
+        # What incremental distributed crawls skip (pipelines.knownurls).
+        publish_known(self.redis, self.db)
 
     def open_runs(self) -> int:
         """Runs started and not yet finished (a crawler is still sending)."""
@@ -122,6 +125,7 @@ class Writer:
         item = decode_item(message["item"])
         run_id = self._run_id(message["run"])
         result = store_document(self.db, item, run_id)
+        add_known(self.redis, item.site, canonical_url(item.url))
         published = item.published_date.isoformat() if item.published_date else None
         record_checks(self.db, [(item.url, published)], datetime.now().astimezone())
         kinds = self._kinds.setdefault(message["run"], {})

@@ -126,9 +126,9 @@ def test_no_redis_is_a_clear_error(tmp_path):
                             cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0 and f"no Redis at redis://127.0.0.1:{port}/0" in result.stderr
     result = subprocess.run([sys.executable, "-m", "scheduler", "crawl", "replay_generic", "--distributed",
-                             "--incremental", "--replay", "http://127.0.0.1:9"],
+                             "--sweep", "--replay", "http://127.0.0.1:9"],
                             cwd=REPO, capture_output=True, text=True, timeout=60)
-    assert result.returncode != 0 and "a distributed crawl is a full crawl" in result.stderr
+    assert result.returncode != 0 and "a sweep runs where the corpus is" in result.stderr
 
 
 def test_the_writer_stores_what_a_dead_writer_left_and_nothing_twice(redis_url, tmp_path):
@@ -165,3 +165,53 @@ def test_the_writer_stores_what_a_dead_writer_left_and_nothing_twice(redis_url, 
     assert corpus.execute("select count(*) from versions").fetchone()[0] == 1
     run = next(corpus.query("select * from runs"))
     assert run["status"] == "ok" and json.loads(run["counts"])["new"] == 1
+
+
+def test_an_incremental_distributed_crawl_fetches_only_what_the_corpus_lacks(redis_url, tmp_path):
+    """The daily run at scale: the writer publishes the corpus' URLs when it starts; two
+    incremental crawler processes skip them, read list pages only until one holds nothing new,
+    and the writer stores the new documents."""
+    import redis
+
+    from crawlers.replay import REPLAY_SITES
+    from pipelines.corpus import store_document
+
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    db = tmp_path / "corpus.db"
+    corpus = open_corpus(db)
+    total = 80  # four list pages of 20
+    for n in range(1, total - 9):  # all but the newest ten are stored already
+        store_document(corpus, PolicyItem(url=synthportal.doc_url(n), site=REPLAY_SITES[0].key,
+                                          title=synthportal.doc_title(n), body_text=f"第{n}号文件正文。"))
+    corpus.close()
+    crawl = [sys.executable, "-m", "scheduler", "-v", "crawl", "replay_generic", "--distributed", "--incremental",
+             "--redis", redis_url, "--crawl-id", "daily"]
+    ingest = [sys.executable, "-m", "scheduler", "ingest", "--redis", redis_url, "--db", str(db), "--until-idle", "1"]
+
+    portal = synthportal.SyntheticPortal(total, delay=0.1)
+    with portal.serve() as base:
+        refused = subprocess.run([*crawl, "--replay", base], cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert refused.returncode != 0 and "start `policywatch ingest`" in refused.stderr + refused.stdout
+        assert portal.requests == []
+
+        published = subprocess.run(ingest, cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert published.returncode == 0, published.stderr[-3000:]
+        assert client.scard("policywatch:known:replay_generic") == total - 10
+        crawlers = [subprocess.Popen([*crawl, "--replay", base], cwd=REPO, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        for crawler in crawlers:
+            out, err = crawler.communicate(timeout=300)
+            assert crawler.returncode == 0, err[-3000:]
+    requested = [url for _, url in portal.requests]
+    details = Counter(url for url in requested if "/zcwj/2" in url and url.endswith(".html"))
+    assert details == Counter({synthportal.doc_url(n): 1 for n in range(total - 9, total + 1)})
+    # Page 1 lists 80…61 (ten new), page 2 lists 60…41 (nothing new): pages 3 and 4 are not read.
+    assert sorted(u for u in requested if "index" in u) == sorted([synthportal.list_url(1), synthportal.list_url(2)])
+
+    stored = subprocess.run(ingest, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert stored.returncode == 0, stored.stderr[-3000:]
+    assert "stored 10 new; 2 run(s) finished" in stored.stdout
+    corpus = open_corpus(db)
+    assert corpus.execute("SELECT count(*) FROM documents").fetchone()[0] == total
+    assert client.scard("policywatch:known:replay_generic") == total  # the writer keeps the set current
