@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from crawlers.paths import default_db, demo_db
+from crawlers.probecommands import fixture_site_options, resolve_site
 
 logger = logging.getLogger("policywatch")
 
@@ -312,26 +313,20 @@ def fixture() -> None:
 @click.option("--column", default=None, help="For a list page: the column's name in the site spec (default: the first).")
 @click.option("--name", default=None, help="File name in the fixture folder (default: <kind>_<n>.html).")
 @click.option("--replay", "replay_url", default=None, metavar="URL", help="Fetch SOURCE through a local replay portal.")
-@click.option("--fixtures-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where the site's fixture folder is (default: the project's fixtures/sites; "
-                   "required for a config-declared site).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="The TOML config whose [[watch]] sites can be named too (default: "
-                   "$POLICYWATCH_CONFIG or $POLICYWATCH_HOME/policywatch.toml).")
+@fixture_site_options
 def fixture_save(site_key, source, url, kind, column, name, replay_url, fixtures_dir, config_path) -> None:
     """Save a page (a file, or fetched from a URL) as a fixture with its parse for review.
     SITE is a registry key or a config-declared ([[watch]]) one."""
-    from crawlers.fixtures import SITES_DIR
-    from crawlers.fixturesave import FixtureSaveError, save_fixture
-    from crawlers.watch import is_config_declared
+    from crawlers.fixturesave import FixtureSaveError, fixtures_root, save_fixture
 
-    site, = _resolve_sites((site_key,), config_path=config_path)
-    if is_config_declared(site) and fixtures_dir is None:
-        raise click.UsageError(f"{site.key} is declared in the config, not the registry: "
-                               "pass --fixtures-dir to say where its fixtures go")
+    site = resolve_site(site_key, config_path)
+    try:
+        root = fixtures_root(site, fixtures_dir)
+    except FixtureSaveError as exc:
+        raise click.UsageError(str(exc)) from None
     try:
         result = save_fixture(site, source, url=url, kind=kind, column=column, name=name,
-                              replay_url=replay_url, root=fixtures_dir or SITES_DIR)
+                              replay_url=replay_url, root=root)
     except (FixtureSaveError, KeyError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"saved {result.page_path}")

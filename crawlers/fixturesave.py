@@ -38,6 +38,19 @@ def _fetch(url: str, replay_url: str | None) -> tuple[bytes, dict[str, str]]:
         raise FixtureSaveError(f"could not fetch {url}: {exc}") from exc
 
 
+def fixtures_root(site: Site, fixtures_dir: Path | None = None) -> Path:
+    """Where a site's fixture folder goes: ``fixtures_dir``, else the project's — for registry
+    sites only, since the project's fixtures are checked against the registry."""
+    from .watch import is_config_declared
+
+    if fixtures_dir is not None:
+        return fixtures_dir
+    if is_config_declared(site):
+        raise FixtureSaveError(f"{site.key} is declared in the config, not the registry: "
+                               "pass --fixtures-dir to say where its fixtures go")
+    return SITES_DIR
+
+
 def save_fixture(site_key: str | Site, source: str, *, url: str | None, kind: str = "detail",
                  column: str | None = None, name: str | None = None,
                  replay_url: str | None = None, root: Path = SITES_DIR) -> SavedFixture:

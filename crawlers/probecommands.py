@@ -19,6 +19,33 @@ def _extension(content_type: str, body: bytes) -> str:
     return "html"
 
 
+def fixture_site_options(fn):
+    """``--fixtures-dir`` and ``--config``: the options of the commands that save a site's
+    fixtures, for registry and config-declared sites alike."""
+    fn = click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+                      help="The TOML config whose [[watch]] sites can be named too (default: "
+                           "$POLICYWATCH_CONFIG or $POLICYWATCH_HOME/policywatch.toml).")(fn)
+    return click.option("--fixtures-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="Where the site's fixture folder goes (default: the project's "
+                             "fixtures/sites; required for a config-declared site).")(fn)
+
+
+def resolve_site(site_key: str, config_path: str | None):
+    """The registry's or the config's site ``site_key``, or a click error naming what is wrong."""
+    from .config import ConfigError, load_config
+    from .watch import find_sites
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        site, = find_sites((site_key,), config)
+    except KeyError as exc:
+        raise click.BadParameter(str(exc.args[0]), param_hint="SITE") from None
+    return site
+
+
 def save_pages(report, root: Path | None = None) -> list[Path]:
     """Save the probe's list page and document as new fixtures of the site (their parses as the
     expected results, for a person to review); returns the files written."""
@@ -49,12 +76,7 @@ def save_pages(report, root: Path | None = None) -> list[Path]:
               help="Save both pages as new fixtures of the site (default: ask, when run in a terminal).")
 @click.option("--contact", default=None,
               help="A URL or e-mail added to the User-Agent so webmasters can reach you.")
-@click.option("--fixtures-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where --save writes the site's fixture folder (default: the project's fixtures/sites; "
-                   "required for a config-declared site).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="The TOML config whose [[watch]] sites can be probed too (default: "
-                   "$POLICYWATCH_CONFIG or $POLICYWATCH_HOME/policywatch.toml).")
+@fixture_site_options
 def probe(site_key: str, replay_url: str | None, save: bool | None, contact: str | None,
           fixtures_dir: Path | None, config_path: str | None) -> None:
     """Fetch SITE's first list page and one document politely, parse them, and report.
@@ -64,35 +86,27 @@ def probe(site_key: str, replay_url: str | None, save: bool | None, contact: str
     entries, a page that does not parse, no title or date), 2 when it is blocked (robots.txt,
     a WAF or challenge page, or listed as not crawled).
     """
-    from .config import ConfigError, load_config
-    from .fixturesave import FixtureSaveError
+    from .fixturesave import FixtureSaveError, fixtures_root
     from .probe import PoliteFetcher, probe_site, render
     from .settings import USER_AGENT
-    from .watch import find_sites, is_config_declared
 
+    site = resolve_site(site_key, config_path)
     try:
-        config = load_config(config_path)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-    try:
-        site, = find_sites((site_key,), config)
-    except KeyError as exc:
-        raise click.BadParameter(str(exc.args[0]), param_hint="SITE") from None
-    declared = is_config_declared(site)
-    if declared and save and fixtures_dir is None:
-        # The project's fixtures are checked against the registry: a config's site has none.
-        raise click.UsageError(f"{site.key} is declared in the config, not the registry: "
-                               "pass --fixtures-dir to say where its fixtures go")
+        root = fixtures_root(site, fixtures_dir)
+    except FixtureSaveError as exc:
+        if save:
+            raise click.UsageError(str(exc)) from None
+        root = None  # nowhere to save: do not offer it
     agent = f"{USER_AGENT} contact: {contact}" if contact else USER_AGENT
     fetcher = PoliteFetcher(agent, site.politeness.delay, replay_url=replay_url)
     report = probe_site(site, fetcher)
     click.echo(render(report))
-    if report.can_save and not (declared and fixtures_dir is None):
+    if report.can_save and root is not None:
         if save is None and sys.stdin.isatty() and sys.stdout.isatty():
             save = click.confirm(f"save both pages as new fixtures of {site.key}?", default=False)
         if save:
             try:
-                for path in save_pages(report, fixtures_dir):
+                for path in save_pages(report, root):
                     click.echo(f"saved {path}")
             except FixtureSaveError as exc:
                 raise click.ClickException(str(exc)) from None

@@ -41,8 +41,8 @@ class SiteRunReport:
 
     @property
     def broken(self) -> bool:
-        """Nothing worked: no document, no known entry listed, and pages refused. (A quiet
-        day of a site whose broken pages are refused again is not a broken crawl.)"""
+        """Nothing worked (as ``pipelines.health.crawl_worked`` says of a run) and pages were
+        refused. (A quiet day of a site whose broken pages are refused again is not broken.)"""
         return self.items == 0 and self.known == 0 and bool(self.failed)
 
     @property

@@ -60,6 +60,24 @@ class SiteHealth:
         return data
 
 
+def crawl_worked(counts: dict[str, Any]) -> bool:
+    """Did a run's crawl reach the site: it stored documents, or its lists showed documents
+    already stored? (A quiet day of a site whose few broken or blocked pages are refused again
+    worked.)"""
+    return bool(counts.get("documents") or (counts.get("skipped") or {}).get("known"))
+
+
+def last_sweeps(db: sqlite_utils.Database, sites: list[str]) -> dict[str, str]:
+    """Site → when its last sweep that did not fail started (``runs.counts`` says ``mode``)."""
+    if not sites:
+        return {}
+    return dict(db.execute(
+        f"""SELECT site, max(started_at) FROM runs
+        WHERE site IN ({", ".join("?" * len(sites))}) AND status IN ('ok', 'partial')
+          AND json_extract(counts, '$.mode') = 'sweep'
+        GROUP BY site""", list(sites)).fetchall())
+
+
 def _parse_failure_share(counts: dict[str, Any]) -> float | None:
     failed = counts.get("failed") or {}
     parse = sum(failed.get(r, 0) for r in PARSE_REASONS)
@@ -88,9 +106,7 @@ def assess(site: str, runs: list[dict[str, Any]]) -> tuple[list[str], list[str]]
         flags.append("parse_failures")
         why.append(f"{share:.0%} of pages unparseable in the last run "
                    f"({', '.join(f'{r} {n}' for r, n in sorted(reasons.items()))})")
-    listed_known = (last.get("skipped") or {}).get("known", 0)
-    if (runs[0].get("status") == "blocked" or last.get("blocked")) and last.get("documents", 0) == 0 \
-            and not listed_known:
+    if (runs[0].get("status") == "blocked" or last.get("blocked")) and not crawl_worked(last):
         flags.append("blocked")
         why.append(f"blocked: {last.get('blocked', 0)} WAF/challenge/login pages, nothing stored")
     failed = last.get("failed") or {}
@@ -130,14 +146,13 @@ def site_health(db: sqlite_utils.Database, sites: list | None = None,
             health = known.setdefault(key, SiteHealth(site=key))
             health.documents, health.new_this_week = total, new or 0
     if "runs" in tables:
+        swept = last_sweeps(db, list(known))
         for key, health in known.items():
             runs = list(db.query(
                 "select * from runs where site = ? and status != 'running' order by id desc limit ?",
                 [key, history]))
             health.runs = db.execute("select count(*) from runs where site = ?", [key]).fetchone()[0]
-            health.last_sweep = db.execute(
-                """select max(started_at) from runs where site = ? and status in ('ok', 'partial')
-                and json_extract(counts, '$.mode') = 'sweep'""", [key]).fetchone()[0]
+            health.last_sweep = swept.get(key)
             if runs:
                 health.last_run = runs[0]["started_at"]
                 health.last_status = runs[0]["status"]

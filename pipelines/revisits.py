@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta, timezone
 import sqlite_utils
 from scrapy import signals
 
+from .health import last_sweeps
 from .schema import open_corpus
 
 # Age of a document (by its publication date) → how long until it is checked again.
@@ -238,11 +239,7 @@ def sites_due_a_sweep(db: sqlite_utils.Database, sites: list[str], every_days: i
     ``every_days`` is 0."""
     if every_days <= 0 or not sites:
         return set()
-    last = dict(db.execute(
-        f"""SELECT site, max(started_at) FROM runs
-        WHERE site IN ({", ".join("?" * len(sites))}) AND status IN ('ok', 'partial')
-          AND json_extract(counts, '$.mode') = 'sweep'
-        GROUP BY site""", list(sites)).fetchall())
+    last = last_sweeps(db, sites)
     cutoff = now - timedelta(days=every_days) + timedelta(hours=12)
     today = now.date().toordinal() % every_days
     return {site for site in sites

@@ -21,6 +21,7 @@ from .corpus import (
     Refused, finish_run, open_corpus, record_observations, record_site_failure,
     record_site_success, start_run, store_document, upsert_site,
 )
+from .health import crawl_worked
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def run_status(counts: Mapping[str, Any], finish_reason: str) -> str:
     stored worked, even when it stored nothing: a quiet day of a site whose few broken or
     blocked pages are refused again is partial, not failed."""
     failed = sum(counts["failed"].values())
-    worked = counts["documents"] or (counts.get("skipped") or {}).get("known", 0)
+    worked = crawl_worked(counts)
     if finish_reason != "finished":
         return "failed"
     if counts["blocked"] and not worked:
