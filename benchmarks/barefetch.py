@@ -60,11 +60,12 @@ class BareSpider(scrapy.Spider):
 def main() -> None:
     from crawlers.replay import REPLAY_SITES
     from crawlers.runner import build_settings
+    from crawlers.sitesettings import apply_site_settings
 
     replay_url = sys.argv[1]
     with tempfile.TemporaryDirectory() as tmp:
-        settings = build_settings([REPLAY_SITES[0]], Path(tmp) / "unused.db", replay_url=replay_url,
-                                  log_level="WARNING")
+        settings = build_settings(Path(tmp) / "unused.db", replay_url=replay_url, log_level="WARNING")
+        apply_site_settings(settings, REPLAY_SITES[0])
         settings.set("ITEM_PIPELINES", {}, priority="cmdline")
         settings.set("EXTENSIONS", {}, priority="cmdline")
         settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")

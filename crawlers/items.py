@@ -6,11 +6,26 @@ Dates are ``datetime.date`` objects once parsed, never strings.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 
+def _base64(value: bytes | None) -> str | None:
+    return base64.b64encode(value).decode("ascii") if value is not None else None
+
+
+def _transient(value: Any) -> None:
+    return None
+
+
+def _attachments(value: list["Attachment"]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in asdict(a).items() if k != "data"} for a in value]
+
+
+# Scrapy's feed exports (`scrapy crawl policy -a site=KEY -O items.jsonl`) read these field
+# serializers: the raw response as base64, transient work products left out.
 @dataclass
 class Attachment:
     """A file linked from a policy page (PDF, DOC/DOCX, WPS, OFD, XLS, ZIP...)."""
@@ -90,14 +105,15 @@ class PolicyItem:
     published_date: date | None = None  # 发布日期
     validity: str | None = None  # 有效性/时效 as the page states it (有效, 失效, 已废止...)
     body_text: str = ""
-    attachments: list[Attachment] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list,
+                                          metadata={"serializer": _attachments})
     column: str | None = None
     fetched_at: datetime | None = None
     # The response as fetched, kept (compressed) with each stored version.
-    raw_body: bytes | None = None
+    raw_body: bytes | None = field(default=None, metadata={"serializer": _base64})
     raw_encoding: str | None = None
     http_status: int | None = None
-    http_headers: dict[str, str] = field(default_factory=dict)
+    http_headers: dict[str, str] = field(default_factory=dict, metadata={"serializer": dict})
     # Where each field came from (metadata table, meta tag, body...), for maintainers.
     provenance: dict[str, str] = field(default_factory=dict)
     # Did the body text come from the page or an attachment?
@@ -107,7 +123,8 @@ class PolicyItem:
     classification: dict[str, Any] | None = field(default=None, repr=False)
     # The body text's hash and search form when a parse worker computed them
     # (pipelines.textnorm.BodyForms); transient: the store uses them only if the text matches.
-    body_forms: Any = field(default=None, repr=False, compare=False)
+    body_forms: Any = field(default=None, repr=False, compare=False,
+                            metadata={"serializer": _transient})
 
     def __repr__(self) -> str:
         # Logs show which document, not its raw bytes.

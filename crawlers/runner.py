@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from . import settings as default_settings
 from .sites.spec import Site
+from .sitesettings import REPLAY_CONCURRENCY
 from .spiders.policy import PolicySpider
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,6 @@ class SiteRunReport:
 
 
 def build_settings(
-    sites: list[Site],
     db_path: Path,
     *,
     run_kind: str = "crawl",
@@ -77,7 +76,8 @@ def build_settings(
     log_level: str = "INFO",
     overrides: dict[str, Any] | None = None,
 ) -> Settings:
-    """The Scrapy settings for crawling ``sites`` into the corpus at ``db_path``."""
+    """The Scrapy settings of a crawl into the corpus at ``db_path``. Each site's own pace and
+    download handler are added by its spider (``crawlers.sitesettings``)."""
     settings = Settings()
     settings.setmodule(default_settings, priority="project")
     settings.set("POLICYWATCH_DB", str(db_path), priority="project")
@@ -85,19 +85,6 @@ def build_settings(
     settings.set("LOG_LEVEL", log_level, priority="project")
     if contact:
         settings.set("USER_AGENT", f"{settings['USER_AGENT']} contact: {contact}", priority="project")
-
-    # Each portal's own pace: its declared concurrency and delay on every one of its hosts.
-    slots: dict[str, dict[str, Any]] = {}
-    for site in sites:
-        hosts = set(site.domains) | {urlsplit(c.url).hostname or "" for c in site.columns}
-        for host in filter(None, hosts):
-            slots[host] = {"concurrency": site.politeness.concurrency, "delay": site.politeness.delay}
-
-    browser = any(_uses_browser(site) for site in sites)
-    handler = ("crawlers.downloader.ReplayAwareBrowserHandler" if browser
-               else "crawlers.downloader.ReplayAwareDownloadHandler")
-    settings.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler}, priority="project")
-
     if replay_url:
         # Our own 127.0.0.1 portal needs no politeness; the crawl itself is the same.
         settings.set("POLICYWATCH_REPLAY_URL", replay_url, priority="project")
@@ -107,35 +94,10 @@ def build_settings(
         settings.set("DOWNLOAD_TIMEOUT", 10, priority="project")
         # Every host is the one 127.0.0.1 server: keep as many connections open to it as
         # requests go at once (Scrapy keeps CONCURRENT_REQUESTS_PER_DOMAIN of them).
-        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", 4, priority="project")
-        for slot in slots.values():
-            # No delay, and a few requests at a time: with one at a time Scrapy's own
-            # per-request turnaround (~70 ms here) would dominate every test crawl.
-            slot["delay"] = 0
-            slot["concurrency"] = 4
-        if browser:
-            port = urlsplit(replay_url).port
-            launch = dict(settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"))
-            launch["args"] = list(launch.get("args", [])) + [
-                f"--host-resolver-rules=MAP * 127.0.0.1:{port}, EXCLUDE 127.0.0.1"
-            ]
-            settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", launch, priority="project")
-    settings.set("DOWNLOAD_SLOTS", slots, priority="project")
+        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", REPLAY_CONCURRENCY, priority="project")
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
     return settings
-
-
-def _uses_browser(site: Site) -> bool:
-    return site.needs_browser or (site.search is not None and site.search.browser)
-
-
-def _site_settings(settings: Settings, site: Site) -> None:
-    """One site's crawler settings (not yet frozen): only a site that needs the browser keeps
-    the Playwright handler (each handler starts its own Playwright driver: seconds a crawler)."""
-    if not _uses_browser(site):
-        plain = "crawlers.downloader.ReplayAwareDownloadHandler"
-        settings.set("DOWNLOAD_HANDLERS", {"http": plain, "https": plain}, priority="cmdline")
 
 
 def run_crawl(
@@ -166,7 +128,7 @@ def run_crawl(
         raise ValueError("no sites to crawl")
     level = log_level if log_level is not None else logging.getLogger().getEffectiveLevel()
     settings = build_settings(
-        sites, db_path, run_kind=run_kind, replay_url=replay_url, contact=contact,
+        db_path, run_kind=run_kind, replay_url=replay_url, contact=contact,
         log_level=logging.getLevelName(level),
         overrides={"LOG_INSTALL_ROOT_HANDLER": False, **(overrides or {})},
     )
@@ -179,7 +141,6 @@ def run_crawl(
     crawlers = []
     for site in sites:
         crawler = process.create_crawler(spider_class)
-        _site_settings(crawler.settings, site)
         crawlers.append((site, crawler))
         process.crawl(crawler, site=site, max_pages=max_pages, mode=mode, since=since, until=until,
                       revisit_budget=revisit_budget)

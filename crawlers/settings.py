@@ -1,7 +1,9 @@
 """Scrapy settings: every default of a policywatch crawl, in one place.
 
-``crawlers.runner`` starts from these and adds what a run needs (the corpus path, the sites'
-download slots, the replay portal, the browser). Nothing here reads the environment.
+``crawlers.runner`` starts from these and adds what a run needs (the corpus path, the replay
+portal); each spider adds its site's download slots and handler (``crawlers.sitesettings``).
+``scrapy crawl policy -a site=KEY`` starts from them too (``scrapy.cfg``). Nothing here reads
+the environment.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -44,6 +46,13 @@ RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 POLICYWATCH_BACKOFF_MAX_DELAY = 120.0
+
+# Every page through the handler that can re-address it to the replay portal (a no-op on real
+# crawls); a site that needs the browser gets the Playwright one (crawlers.sitesettings).
+DOWNLOAD_HANDLERS = {
+    "http": "crawlers.downloader.ReplayAwareDownloadHandler",
+    "https": "crawlers.downloader.ReplayAwareDownloadHandler",
+}
 
 # --- components ---------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {

@@ -29,6 +29,8 @@ from ..parsing.blocks import detect_block
 from ..parsing.detail import ParseError
 from ..search_discovery import parse_results, search_pages
 from ..sites.spec import Column, Site
+from ..sitesettings import apply_site_settings
+from ..spiderargs import spider_arguments
 
 # Links that go straight to a file rather than to a page about it.
 FILE_EXTENSIONS = ("pdf", "doc", "docx", "wps", "ofd", "xls", "xlsx", "et", "zip", "rar")
@@ -65,7 +67,10 @@ class PolicySpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
+        # `scrapy crawl policy -a site=KEY ...` passes strings; policywatch passes a Site.
+        kwargs = spider_arguments(crawler.settings, kwargs)
         spider = super().from_crawler(crawler, *args, **kwargs)
+        apply_site_settings(crawler.settings, spider.site)
         # List and detail pages are parsed in the crawl's process pool (crawlers.parsepool).
         spider.offload = OffloadedWork.from_crawler(crawler)
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
