@@ -35,6 +35,9 @@ def site_hosts(site: Site) -> set[str]:
 def apply_site_settings(settings: Settings, site: Site) -> None:
     """Give ``settings`` (not yet frozen) the site's pace on each of its hosts and the download
     handler it needs: only a site that needs the browser starts a Playwright driver."""
+    if settings.frozen:
+        # A crawler made by scrapy.utils.test.get_crawler is frozen already; it downloads nothing.
+        return
     replay = bool(settings.get("POLICYWATCH_REPLAY_URL"))
     slot: dict[str, Any] = {"concurrency": site.politeness.concurrency, "delay": site.politeness.delay}
     if replay:
