@@ -1,4 +1,4 @@
 """The keyword-and-classifier stage: relevance, content tags, issuer level and region, type and status.
 
-Pure functions and models, used by a pipeline stage and by `policywatch classify`. Not built yet.
+Pure functions and models, used by a pipeline stage and by `policywatch classify`.
 """

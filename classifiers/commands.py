@@ -133,7 +133,7 @@ def eval_command(part: str, realpages_dir: Path | None, no_realpages: bool, as_j
     except LabelledDataError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2) if as_json else format_report(report))
-    if check and report.meets_targets():
+    if check and report.missed_targets():
         raise SystemExit(1)
 
 

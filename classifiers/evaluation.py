@@ -93,7 +93,7 @@ class Report:
                 total.fn += scores.fn
         return total
 
-    def meets_targets(self) -> list[str]:
+    def missed_targets(self) -> list[str]:
         """The done-when figures this report misses (empty when all are met)."""
         missed = []
         if self.relevance_macro_f1 < TARGETS["relevance_macro_f1"]:
@@ -123,7 +123,7 @@ class Report:
             "tag_families": {family: self.family_scores(family).to_json() for family in FAMILIES},
             "realpages": self.realpages,
             "errors": self.errors,
-            "targets_missed": self.meets_targets(),
+            "targets_missed": self.missed_targets(),
         }
 
 
@@ -314,6 +314,6 @@ def format_report(report: Report) -> str:
         lines += ["", "misclassified"]
         for error in report.errors:
             lines.append(f"  {error['id']} ({error['source']}): {json.dumps(error['wrong'], ensure_ascii=False)}")
-    missed = report.meets_targets()
+    missed = report.missed_targets()
     lines += ["", "targets: " + ("all met" if not missed else "MISSED: " + "; ".join(missed))]
     return "\n".join(lines)

@@ -9,7 +9,6 @@ Loading is lazy: the first classification reads it once.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import logging
 import math
@@ -120,8 +119,3 @@ def shipped_model() -> RelevanceModel | None:
     except ModelError as exc:
         logger.warning("%s; relevance falls back to the lexicon's thresholds", exc)
         return None
-
-
-def file_sha256(path: Path = MODEL_PATH) -> str | None:
-    data = model_bytes(path)
-    return hashlib.sha256(data).hexdigest() if data is not None else None

@@ -1,6 +1,6 @@
 """What the crawl produces: list entries found on column pages and parsed policy documents.
 
-Items are plain dataclasses (read through ``itemadapter.ItemAdapter`` by the pipelines).
+Items are plain dataclasses (read through ``itemadapter.ItemAdapter`` by Scrapy's feed exports; the pipelines read their attributes).
 Dates are ``datetime.date`` objects once parsed, never strings.
 """
 

@@ -72,10 +72,22 @@ def test_eval_prints_scores_and_json():
     text = _run(["eval", "--no-realpages"])
     assert text.exit_code == 0, text.output
     assert "macro F1" in text.output and "confusion" in text.output and "level" in text.output
-    data = json.loads(_run(["eval", "--no-realpages", "--json", "--check"]).output)
+    checked = _run(["eval", "--no-realpages", "--json", "--check"])
+    assert checked.exit_code == 0, checked.output
+    data = json.loads(checked.output)
     assert data["part"] == "held-back" and data["targets_missed"] == []
     assert set(data["relevance"]) == {"dedicated", "mentions", "related", "none"}
     assert data["accuracy"]["level"] >= 0.98 and data["accuracy"]["region"] >= 0.98
+
+
+def test_eval_check_fails_when_a_target_is_missed(monkeypatch):
+    from classifiers import evaluation
+
+    monkeypatch.setitem(evaluation.TARGETS, "relevance_macro_f1", 1.01)  # unreachable
+    missed = _run(["eval", "--no-realpages", "--check"])
+    assert missed.exit_code == 1
+    assert "MISSED: relevance macro F1" in missed.output
+    assert _run(["eval", "--no-realpages"]).exit_code == 0  # without --check it only reports
 
 
 def test_eval_names_a_missing_realpages_folder(tmp_path):
