@@ -40,6 +40,7 @@ REPLAY_SITES = (
         columns=(Column(name="政策文件", url="http://www.example-gov.cn/zcwj/index.html"),),
         politeness=Politeness(delay=0.5),
         evidence="replay portal only",
+        origin="replay",
     ),
     Site(
         key="replay_browser",
@@ -52,6 +53,7 @@ REPLAY_SITES = (
         politeness=Politeness(delay=0.5),
         needs_browser=True,
         evidence="replay portal only",
+        origin="replay",
     ),
 )
 

@@ -77,7 +77,7 @@ LEVEL_NAMES = {"national": "national 国家级", "province": "province 省级",
 def verification(site: Site) -> str:
     """``verified YYYY-MM-DD`` when a saved real page of the portal backs the site's structure,
     else ``unverified``; a site declared in the config (``[[watch]]``) is ``config-declared``."""
-    if site.evidence.startswith("config-declared"):
+    if site.origin == "config":
         return "config-declared"
     return f"verified {site.verified_on}" if site.verified_on else "unverified"
 

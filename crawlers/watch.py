@@ -99,6 +99,7 @@ def site_from_table(table: dict[str, Any], where: Path | str, index: int) -> Sit
             enabled=bool(table.get("enabled", True)),
             interval_hours=float(table["interval_hours"]) if "interval_hours" in table else None,
             evidence=f"{CONFIG_DECLARED} ({Path(str(where)).name})" + (f": {evidence}" if evidence else ""),
+            origin="config",
         )
     except SiteSpecError as exc:
         raise fail(str(exc)) from None
@@ -192,7 +193,7 @@ def find_sites(keys: tuple[str, ...] | list[str], config: "Config | None" = None
 
 
 def is_config_declared(site: Site) -> bool:
-    return site.evidence.startswith(CONFIG_DECLARED)
+    return site.origin == "config"
 
 
 # --- the proposed spec ------------------------------------------------------------------------

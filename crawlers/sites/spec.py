@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 LEVELS = ("national", "province", "prefecture", "county")
+ORIGINS = ("registry", "config", "replay")
 FAMILIES = ("trs", "hanweb", "govcn", "ucap", "gkmlpt", "scripted", "generic")
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _DIVISION_RE = re.compile(r"^\d{6}$")
@@ -106,6 +107,9 @@ class Site:
     # a site with a reason must also say enabled=False.
     blocked_reason: str = ""
     search: Search | None = None
+    # Where the site is declared: the registry (crawlers/sites/), the config's [[watch]] tables,
+    # or the replay portal (tests and the demo).
+    origin: str = "registry"
 
     def __post_init__(self) -> None:
         validate(self)
@@ -128,6 +132,8 @@ def validate(site: Site) -> None:
         fail("division_code", f"{site.division_code!r} is not a 6-digit GB/T 2260 code")
     if site.level not in LEVELS:
         fail("level", f"{site.level!r} is not one of {', '.join(LEVELS)}")
+    if site.origin not in ORIGINS:
+        fail("origin", f"{site.origin!r} is not one of {', '.join(ORIGINS)}")
     if site.family not in FAMILIES:
         fail("family", f"{site.family!r} is not one of {', '.join(FAMILIES)}")
     if not site.domains:
