@@ -264,21 +264,40 @@ def demo(db, keep: bool, browser: bool, out, repeat_days) -> None:
              echo=click.echo, repeat_days=tuple(repeat_days))
 
 
+SEARCH_FIELDS = ("url", "site", "title", "doc_number", "index_no", "issuer", "written_date",
+                 "published_date", "relevance", "doc_type", "status")
+
+
 @main.command()
 @click.argument("query")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The corpus file (default: $POLICYWATCH_HOME/corpus.db).")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Show at most this many documents.")
-def search(query: str, db, limit: int) -> None:
-    """Full-text search of titles and text (Chinese terms of any length)."""
+@click.option("--json", "as_json", is_flag=True, help="Print the documents as JSON for tools.")
+def search(query: str, db, limit: int, as_json: bool) -> None:
+    """Search titles and text (Chinese terms of any length), 文号 and 索引号: `A B` both, `A OR B`
+    either, `"A B"` the phrase; a 文号 is found however its brackets are written."""
+    from crawlers.sitelist import table
+    from digest.labels import RELEVANCE
     from pipelines.corpus import open_corpus, search as search_corpus
 
     path = db or default_db()
     if not Path(path).exists():
         raise click.ClickException(f"no corpus at {path}: crawl something first (or pass --db)")
-    for doc in search_corpus(open_corpus(path), query, limit=limit):
-        click.echo(f"{doc.get('published_date') or '':10}  {doc.get('site', ''):10}  "
-                   f"{doc.get('doc_number') or '':18}  {doc['title']}\n{'':12}{doc['url']}")
+    try:
+        hits = search_corpus(open_corpus(path), query, limit=limit)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="QUERY") from None
+    if as_json:
+        click.echo(json.dumps([{k: doc.get(k) for k in SEARCH_FIELDS} for doc in hits],
+                              ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        click.echo(f"nothing found for {query}")
+        return
+    rows = [[doc.get("published_date") or "-", doc.get("site") or "", doc.get("doc_number") or "-",
+             doc["title"], RELEVANCE.get(doc.get("relevance") or "", "-"), doc["url"]] for doc in hits]
+    click.echo(table(["发布日期", "站点", "文号", "标题", "相关度", "链接"], rows))
 
 
 @main.command("serve-replay")

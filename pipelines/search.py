@@ -8,10 +8,14 @@ same transaction as the write); deleting a document removes its entry by trigger
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
 
+from .lineage import doc_number_key
 from .textnorm import search_form
 
 # FTS5's trigram tokenizer indexes 3-character windows: shorter terms cannot be matched by it.
@@ -52,37 +56,88 @@ def _like_pattern(term: str) -> str:
     return f"%{escaped}%"
 
 
-def search(db: sqlite_utils.Database, query: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Documents (``documents`` rows) containing every whitespace-separated term of ``query``
-    in their title or text.
+# A phrase in ASCII or Chinese quotation marks, or a run of anything but white space.
+_TOKEN = re.compile(r'"([^"]*)"|“([^”]*)”|「([^」]*)」|(\S+)')
+OR_WORDS = ("OR", "|", "或")
 
-    Terms of 3+ characters go through the trigram index, ranked by bm25; 1–2 character terms
-    (common in Chinese: 规划, 数字; or VR) cannot, and are matched with LIKE over the same
-    search form. Newest published first when no term can be ranked.
-    """
-    terms = [search_form(t) for t in (query or "").split()]
-    terms = [t for t in terms if t]
-    if not terms:
+
+@dataclass(frozen=True)
+class Term:
+    """One search term: its search form, and the 文号 / 索引号 it may be exactly."""
+
+    text: str
+    doc_number_key: str | None
+    index_no: str
+
+
+def parse_query(query: str) -> list[list[Term]]:
+    """``A B`` both, ``A OR B`` (also ``|``, ``或``) either, ``"A B"`` the phrase: the query as
+    alternatives, each a list of terms that must all match. ``ValueError`` on an empty one."""
+    groups: list[list[Term]] = [[]]
+    for found in _TOKEN.finditer(query or ""):
+        quoted = next((g for g in found.groups()[:3] if g is not None), None)
+        raw = quoted if quoted is not None else found.group(4)
+        if quoted is None and raw in OR_WORDS:
+            groups.append([])
+            continue
+        text = search_form(raw)
+        if text:
+            number = unicodedata.normalize("NFKC", raw).replace(" ", "")
+            groups[-1].append(Term(text, doc_number_key(raw), number))
+    groups = [g for g in groups if g]
+    if not groups:
         raise ValueError("empty search query")
+    return groups
+
+
+def _term_condition(term: Term, params: list[Any]) -> str:
+    """SQL true for a document (``d``) that contains the term, or whose 文号 or 索引号 it is."""
+    if len(term.text) >= TRIGRAM:
+        text = "d.id IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH ?)"
+        params.append(_fts_phrase(term.text))
+    else:
+        # 1–2 characters (规划, 数字, VR) are below the trigram index: LIKE over the same form.
+        text = ("d.id IN (SELECT rowid FROM documents_fts WHERE title LIKE ? ESCAPE '\\'"
+                " OR body_text LIKE ? ESCAPE '\\')")
+        params.extend([_like_pattern(term.text)] * 2)
+    alternatives = [text, "d.index_no = ?"]
+    params.append(term.index_no)
+    if term.doc_number_key:
+        alternatives.append("d.doc_number_key = ?")
+        params.append(term.doc_number_key)
+    return "(" + " OR ".join(alternatives) + ")"
+
+
+def search(db: sqlite_utils.Database, query: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Documents (``documents`` rows) matching ``query`` (see ``parse_query``): every term of
+    one alternative in their title or text, or a term that is their 文号 or 索引号 exactly
+    (however its brackets are written).
+
+    A document whose 文号 or 索引号 was asked for comes first; then, for a query of one
+    alternative, the trigram index's bm25 rank of its terms of 3+ characters; then the newest.
+    """
+    groups = parse_query(query)
     if limit < 1:
         raise ValueError(f"limit must be positive, not {limit}")
-    long_terms = [t for t in terms if len(t) >= TRIGRAM]
-    short_terms = [t for t in terms if len(t) < TRIGRAM]
-    where: list[str] = []
     params: list[Any] = []
-    if long_terms:
-        where.append("documents_fts MATCH ?")
-        params.append(" AND ".join(_fts_phrase(t) for t in long_terms))
-        order = "documents_fts.rank"
-    else:
-        order = "d.published_date IS NULL, d.published_date DESC, d.id DESC"
-    for term in short_terms:
-        where.append(
-            "(documents_fts.title LIKE ? ESCAPE '\\' OR documents_fts.body_text LIKE ? ESCAPE '\\')"
-        )
-        params.extend([_like_pattern(term)] * 2)
-    sql = (
-        "SELECT d.* FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid"
-        f" WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"
-    )
-    return list(db.query(sql, [*params, limit]))
+    where = " OR ".join("(" + " AND ".join(_term_condition(t, params) for t in group) + ")"
+                        for group in groups)
+    terms = [t for group in groups for t in group]
+    exact_keys = [t.doc_number_key for t in terms if t.doc_number_key]
+    exact = f"(d.index_no IN ({', '.join('?' * len(terms))})"
+    exact_params: list[Any] = [t.index_no for t in terms]
+    if exact_keys:
+        exact += f" OR d.doc_number_key IN ({', '.join('?' * len(exact_keys))})"
+        exact_params += exact_keys
+    exact += ")"
+    ranked = [t.text for t in groups[0] if len(t.text) >= TRIGRAM] if len(groups) == 1 else []
+    rank_join, rank_params, rank_order = "", [], ""
+    if ranked:
+        rank_join = (" LEFT JOIN (SELECT rowid, rank FROM documents_fts WHERE documents_fts MATCH ?)"
+                     " r ON r.rowid = d.id")
+        rank_params = [" AND ".join(_fts_phrase(t) for t in ranked)]
+        rank_order = "r.rank IS NULL, r.rank, "
+    sql = (f"SELECT d.* FROM documents d{rank_join} WHERE {where}"
+           f" ORDER BY {exact} DESC, {rank_order}"
+           "d.published_date IS NULL, d.published_date DESC, d.id DESC LIMIT ?")
+    return list(db.query(sql, [*rank_params, *params, *exact_params, limit]))
