@@ -102,6 +102,37 @@ def tag_label(column: str, tag: str) -> str:
     """The Chinese label of a tag of ``column`` (scenarios/measures/techs); unknown tags as named."""
     return TAG_FAMILIES[column][1].get(tag, tag)
 
+# Column labels of a document's evidence (classifiers.classify: label -> sentence).
+EVIDENCE_LABELS = {"relevance": "相关度依据", "level": "层级依据", "region": "地区依据",
+                   "issuer": "发文机关依据", "doc_type": "类型依据", "status": "状态依据"}
+# The Chinese label of each coded export column: a ``<column>_zh`` column stands beside it.
+CODE_LABELS = {"doc_type": DOC_TYPES, "status": STATUSES, "relevance": RELEVANCE, "level": LEVELS}
+
+
+def code_label(column: str, value: str | None) -> str | None:
+    """The Chinese label of a coded value (``relevance`` ``dedicated`` → 专项政策)."""
+    if value is None:
+        return None
+    return CODE_LABELS[column].get(value, value)
+
+
+def evidence_text(evidence: dict | None) -> str | None:
+    """A document's evidence as lines a person reads: 标签：句子 (tags named in Chinese)."""
+    if not evidence:
+        return None
+    lines = []
+    for label, sentence in evidence.items():
+        family, _, tag = str(label).partition(":")
+        columns = {"scenario": "scenarios", "measure": "measures", "tech": "techs"}
+        if family in columns and tag:
+            name = tag_label(columns[family], tag)
+        else:
+            name = EVIDENCE_LABELS.get(str(label), str(label))
+        text = sentence if isinstance(sentence, str) else str(sentence)
+        lines.append(f"{name}：{text}")
+    return "\n".join(lines)
+
+
 # What each column of an export (and of ``documents`` in the browser) holds.
 COLUMN_DOCS = {
     "id": "文件编号 document id in the corpus",
@@ -119,19 +150,26 @@ COLUMN_DOCS = {
     "date": "统计日期：发布日期，缺则成文日期，再缺则首次发现日期",
     "month": "统计月份 YYYY-MM",
     "doc_type": "文件类型 document type (TAXONOMY §4)",
+    "doc_type_zh": "文件类型（中文）",
     "status": "状态 draft/final/revised/repealed",
+    "status_zh": "状态（中文）",
     "relevance": "相关性 dedicated/mentions/related/none",
+    "relevance_zh": "相关性（中文）",
     "relevance_score": "相关性得分 relevance score",
     "level": "发文层级 national/province/prefecture/county",
+    "level_zh": "发文层级（中文）",
     "region": "地区 华东/华南/华北/华中/西南/西北/东北",
     "province": "省份 province",
     "city": "城市 city",
     "county": "区县 county",
     "city_tier": "城市等级 一线/新一线/其他",
     "scenarios": "应用场景标签 scenario tags",
+    "scenarios_zh": "应用场景（中文）",
     "measures": "生态体系建设措施标签 measure tags",
+    "measures_zh": "生态体系建设措施（中文）",
     "techs": "核心技术标签 technology tags",
-    "evidence": "标签依据 evidence (JSON: label -> sentence)",
+    "techs_zh": "核心技术（中文）",
+    "evidence": "标签依据：每行“标签：句子” (JSONL: an object label -> sentence)",
     "withdrawn_at": "撤回时间 when the page disappeared",
     "repealed_at": "废止时间 when repealed",
     "first_seen": "首次发现 first seen (UTC)",

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -94,9 +95,51 @@ def test_xlsx_round_trips(corpus, tmp_path):
     header, body = values[0], values[1:]
     assert header == EXPORT_COLUMNS
     rows = [dict(zip(header, (("" if v is None else v) for v in row))) for row in body]
+    # Dates are Excel dates, not text.
+    dated = [r for r in rows if r["published_date"]]
+    assert dated and all(isinstance(r["published_date"], datetime) for r in dated)
+    for row in rows:
+        for column in ("written_date", "published_date"):
+            if isinstance(row[column], datetime):
+                row[column] = row[column].date().isoformat()
     expected = corpus_rows(corpus, "relevance IN ('dedicated', 'mentions')")
     assert expected
     assert_same_documents(rows, expected, split_tags=True)
+
+
+def test_xlsx_reads_as_a_spreadsheet_should(corpus, tmp_path):
+    from openpyxl import load_workbook
+
+    out = tmp_path / "documents.xlsx"
+    export(corpus, "--out", str(out))
+    sheet = load_workbook(out)["documents"]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, sheet.max_column).column_letter}{sheet.max_row}"
+    url = EXPORT_COLUMNS.index("url") + 1
+    link = sheet.cell(2, url)
+    assert link.hyperlink is not None and link.hyperlink.target == link.value.strip()
+    published = sheet.cell(2, EXPORT_COLUMNS.index("published_date") + 1)
+    assert published.number_format == "yyyy-mm-dd"
+    first_seen = sheet.cell(2, EXPORT_COLUMNS.index("first_seen") + 1)
+    assert isinstance(first_seen.value, datetime) and first_seen.number_format == "yyyy-mm-dd hh:mm"
+    assert sheet.column_dimensions[sheet.cell(1, EXPORT_COLUMNS.index("title") + 1).column_letter].width == 60
+
+
+def test_every_code_has_its_chinese_label_beside_it(corpus):
+    from digest.labels import DOC_TYPES, LEVELS, RELEVANCE, STATUSES, tag_label
+
+    rows = list(csv.DictReader(io.StringIO(export(corpus, "--format", "csv").lstrip("\ufeff"))))
+    assert rows
+    for row in rows:
+        for column, labels in (("relevance", RELEVANCE), ("level", LEVELS), ("doc_type", DOC_TYPES),
+                               ("status", STATUSES)):
+            assert row[f"{column}_zh"] == (labels.get(row[column], row[column]) if row[column] else "")
+        for column in TAGS:
+            codes = [t for t in row[column].split(";") if t]
+            assert row[f"{column}_zh"].split(";") == ([tag_label(column, t) for t in codes] or [""])
+    tagged = next(r for r in rows if r["evidence"])
+    assert "{" not in tagged["evidence"] and "：" in tagged["evidence"]  # lines, not JSON
+    assert any(r["relevance_zh"] == "专项政策" for r in rows)
 
 
 def test_filters_select_what_sql_selects(corpus, tmp_path):
