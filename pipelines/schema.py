@@ -293,6 +293,18 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         "CREATE INDEX repeal_targets_key ON repeal_targets(doc_number_key)",
         _record_existing_repeal_targets,
     ),
+    # The messages of distributed crawls the writer could not store (pipelines.ingest): each
+    # is kept whole in Redis's dead-letter list; here, what `policywatch status` counts.
+    (
+        """CREATE TABLE dead_letters (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            run TEXT,  -- the crawler's run key the message named, if it named one
+            size INTEGER NOT NULL,  -- bytes
+            head TEXT  -- its first characters (invalid UTF-8 escaped)
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
