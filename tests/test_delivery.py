@@ -29,6 +29,7 @@ from crawlers.items import PolicyItem
 from digest.delivery import (
     AppriseChannel, EmailChannel, FilesChannel, apprise_channel_name, deliver, message_id, pending,
 )
+from benchmarks.faultcases.queue import SmtpInbox, smtp_fault, smtp_server
 from pipelines.corpus import open_corpus, start_run, store_document
 
 REPO = Path(__file__).resolve().parents[1]
@@ -178,34 +179,12 @@ def test_a_server_that_is_down_leaves_the_changes_queued(db_path, smtp):
     assert "可能重复" not in inbox.messages[0].get_body(("plain",)).get_content()
 
 
-class Refusing(Inbox):
-    """Refuses every message with a final reply after its content (or, ``hang``, never
-    answers it: the client gives up while the message is being handed over)."""
-
-    def __init__(self, hang: float = 0.0):
-        super().__init__()
-        self.hang = hang
-        self.refuse = True
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        import asyncio
-
-        if not self.refuse:
-            return await super().handle_DATA(server, session, envelope)
-        if self.hang:
-            await asyncio.sleep(self.hang)
-        return "554 5.7.1 Message refused"
-
-
 @pytest.fixture
 def refusing():
-    inbox = Refusing()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=inbox.authenticate,
-                            auth_require_tls=False)
-    controller.start()
-    yield inbox, port
-    controller.stop()
+    """An SMTP server that refuses every message after its content (see SmtpInbox)."""
+    inbox = SmtpInbox(refuse=True)
+    with smtp_server(inbox) as port:
+        yield inbox, port
 
 
 @pytest.mark.faults
@@ -450,3 +429,13 @@ def test_a_delivery_that_waits_too_long_sends_nothing_and_says_why(db_path, tmp_
         holder.close()
     db = open_corpus(db_path)
     assert deliver(db, [FilesChannel(tmp_path / "out")], lock_wait=0.3)[0].status == "sent"
+
+
+@pytest.mark.faults
+@pytest.mark.parametrize("mode", ["connect", "login", "data", "silent"])
+def test_the_delivery_fault_cases(mode, tmp_path, monkeypatch):
+    """benchmarks/faultcases/queue.py's SMTP cases: refused at connect, at login, at DATA —
+    queued as never sent; silent once the message was handed over — may have reached it."""
+    monkeypatch.setenv("PW_FAULTS_SMTP_PASSWORD", "")
+    outcome = smtp_fault(mode)(tmp_path)
+    assert outcome.startswith("queued as may have reached it" if mode == "silent" else "queued as never sent")

@@ -1,10 +1,12 @@
-"""Faults of the distributed crawl's queues and of digest delivery.
+"""Faults of the distributed crawl's queues and of digest delivery's bookkeeping.
 
 Redis is written by every crawler machine, so whatever it holds is hostile: a pickle that would
 run code in the requests queue or the items list, messages the writer cannot store, a client
 without the password. Each case starts its own redis-server on 127.0.0.1 and runs the real
-commands (``python -m scheduler crawl --distributed`` / ``ingest``) in their own processes; the
-builders here are shared with tests/test_distributed.py.
+commands (``python -m scheduler crawl --distributed`` / ``ingest``) in their own processes.
+Delivery cases send a digest to a real SMTP server on 127.0.0.1 (aiosmtpd) that refuses at
+connect, at login or at DATA, or goes silent while the message is handed over. The builders
+here are shared with tests/test_distributed.py and tests/test_delivery.py.
 """
 
 from __future__ import annotations
@@ -315,6 +317,117 @@ def corpus_locked(scratch: Path) -> str:
     return "exit 1: " + result.stderr.strip().splitlines()[-1][:90]
 
 
+# --- delivery ---------------------------------------------------------------------------------
+SMTP_PASSWORD = "smtp-Pw-faults"
+
+
+class SmtpInbox:
+    """An aiosmtpd handler: accepts (keeping each message), or refuses every message after its
+    content (``refuse``), or first stays silent for ``hang`` seconds."""
+
+    def __init__(self, refuse: bool = False, hang: float = 0.0):
+        self.messages: list = []
+        self.logins: list[tuple[bytes, bytes]] = []
+        self.refuse = refuse
+        self.hang = hang
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        import asyncio
+        import email
+        from email import policy
+
+        if self.hang:
+            await asyncio.sleep(self.hang)
+        if self.refuse:
+            return "554 5.7.1 Message refused"
+        self.messages.append(email.message_from_bytes(envelope.original_content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+    def authenticate(self, server, session, envelope, mechanism, auth_data):
+        from aiosmtpd.smtp import AuthResult
+
+        self.logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == SMTP_PASSWORD.encode(), handled=False)
+
+
+@contextmanager
+def smtp_server(inbox: SmtpInbox) -> Iterator[int]:
+    """A real SMTP server on 127.0.0.1 handled by ``inbox``; yields its port."""
+    from aiosmtpd.controller import Controller
+
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=inbox.authenticate,
+                            auth_require_tls=False)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
+def corpus_with_changes(path: Path, n: int = 2) -> Path:
+    """A corpus holding ``n`` new documents: ``n`` changes to deliver."""
+    from datetime import date
+
+    from crawlers.items import PolicyItem
+    from pipelines.corpus import open_corpus, start_run, store_document
+
+    db = open_corpus(path)
+    run = start_run(db, "demo_gov", "crawl")
+    for k in range(1, n + 1):
+        store_document(db, PolicyItem(url=f"http://www.example.gov.cn/zcwj/t2026_{k}.html", site="demo_gov",
+                                      title=f"示例市元宇宙第{k}号文件", body_text=f"第{k}号文件。支持元宇宙产业发展。",
+                                      published_date=date(2026, 11, k)), run_id=run)
+    db.close()
+    return path
+
+
+def email_channel(port: int, password_env: str | None = None, timeout: float = 10.0):
+    from crawlers.config import EmailChannel as EmailSettings
+    from digest.delivery import EmailChannel
+
+    return EmailChannel(EmailSettings(host="127.0.0.1", port=port, starttls=False, sender="alerts@example.org",
+                                      recipients=("team@example.org",), username="alerts" if password_env else "",
+                                      password_env=password_env), timeout=timeout)
+
+
+def send_digest(scratch: Path, port: int, **channel) -> tuple:
+    """Deliver a fresh corpus' two changes by e-mail; returns (report, pending ids, of which
+    may have reached the server)."""
+    from digest.delivery import deliver, pending
+    from pipelines.corpus import open_corpus
+
+    db = open_corpus(corpus_with_changes(scratch / "corpus.db"))
+    try:
+        [report] = deliver(db, [email_channel(port, **channel)])
+        return report, *pending(db, "email")
+    finally:
+        db.close()
+
+
+def smtp_fault(mode: str):
+    """A failed send: before anything left (``connect``, ``login``, ``data``: labelled never
+    sent) or while the message was handed over (``silent``: labelled may have reached it)."""
+    def run(scratch: Path) -> str:
+        if mode == "connect":
+            report, queued, maybe = send_digest(scratch, free_port())
+        else:
+            inbox = SmtpInbox(refuse=mode == "data", hang=5.0 if mode == "silent" else 0.0)
+            with smtp_server(inbox) as port:
+                if mode == "login":
+                    os.environ["PW_FAULTS_SMTP_PASSWORD"] = "wrong-" + SMTP_PASSWORD
+                    report, queued, maybe = send_digest(scratch, port, password_env="PW_FAULTS_SMTP_PASSWORD")
+                else:
+                    report, queued, maybe = send_digest(scratch, port, timeout=1.0)
+            expect(inbox.messages == [], "the server kept a message")
+        expect(report.status == "failed" and queued == [1, 2], f"{report.status}, pending {queued}")
+        expected = [1, 2] if mode == "silent" else []
+        expect(maybe == expected, f"labelled may-have-reached: {maybe}, not {expected}")
+        label = "may have reached it" if maybe else "never sent"
+        return f"queued as {label}: {report.error[:80]}"
+    return run
+
+
 CASES: list[FaultCase] = [
     FaultCase("queue-pickle-requests", "a pickle that runs code, at the head of the shared request queue",
               _skip_without_redis(pickle_in_request_queue)),
@@ -326,4 +439,9 @@ CASES: list[FaultCase] = [
               _skip_without_redis(wrong_password)),
     FaultCase("queue-corpus-locked", "the corpus locked by another process while the writer stores",
               _skip_without_redis(corpus_locked)),
+    FaultCase("delivery-smtp-refused-connect", "no SMTP server listening", smtp_fault("connect")),
+    FaultCase("delivery-smtp-wrong-login", "the SMTP server refuses the login", smtp_fault("login")),
+    FaultCase("delivery-smtp-refused-data", "the SMTP server answers 554 to the message", smtp_fault("data")),
+    FaultCase("delivery-smtp-silent-data", "the SMTP server goes silent once the message is sent",
+              smtp_fault("silent")),
 ]
