@@ -43,8 +43,22 @@ class CodecError(ValueError):
 
 
 def encode(value: Any, types: Mapping[str, type] = {}, where: str = "value") -> Any:
-    """``value`` as JSON-able data; ``CodecError`` (naming where) for what JSON cannot hold
-    and no tag covers. Dataclasses only of ``types`` (name -> class)."""
+    """``value`` as JSON-able data; ``CodecError`` (naming where, ``where`` first) for what
+    JSON cannot hold and no tag covers. Dataclasses only of ``types`` (name -> class)."""
+    try:
+        return _encode(value, types)
+    except _Unqueueable as exc:
+        raise CodecError(f"{where}{''.join(reversed(exc.path))}: a {exc.kind} cannot be queued") from None
+
+
+class _Unqueueable(Exception):
+    # The path is built only on the way out of a failure, not for every value encoded.
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.path: list[str] = []
+
+
+def _encode(value: Any, types: Mapping[str, type]) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, datetime):
@@ -53,24 +67,32 @@ def encode(value: Any, types: Mapping[str, type] = {}, where: str = "value") -> 
         return {"$date": value.isoformat()}
     if isinstance(value, (bytes, bytearray)):
         return {"$bytes": base64.b64encode(value).decode("ascii")}
-    if isinstance(value, list):
-        return [encode(v, types, f"{where}[{i}]") for i, v in enumerate(value)]
-    if isinstance(value, tuple):
-        return {"$tuple": [encode(v, types, f"{where}[{i}]") for i, v in enumerate(value)]}
+    if isinstance(value, (list, tuple)):
+        out = []
+        for i, v in enumerate(value):
+            try:
+                out.append(_encode(v, types))
+            except _Unqueueable as exc:
+                exc.path.append(f"[{i}]")
+                raise
+        return out if isinstance(value, list) else {"$tuple": out}
     if isinstance(value, dict):
         plain = all(isinstance(k, str) for k in value) and not (
             len(value) == 1 and next(iter(value)).startswith("$"))  # would read as a tag
-        if plain:
-            return {k: encode(v, types, f"{where}.{k}") for k, v in value.items()}
-        return {"$items": [[encode(k, types, f"{where} key"), encode(v, types, f"{where}[{k!r}]")]
-                           for k, v in value.items()]}
+        pairs = []
+        for k, v in value.items():
+            try:
+                pairs.append((k if plain else _encode(k, types), _encode(v, types)))
+            except _Unqueueable as exc:
+                exc.path.append(f".{k}" if plain else f"[{k!r}]")
+                raise
+        return dict(pairs) if plain else {"$items": [list(p) for p in pairs]}
     if is_dataclass(value) and not isinstance(value, type):
         name = type(value).__name__
         if types.get(name) is not type(value):
-            raise CodecError(f"{where}: a {name} cannot be queued")
-        return {"$dc": [name, {f.name: encode(getattr(value, f.name), types, f"{where}.{f.name}")
-                               for f in fields(value)}]}
-    raise CodecError(f"{where}: a {type(value).__name__} cannot be queued")
+            raise _Unqueueable(name)
+        return {"$dc": [name, _encode({f.name: getattr(value, f.name) for f in fields(value)}, types)]}
+    raise _Unqueueable(type(value).__name__)
 
 
 def decode(value: Any, types: Mapping[str, type] = {}) -> Any:
