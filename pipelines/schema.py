@@ -296,7 +296,8 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     # The messages of distributed crawls the writer could not store (pipelines.ingest): each
     # is kept whole in Redis's dead-letter list; here, what `policywatch status` counts.
     (
-        """CREATE TABLE dead_letters (
+        # IF NOT EXISTS: safe to run again on a corpus whose version was set back a step or two.
+        """CREATE TABLE IF NOT EXISTS dead_letters (
             id INTEGER PRIMARY KEY,
             at TEXT NOT NULL,
             reason TEXT NOT NULL,
