@@ -11,8 +11,14 @@ Keys, for crawl id C and site S (``policywatch:C:`` prefix): ``policy:S:requests
 frontier, a priority queue: detail pages before the next list page), ``policy:S:dupefilter``
 (fingerprints of every request made), ``policy:S:seeded`` (which process put the site's first
 requests in), ``policy:S:alive:<worker>`` and ``policy:S:busy:<worker>`` (who is crawling, who
-has work in hand; both expire unless refreshed, so a crashed process drops out). Items and run records go to ``policywatch:items`` (see
-``pipelines.redisqueue``).
+has work in hand; both expire unless refreshed, so a crashed process drops out). Items and run
+records go to ``policywatch:items`` (see ``pipelines.redisqueue``).
+
+Whoever can write to Redis can put anything in these keys. Requests are queued as JSON
+(``crawlers.queuecodec``, scrapy-redis's ``SCHEDULER_SERIALIZER``), never pickled; a worker drops
+what is not a request of its spider, counted. The duplicate filter holds fingerprints (SADD),
+the other keys plain strings: nothing is unpickled. Redis needs a password: the ``--redis URL``
+of the commands takes it from ``$POLICYWATCH_REDIS_PASSWORD`` and logs URLs ``redact``-ed.
 
 A process ends its crawl of a site when its own engine is idle, the shared queue is empty and no
 other process has work in hand (a busy mark expires after ``BUSY_TTL`` seconds, so a crashed
