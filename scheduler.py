@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from crawlers.distributedcommands import redis_option
 from crawlers.paths import default_db, demo_db
 from crawlers.probecommands import fixture_site_options, resolve_site
 
@@ -154,8 +155,7 @@ def _report_and_exit(reports) -> None:
               help="Be one of several crawler processes sharing a Redis frontier; documents go to "
                    "Redis for `policywatch ingest` to store (full, or --incremental skipping the "
                    "documents the writer published).")
-@click.option("--redis", "redis_url", default="redis://127.0.0.1:6379/0", show_default=True, metavar="URL",
-              help="With --distributed: the Redis holding the shared frontier.")
+@redis_option("With --distributed: the Redis holding the shared frontier.")
 @click.option("--crawl-id", default="default", show_default=True,
               help="With --distributed: the name the processes of one crawl share.")
 def crawl(site_keys, db, max_pages, replay_url, contact, config_path, incremental, sweep, revisit_budget,
@@ -366,6 +366,7 @@ def status(db, as_json: bool, config_path) -> None:
     from crawlers.watch import known_sites
     from pipelines.corpus import open_corpus
     from pipelines.health import site_health
+    from pipelines.ingest import dead_letter_line
 
     path = db or default_db()
     if not Path(path).exists():
@@ -383,6 +384,8 @@ def status(db, as_json: bool, config_path) -> None:
              "; ".join(h.why) or "-"] for h in health]
     click.echo(table(["site", "state", "last success", "last sweep", "documents", "new 7d",
                       "last run refused", "why"], rows))
+    if (dead := dead_letter_line(path)):  # distributed crawls' messages the writer could not store
+        click.echo(dead)
 
 
 # --- the schedule: APScheduler 3.x owns time ---------------------------------------------------

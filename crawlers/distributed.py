@@ -11,8 +11,14 @@ Keys, for crawl id C and site S (``policywatch:C:`` prefix): ``policy:S:requests
 frontier, a priority queue: detail pages before the next list page), ``policy:S:dupefilter``
 (fingerprints of every request made), ``policy:S:seeded`` (which process put the site's first
 requests in), ``policy:S:alive:<worker>`` and ``policy:S:busy:<worker>`` (who is crawling, who
-has work in hand; both expire unless refreshed, so a crashed process drops out). Items and run records go to ``policywatch:items`` (see
-``pipelines.redisqueue``).
+has work in hand; both expire unless refreshed, so a crashed process drops out). Items and run
+records go to ``policywatch:items`` (see ``pipelines.redisqueue``).
+
+Whoever can write to Redis can put anything in these keys. Requests are queued as JSON
+(``crawlers.queuecodec``, scrapy-redis's ``SCHEDULER_SERIALIZER``), never pickled; a worker drops
+what is not a request of its spider, counted. The duplicate filter holds fingerprints (SADD),
+the other keys plain strings: nothing is unpickled. Redis needs a password: the ``--redis URL``
+of the commands takes it from ``$POLICYWATCH_REDIS_PASSWORD`` and logs URLs ``redact``-ed.
 
 A process ends its crawl of a site when its own engine is idle, the shared queue is empty and no
 other process has work in hand (a busy mark expires after ``BUSY_TTL`` seconds, so a crashed
@@ -39,19 +45,24 @@ import os
 import socket
 import uuid
 from typing import Any
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from twisted.internet import task
 
+from .queuecodec import CodecError
 from .spiders.policy import PolicySpider
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "policywatch"
+# The environment variable holding the Redis password (read by the commands' --redis option).
+PASSWORD_ENV = "POLICYWATCH_REDIS_PASSWORD"
 BUSY_TTL = 15  # seconds a busy mark lives unless refreshed
 DISTRIBUTED_MODES = ("full", "incremental")
 WATCH_INTERVAL = 0.5
+REFUSALS_LOGGED = 20  # then only counted: a flood of junk must not flood the log
 
 
 class DistributedError(RuntimeError):
@@ -62,15 +73,45 @@ def key_prefix(crawl_id: str) -> str:
     return f"{PREFIX}:{crawl_id}:"
 
 
+def requests_key(crawl_id: str, site_key: str) -> str:
+    """The shared request queue of one site's crawl (``SCHEDULER_QUEUE_KEY`` for its spider)."""
+    return f"{key_prefix(crawl_id)}policy:{site_key}:requests"
+
+
+def redact(redis_url: str) -> str:
+    """``redis_url`` fit for a log or a message: its password replaced by ``***``."""
+    parts = urlsplit(redis_url)
+    if parts.password is None:
+        return redis_url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def with_password(redis_url: str, password: str | None) -> str:
+    """``redis_url`` carrying ``password`` (URL-quoted) unless it holds one already."""
+    parts = urlsplit(redis_url)
+    if not password or parts.password is not None or parts.scheme not in ("redis", "rediss"):
+        return redis_url
+    user = quote(unquote(parts.username or ""), safe="")
+    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{parts.netloc.rpartition('@')[2]}"))
+
+
 def connect(redis_url: str):
-    """A Redis client for ``redis_url``, checked with a PING; a clear error when none answers."""
+    """A Redis client for ``redis_url``, checked with a PING; a clear error when none answers
+    or it refuses our credentials (the message never shows the password)."""
     import redis
+    from redis.exceptions import AuthenticationError, AuthorizationError
 
     try:
         client = redis.Redis.from_url(redis_url, socket_connect_timeout=10, socket_timeout=30)
         client.ping()
+    except (AuthenticationError, AuthorizationError, redis.ResponseError) as exc:
+        # NOAUTH, WRONGPASS, or an ACL user without the right to PING.
+        raise DistributedError(f"Redis at {redact(redis_url)} refused us: {exc} (its password goes in "
+                               f"${PASSWORD_ENV})") from None
     except (redis.RedisError, ValueError) as exc:
-        raise DistributedError(f"no Redis at {redis_url}: {exc}") from None
+        raise DistributedError(f"no Redis at {redact(redis_url)}: {exc}") from None
     return client
 
 
@@ -90,6 +131,8 @@ def distributed_settings(redis_url: str, crawl_id: str) -> dict[str, Any]:
         "SCHEDULER_DUPEFILTER_KEY": prefix + "%(spider)s:dupefilter",
         # Other processes are still using the queue and the fingerprints when one leaves.
         "SCHEDULER_PERSIST": True,
+        # JSON, never pickle: whoever can write to Redis must not run code in the crawlers.
+        "SCHEDULER_SERIALIZER": "crawlers.queuecodec",
         "REDIS_URL": redis_url,
         "ITEM_PIPELINES": pipelines,
         "POLICYWATCH_REDIS_URL": redis_url,
@@ -102,22 +145,46 @@ def _scheduler_class():
 
     class SharedScheduler(Scheduler):
         """scrapy-redis's scheduler, counted under Scrapy 2.19's stats API (no spider
-        argument) and never blocking the reactor on an empty queue."""
+        argument), never blocking the reactor on an empty queue, and refusing what in the
+        shared queue is not a request this spider made (``crawlers.queuecodec``)."""
+
+        refused = 0
 
         def enqueue_request(self, request):
             if not request.dont_filter and self.df.request_seen(request):
                 self.df.log(request, self.spider)
                 return False
+            try:
+                self.queue.push(request)
+            except CodecError as exc:  # the spider's own bug: say so, lose only this page
+                logger.error("%s: not queued: %s", request.url, exc)
+                self.stats.inc_value("policywatch/failed/unqueueable")
+                return False
             if self.stats:
                 self.stats.inc_value("scheduler/enqueued/redis")
-            self.queue.push(request)
             return True
 
         def next_request(self):
-            request = self.queue.pop(0)
-            if request is not None and self.stats:
-                self.stats.inc_value("scheduler/dequeued/redis")
-            return request
+            while True:
+                try:
+                    request = self.queue.pop(0)
+                except (CodecError, ValueError, TypeError) as exc:
+                    # Popped already: a refused message is gone from the queue, never retried.
+                    self._refuse(exc)
+                    continue
+                if request is not None and self.stats:
+                    self.stats.inc_value("scheduler/dequeued/redis")
+                return request
+
+        def _refuse(self, exc: Exception) -> None:
+            self.refused += 1
+            if self.stats:
+                self.stats.inc_value("policywatch/dropped/refused_request")
+            if self.refused <= REFUSALS_LOGGED:
+                logger.error("refused a message in the shared request queue: %s", str(exc)[:300])
+            elif self.refused == REFUSALS_LOGGED + 1:
+                logger.error("refusing more messages in the shared request queue; they are "
+                             "counted (policywatch/dropped/refused_request), not logged")
 
     return SharedScheduler
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from pathlib import Path
@@ -13,6 +14,30 @@ import click
 logger = logging.getLogger(__name__)
 
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+
+
+class RedisURL(click.ParamType):
+    """A Redis URL (redis://, rediss:// or unix://); its password, if it holds none, from
+    ``$POLICYWATCH_REDIS_PASSWORD`` — so it is in no command line and no shell history."""
+
+    name = "URL"
+
+    def convert(self, value, param, ctx):
+        from .distributed import PASSWORD_ENV, with_password
+
+        scheme = str(value).partition("://")[0]
+        if scheme not in ("redis", "rediss", "unix"):
+            self.fail(f"{value!r} is not a Redis URL (redis://[USER@]HOST:PORT/DB)", param, ctx)
+        return with_password(str(value), os.environ.get(PASSWORD_ENV))
+
+
+REDIS_URL = RedisURL()
+
+
+def redis_option(help_text: str):
+    """The ``--redis URL`` option of every command that talks to a distributed crawl's Redis."""
+    return click.option("--redis", "redis_url", type=REDIS_URL, default=DEFAULT_REDIS, show_default=True,
+                        help=help_text + " The password comes from $POLICYWATCH_REDIS_PASSWORD.")
 
 
 def crawl_distributed(sites, *, redis_url: str, crawl_id: str, db_path: Path,
@@ -43,8 +68,7 @@ def crawl_distributed(sites, *, redis_url: str, crawl_id: str, db_path: Path,
 
 
 @click.command()
-@click.option("--redis", "redis_url", default=DEFAULT_REDIS, show_default=True, metavar="URL",
-              help="The Redis the crawler processes push their documents to.")
+@redis_option("The Redis the crawler processes push their documents to.")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The corpus file (default: $POLICYWATCH_HOME/corpus.db).")
 @click.option("--until-idle", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
@@ -53,10 +77,12 @@ def crawl_distributed(sites, *, redis_url: str, crawl_id: str, db_path: Path,
 def ingest(redis_url: str, db, until_idle) -> None:
     """The one writer of distributed crawls: store the documents and run records that
     `policywatch crawl --distributed` processes queue in Redis into the corpus."""
-    from crawlers.paths import default_db
-    from pipelines.ingest import Writer
+    import redis
 
-    from .distributed import DistributedError, connect
+    from crawlers.paths import default_db
+    from pipelines.ingest import DEAD_KEY, IngestStopped, Writer
+
+    from .distributed import DistributedError, connect, redact
 
     try:
         client = connect(redis_url)
@@ -71,13 +97,21 @@ def ingest(redis_url: str, db, until_idle) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     path = db or default_db()
-    writer = Writer(client, path)
-    click.echo(f"ingesting from {redis_url} into {path}" + ("" if until_idle is not None else
-                                                             " — Ctrl-C stops"))
+    try:
+        writer = Writer(client, path)
+    except redis.RedisError as exc:
+        raise click.ClickException(f"Redis at {redact(redis_url)}: {exc}") from None
+    click.echo(f"ingesting from {redact(redis_url)} into {path}" + ("" if until_idle is not None else
+                                                                     " — Ctrl-C stops"))
     try:
         report = writer.run(until_idle=until_idle, stop=stop)
+    except IngestStopped as exc:
+        raise click.ClickException(str(exc)) from None
+    except redis.RedisError as exc:
+        raise click.ClickException(f"stopped: Redis at {redact(redis_url)}: {exc}") from None
     finally:
         writer.close()
     kinds = ", ".join(f"{v} {k}" for k, v in sorted(report.documents.items())) or "no documents"
+    dead = f" (dead letters, kept in {DEAD_KEY})" if report.bad else ""
     click.echo(f"stored {kinds}; {report.runs_finished} run(s) finished; "
-               f"{report.bad} message(s) not storable")
+               f"{report.bad} message(s) not storable{dead}")

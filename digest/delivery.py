@@ -9,8 +9,11 @@ Every channel has its own outbox in the ``deliveries`` table. A delivery run, pe
 
 One delivery run at a time per corpus (``delivery_lock``): a scheduled round and an operator's
 ``policywatch digest`` started together would otherwise read the same outbox and both send it.
-A failed send leaves the changes queued for the next run. A process killed between 2 and 3
-re-sends those changes once on the next run (the digest says it may repeat them, and an e-mail
+A send that failed before anything left (connection refused, login refused, the server refused
+the message, a digest that would not render) gives its claim back: the changes are queued for
+the next run as never sent. Only a send that may really have happened — the message was being
+handed over when the connection broke, or the process died between 2 and 3 — leaves its claim,
+and the next run re-sends those changes once (the digest says it may repeat them, and an e-mail
 keeps the same Message-ID so mail systems can drop the duplicate); nothing is lost, and nothing
 already marked is ever sent again. Secrets (SMTP password, apprise URLs, which carry tokens) are
 never logged: an apprise channel is named by a hash of its URL.
@@ -32,7 +35,7 @@ from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Protocol, Sequence
+from typing import Callable, Iterable, Iterator, Protocol, Sequence, TypeVar
 
 import sqlite_utils
 
@@ -43,6 +46,7 @@ from .build import Digest, build_digest
 from .render import FORMATS, SUFFIXES, render, render_atom, render_html, render_markdown
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Called after a channel accepted a digest and before its changes are marked sent, with the
 # channel's name and the change ids. Tests set it to kill the process at exactly that point.
@@ -58,7 +62,14 @@ LOCK_WAIT_SECONDS = 600.0
 
 
 class DeliveryError(RuntimeError):
-    """A channel did not accept a digest; the message names the channel, never a secret."""
+    """A channel did not accept a digest; the message names the channel, never a secret.
+
+    ``maybe_sent``: the failure came while the digest was being handed over, so the recipient
+    may have it (a re-send is labelled so); False when nothing left."""
+
+    def __init__(self, message: str, *, maybe_sent: bool = False):
+        super().__init__(message)
+        self.maybe_sent = maybe_sent
 
 
 class DeliveryBusy(DeliveryError):
@@ -72,6 +83,17 @@ class Channel(Protocol):
     def send(self, digest: Digest) -> list[str]:
         """Deliver the digest; return what was delivered (paths, message ids). Raise
         ``DeliveryError`` when the channel did not accept it."""
+
+
+def _rendered(channel: str, build: Callable[[], T], maybe_sent: bool = False) -> T:
+    """``build()``, a digest's rendering; a renderer's failure is a ``DeliveryError`` (logged
+    with its traceback: it is a bug), so the changes stay queued as not sent."""
+    try:
+        return build()
+    except Exception as exc:
+        logger.exception("%s: the digest could not be rendered", channel)
+        raise DeliveryError(f"{channel}: the digest could not be rendered: {type(exc).__name__}: {exc}",
+                            maybe_sent=maybe_sent) from None
 
 
 def _stamp(moment: str) -> str:
@@ -96,6 +118,7 @@ class FilesChannel:
             raise ValueError(f"unknown digest format(s) {', '.join(bad)}; known: {', '.join(FORMATS)}")
 
     def send(self, digest: Digest) -> list[str]:
+        written: list[str] = []
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             base = self.basename or f"digest-{_stamp(digest.until)}"
@@ -103,12 +126,12 @@ class FilesChannel:
             while any((self.folder / f"{stem}{SUFFIXES[f]}").exists() for f in self.formats):
                 n += 1
                 stem = f"{base}-{n}"
-            written = []
             for fmt in self.formats:
                 path = self.folder / f"{stem}{SUFFIXES[fmt]}"
                 partial = path.with_name(path.name + ".partial")
+                text = _rendered(self.name, lambda: render(digest, fmt), maybe_sent=bool(written))
                 with open(partial, "w", encoding="utf-8") as out:
-                    out.write(render(digest, fmt))
+                    out.write(text)
                     out.flush()
                     os.fsync(out.fileno())
                 os.replace(partial, path)
@@ -116,7 +139,9 @@ class FilesChannel:
             if self.latest_feed and "atom" in self.formats:
                 written.append(str(self._write_latest_feed(digest)))
         except OSError as exc:
-            raise DeliveryError(f"files: cannot write the digest in {self.folder}: {exc}") from None
+            # A file already renamed into place may have been read.
+            raise DeliveryError(f"files: cannot write the digest in {self.folder}: {exc}",
+                                maybe_sent=bool(written)) from None
         return written
 
 
@@ -160,22 +185,29 @@ class EmailChannel:
 
     def send(self, digest: Digest) -> list[str]:
         s = self.settings
-        message = self.build_message(digest)
+        message = _rendered(self.name, lambda: self.build_message(digest))
+        client: _TrackedSMTP | _TrackedSMTPSSL | None = None
         try:
             if s.ssl:
-                client = smtplib.SMTP_SSL(s.host, s.port, timeout=self.timeout,
-                                          context=ssl.create_default_context())
+                client = _TrackedSMTPSSL(s.host, s.port, timeout=self.timeout,
+                                         context=ssl.create_default_context())
             else:
-                client = smtplib.SMTP(s.host, s.port, timeout=self.timeout)
-            with client:
-                if s.starttls and not s.ssl:
-                    client.starttls(context=ssl.create_default_context())
-                if s.username:
-                    client.login(s.username, s.password)
-                refused = client.send_message(message)
+                client = _TrackedSMTP(s.host, s.port, timeout=self.timeout)
+            if s.starttls and not s.ssl:
+                client.starttls(context=ssl.create_default_context())
+            if s.username:
+                client.login(s.username, s.password)
+            refused = client.send_message(message)
         except (smtplib.SMTPException, OSError) as exc:
+            # The server answered "no" (any reply code): it did not take the message. Only a
+            # connection lost once DATA had begun leaves the message possibly delivered.
+            maybe = bool(client and client.data_started) and not isinstance(exc, smtplib.SMTPResponseException)
             # smtplib's messages carry the server's reply, never our password.
-            raise DeliveryError(f"email via {s.host}:{s.port}: {type(exc).__name__}: {exc}") from None
+            raise DeliveryError(f"email via {s.host}:{s.port}: {type(exc).__name__}: {exc}",
+                                maybe_sent=maybe) from None
+        finally:
+            if client is not None:
+                client.close_quietly()
         if refused and len(refused) == len(s.recipients):
             raise DeliveryError(f"email via {s.host}:{s.port}: every recipient was refused")
         if refused:
@@ -183,6 +215,31 @@ class EmailChannel:
         logger.info("email: digest of %d changes sent via %s:%d to %d recipient(s)",
                     len(digest.change_ids), s.host, s.port, len(s.recipients))
         return [message["Message-ID"]]
+
+
+class _DataTracking:
+    """Knows whether the DATA command began: before it, a failure sent nothing."""
+
+    data_started = False
+
+    def data(self, msg):
+        self.data_started = True
+        return super().data(msg)
+
+    def close_quietly(self) -> None:
+        # QUIT after the server accepted the message: a failure now changes nothing.
+        try:
+            self.quit()
+        except (smtplib.SMTPException, OSError):
+            self.close()
+
+
+class _TrackedSMTP(_DataTracking, smtplib.SMTP):
+    pass
+
+
+class _TrackedSMTPSSL(_DataTracking, smtplib.SMTP_SSL):
+    pass
 
 
 def apprise_channel_name(url: str) -> str:
@@ -207,7 +264,7 @@ class AppriseChannel:
         notifier = apprise.Apprise()
         if not notifier.add(self.url):
             raise DeliveryError(f"{self.name}: not a URL apprise can notify (check its scheme)")
-        body = render_markdown(digest)
+        body = _rendered(self.name, lambda: render_markdown(digest))
         if len(body) > APPRISE_MAX_CHARS:
             body = body[:APPRISE_MAX_CHARS].rsplit("\n", 1)[0] + "\n\n……（完整摘要见文件或邮件版本）"
         ok = notifier.notify(body=body, title=digest.headline(),
@@ -268,6 +325,18 @@ def _claim(db: sqlite_utils.Database, channel: str, ids: list[int], moment: str,
                 WHERE state = 'sending'""",
                 [change_id, channel, moment, msgid],
             )
+
+
+def _release(db: sqlite_utils.Database, channel: str, ids: list[int], earlier: list[int]) -> None:
+    """Give back this run's claim on ``ids`` after a send that sent nothing: they are pending
+    as never sent again. Changes an earlier run claimed (``earlier``) keep their claim: that
+    earlier send may have reached the channel."""
+    keep = set(earlier)
+    with db.atomic():
+        for change_id in ids:
+            if change_id not in keep:
+                db.execute("DELETE FROM deliveries WHERE channel = ? AND change_id = ? AND state = 'sending'",
+                           [channel, change_id])
 
 
 def _mark_sent(db: sqlite_utils.Database, channel: str, ids: list[int], moment: str,
@@ -365,7 +434,10 @@ def _deliver(db: sqlite_utils.Database, channels: Sequence[Channel], now: dateti
         try:
             delivered = channel.send(digest)
         except DeliveryError as exc:
-            logger.warning("delivery failed, %d change(s) stay queued: %s", len(ids), exc)
+            if not exc.maybe_sent:
+                _release(db, channel.name, ids, resent)
+            logger.warning("delivery failed, %d change(s) stay queued%s: %s", len(ids),
+                           " (the digest may have reached it)" if exc.maybe_sent else "", exc)
             reports.append(DeliveryReport(channel.name, len(ids), "failed", error=str(exc),
                                           resent=len(resent)))
             continue

@@ -9,16 +9,17 @@ normalised and classified item, ``run-end`` (the crawl's counts and refusals).
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 from dataclasses import fields
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from scrapy import signals
+from scrapy.exceptions import DropItem
 
 from crawlers.items import Attachment, PolicyItem
+from crawlers.queuecodec import MAX_MESSAGE_BYTES, CodecError, encode
 
 from .store import counts_from_stats, errors_from_stats
 
@@ -28,63 +29,46 @@ ITEMS_KEY = "policywatch:items"
 INGESTING_KEY = "policywatch:items:ingesting"
 
 
-# --- the codec ------------------------------------------------------------------------------
-def _encode(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return {"$datetime": value.isoformat()}
-    if isinstance(value, date):
-        return {"$date": value.isoformat()}
-    if isinstance(value, bytes):
-        return {"$bytes": base64.b64encode(value).decode("ascii")}
-    if isinstance(value, dict):
-        return {str(k): _encode(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_encode(v) for v in value]
-    return value
-
-
-def _decode(value: Any) -> Any:
-    if isinstance(value, dict):
-        if len(value) == 1:
-            (tag, inner), = value.items()
-            if tag == "$datetime":
-                return datetime.fromisoformat(inner)
-            if tag == "$date":
-                return date.fromisoformat(inner)
-            if tag == "$bytes":
-                return base64.b64decode(inner)
-        return {k: _decode(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    return value
-
-
+# --- the codec: crawlers.queuecodec's tagged JSON ---------------------------------------------
 # Derived in the crawler's workers, derived again by the writer: not sent.
 TRANSIENT = ("body_forms",)
 
 
 def encode_item(item: PolicyItem) -> dict[str, Any]:
-    """A PolicyItem as JSON-able data (dates, times and bytes tagged)."""
+    """A PolicyItem as JSON-able data (dates, times and bytes tagged); ``CodecError`` names a
+    field JSON cannot hold."""
     data = {f.name: getattr(item, f.name) for f in fields(PolicyItem) if f.name not in TRANSIENT}
     data["attachments"] = [{f.name: getattr(a, f.name) for f in fields(Attachment) if f.name != "data"}
                            for a in item.attachments]
-    return _encode(data)
+    return encode(data, where="item")
 
 
-def decode_item(data: dict[str, Any]) -> PolicyItem:
-    """The PolicyItem ``encode_item`` encoded; ``ValueError`` names what is wrong."""
+def decode_item(data: Any) -> PolicyItem:
+    """The PolicyItem ``encode_item`` encoded (already ``decode``-d from its message);
+    ``ValueError`` names what is wrong."""
     if not isinstance(data, dict):
         raise ValueError("a document message holds no item")
-    values = _decode(data)
     known = {f.name for f in fields(PolicyItem)}
-    unknown = set(values) - known
+    unknown = set(map(str, data)) - known
     if unknown:
-        raise ValueError(f"unknown item fields: {', '.join(sorted(unknown))}")
+        raise ValueError(f"unknown item fields: {', '.join(sorted(unknown))[:200]}")
+    attachments = data.get("attachments", [])
+    if not isinstance(attachments, list) or not all(isinstance(a, dict) for a in attachments):
+        raise ValueError("the item's attachments are not a list of objects")
     try:
-        values["attachments"] = [Attachment(**a) for a in values.get("attachments", [])]
+        values = {**data, "attachments": [Attachment(**a) for a in attachments]}
         return PolicyItem(**values)
     except TypeError as exc:
         raise ValueError(f"not a document: {exc}") from None
+
+
+def message_bytes(message: dict[str, Any]) -> bytes:
+    """A message as it goes into the queue; ``CodecError`` when it is over the writer's limit
+    (the writer would only dead-letter it)."""
+    data = json.dumps(message, ensure_ascii=False).encode("utf-8")
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise CodecError(f"message of {len(data)} bytes is over the {MAX_MESSAGE_BYTES}-byte limit")
+    return data
 
 
 # --- the pipeline ---------------------------------------------------------------------------
@@ -110,7 +94,7 @@ class RedisQueuePipeline:
         return cls(crawler, url, crawler.settings.get("POLICYWATCH_CRAWL_ID") or "default")
 
     def _push(self, message: dict[str, Any]) -> None:
-        self.redis.lpush(ITEMS_KEY, json.dumps(message, ensure_ascii=False))
+        self.redis.lpush(ITEMS_KEY, message_bytes(message))
 
     def open_spider(self) -> None:
         from crawlers.distributed import connect
@@ -131,7 +115,11 @@ class RedisQueuePipeline:
 
     def process_item(self, item):
         if isinstance(item, PolicyItem):
-            self._push({"type": "document", "run": self.run_key, "item": encode_item(item)})
+            try:
+                self._push({"type": "document", "run": self.run_key, "item": encode_item(item)})
+            except CodecError as exc:
+                self.crawler.stats.inc_value("policywatch/dropped/unqueueable")
+                raise DropItem(f"not queued for the writer: {exc}") from None
             self.crawler.stats.inc_value("policywatch/queued")
         return item
 
@@ -140,9 +128,14 @@ class RedisQueuePipeline:
             return
         stats = self.crawler.stats.get_stats()
         site = getattr(getattr(spider, "site", None), "key", None)
+        try:
+            errors = encode(errors_from_stats(stats, getattr(spider, "failures", ())))
+        except CodecError as exc:  # the run must still end, or the writer waits for it
+            logger.error("%s: the run's errors cannot be queued: %s", self.run_key, exc)
+            errors = [{"reason": "unqueueable_errors", "message": str(exc)}]
         self._push({"type": "run-end", "run": self.run_key, "site": site, "reason": reason,
-                    "counts": _encode(counts_from_stats(stats)),
-                    "errors": _encode(errors_from_stats(stats, getattr(spider, "failures", ()))),
+                    "counts": encode(counts_from_stats(stats)),
+                    "errors": errors,
                     "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
         logger.info("%s: %d document(s) queued for the writer", self.run_key,
                     stats.get("policywatch/queued", 0))

@@ -293,6 +293,19 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         "CREATE INDEX repeal_targets_key ON repeal_targets(doc_number_key)",
         _record_existing_repeal_targets,
     ),
+    # The messages of distributed crawls the writer could not store (pipelines.ingest): each
+    # is kept whole in Redis's dead-letter list; here, what `policywatch status` counts.
+    (
+        # IF NOT EXISTS: safe to run again on a corpus whose version was set back a step or two.
+        """CREATE TABLE IF NOT EXISTS dead_letters (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            run TEXT,  -- the crawler's run key the message named, if it named one
+            size INTEGER NOT NULL,  -- bytes
+            head TEXT  -- its first characters (invalid UTF-8 escaped)
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -29,6 +29,7 @@ from crawlers.items import PolicyItem
 from digest.delivery import (
     AppriseChannel, EmailChannel, FilesChannel, apprise_channel_name, deliver, message_id, pending,
 )
+from benchmarks.faultcases.queue import SmtpInbox, smtp_fault, smtp_server
 from pipelines.corpus import open_corpus, start_run, store_document
 
 REPO = Path(__file__).resolve().parents[1]
@@ -159,10 +160,10 @@ def test_smtp_login_reads_the_password_from_the_environment_and_never_logs_it(db
     caplog.set_level(logging.DEBUG)
     [failed] = deliver(db, [channel])
     assert failed.status == "failed" and "SMTPAuthenticationError" in failed.error
-    assert inbox.messages == [] and pending(db, "email")[0] == [1, 2]  # queued, not lost
+    assert inbox.messages == [] and pending(db, "email") == ([1, 2], [])  # queued, never sent
     monkeypatch.setenv("PW_TEST_SMTP_PASSWORD", PASSWORD)
     [sent] = deliver(db, [channel])
-    assert sent.status == "sent" and len(inbox.messages) == 1
+    assert sent.status == "sent" and sent.resent == 0 and len(inbox.messages) == 1
     assert inbox.logins[-1] == (b"alerts", PASSWORD.encode())
     assert PASSWORD not in caplog.text and PASSWORD not in failed.error
 
@@ -172,10 +173,69 @@ def test_a_server_that_is_down_leaves_the_changes_queued(db_path, smtp):
     db = open_corpus(db_path)
     [failed] = deliver(db, [EmailChannel(email_settings(free_port()), timeout=5)])
     assert failed.status == "failed" and "127.0.0.1" in failed.error
-    assert pending(db, "email") == ([1, 2], [1, 2])  # claimed, not confirmed
+    assert pending(db, "email") == ([1, 2], [])  # nothing left: queued as never sent
+    [sent] = deliver(db, [EmailChannel(email_settings(port))])
+    assert (sent.status, sent.changes, sent.resent) == ("sent", 2, 0)
+    assert "可能重复" not in inbox.messages[0].get_body(("plain",)).get_content()
+
+
+@pytest.fixture
+def refusing():
+    """An SMTP server that refuses every message after its content (see SmtpInbox)."""
+    inbox = SmtpInbox(refuse=True)
+    with smtp_server(inbox) as port:
+        yield inbox, port
+
+
+@pytest.mark.faults
+def test_a_message_refused_at_data_was_never_sent(db_path, refusing):
+    inbox, port = refusing
+    db = open_corpus(db_path)
+    [failed] = deliver(db, [EmailChannel(email_settings(port))])
+    assert failed.status == "failed" and "SMTPDataError" in failed.error and "554" in failed.error
+    assert pending(db, "email") == ([1, 2], [])  # the server said no: nothing reached anyone
+    inbox.refuse = False
+    [sent] = deliver(db, [EmailChannel(email_settings(port))])
+    assert (sent.status, sent.changes, sent.resent) == ("sent", 2, 0)
+    assert "可能重复" not in inbox.messages[0].get_body(("plain",)).get_content()
+
+
+@pytest.mark.faults
+def test_a_connection_lost_while_handing_over_may_have_delivered(db_path, refusing):
+    """The server took the message's content and never answered: it may have delivered it, so
+    the next digest says it may repeat those changes — and a later failure before anything
+    left does not forget that."""
+    inbox, port = refusing
+    inbox.hang = 5.0
+    db = open_corpus(db_path)
+    [lost] = deliver(db, [EmailChannel(email_settings(port), timeout=1)])
+    assert lost.status == "failed" and "timed out" in lost.error
+    assert pending(db, "email") == ([1, 2], [1, 2])
+    [refused] = deliver(db, [EmailChannel(email_settings(free_port()), timeout=5)])  # nobody there
+    assert refused.status == "failed" and pending(db, "email") == ([1, 2], [1, 2])
+    inbox.refuse = False
     [sent] = deliver(db, [EmailChannel(email_settings(port))])
     assert (sent.status, sent.changes, sent.resent) == ("sent", 2, 2)
     assert "可能重复" in inbox.messages[0].get_body(("plain",)).get_content()
+
+
+@pytest.mark.faults
+def test_a_digest_that_cannot_render_sends_nothing_and_stays_queued(db_path, smtp, tmp_path, monkeypatch):
+    from digest import delivery
+
+    inbox, port = smtp
+    db = open_corpus(db_path)
+
+    def broken(digest):
+        raise KeyError("template")
+
+    monkeypatch.setattr(delivery, "render_markdown", broken)
+    [failed] = deliver(db, [EmailChannel(email_settings(port))])
+    assert failed.status == "failed" and "could not be rendered: KeyError" in failed.error
+    assert inbox.messages == [] and pending(db, "email") == ([1, 2], [])
+    monkeypatch.undo()
+    [sent] = deliver(db, [EmailChannel(email_settings(port))])
+    assert (sent.status, sent.resent) == ("sent", 0) and len(inbox.messages) == 1
 
 
 def test_a_webhook_through_apprise_is_told_once_and_its_url_stays_secret(db_path, webhook, caplog):
@@ -369,3 +429,13 @@ def test_a_delivery_that_waits_too_long_sends_nothing_and_says_why(db_path, tmp_
         holder.close()
     db = open_corpus(db_path)
     assert deliver(db, [FilesChannel(tmp_path / "out")], lock_wait=0.3)[0].status == "sent"
+
+
+@pytest.mark.faults
+@pytest.mark.parametrize("mode", ["connect", "login", "data", "silent"])
+def test_the_delivery_fault_cases(mode, tmp_path, monkeypatch):
+    """benchmarks/faultcases/queue.py's SMTP cases: refused at connect, at login, at DATA —
+    queued as never sent; silent once the message was handed over — may have reached it."""
+    monkeypatch.setenv("PW_FAULTS_SMTP_PASSWORD", "")
+    outcome = smtp_fault(mode)(tmp_path)
+    assert outcome.startswith("queued as may have reached it" if mode == "silent" else "queued as never sent")

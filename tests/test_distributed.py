@@ -17,7 +17,9 @@ import pytest
 from benchmarks import synthportal
 from crawlers.items import Attachment, PolicyItem
 from pipelines.corpus import open_corpus
-from pipelines.redisqueue import decode_item, encode_item
+from benchmarks.faultcases import queue as faults
+from crawlers.queuecodec import MAX_MESSAGE_BYTES, decode_message
+from pipelines.redisqueue import decode_item, encode_item, message_bytes
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[1]
@@ -112,7 +114,7 @@ def test_a_document_survives_the_queue_intact():
                       attachments=[Attachment(url="http://www.example-gov.cn/a.pdf", name="附件", sha256="ab",
                                               size=3, text="正文", data=b"%PDF")],
                       classification={"relevance": "dedicated", "scenarios": ["文旅"], "relevance_score": 0.9})
-    back = decode_item(json.loads(json.dumps(encode_item(item), ensure_ascii=False)))
+    back = decode_item(decode_message(message_bytes({"item": encode_item(item)}), MAX_MESSAGE_BYTES)["item"])
     assert back == item and back.raw_body == item.raw_body and back.fetched_at == item.fetched_at
     assert back.attachments[0].data is None  # the file's bytes are never queued
     with pytest.raises(ValueError, match="unknown item fields: evil"):
@@ -136,7 +138,7 @@ def test_the_writer_stores_what_a_dead_writer_left_and_nothing_twice(redis_url, 
 
     from crawlers.families import get_family
     from crawlers.replay import REPLAY_SITES
-    from pipelines.ingest import RUNS_KEY, Writer
+    from pipelines.ingest import DEAD_COUNT_KEY, DEAD_KEY, RUNS_KEY, Writer
     from pipelines.redisqueue import INGESTING_KEY, ITEMS_KEY
 
     client = redis.Redis.from_url(redis_url)
@@ -161,6 +163,9 @@ def test_the_writer_stores_what_a_dead_writer_left_and_nothing_twice(redis_url, 
     writer.close()
     assert report.documents == {"new": 1, "unchanged": 1} and report.bad == 1 and report.runs_finished == 1
     assert client.llen(ITEMS_KEY) == 0 and client.llen(INGESTING_KEY) == 0 and client.hlen(RUNS_KEY) == 0
+    [letter] = [json.loads(x) for x in client.lrange(DEAD_KEY, 0, -1)]
+    assert letter["reason"] == "unknown message type 'nonsense'" and letter["message"] == '{"type": "nonsense"}'
+    client.delete(DEAD_KEY, DEAD_COUNT_KEY)
     corpus = open_corpus(tmp_path / "corpus.db")
     assert corpus.execute("select count(*) from versions").fetchone()[0] == 1
     run = next(corpus.query("select * from runs"))
@@ -215,3 +220,142 @@ def test_an_incremental_distributed_crawl_fetches_only_what_the_corpus_lacks(red
     corpus = open_corpus(db)
     assert corpus.execute("SELECT count(*) FROM documents").fetchone()[0] == total
     assert client.scard("policywatch:known:replay_generic") == total  # the writer keeps the set current
+
+
+# --- hostile queues (builders shared with benchmarks/faultcases/queue.py) ---------------------
+@pytest.mark.faults
+def test_a_pickle_in_the_request_queue_is_refused_and_the_crawl_goes_on(tmp_path):
+    """A pickle whose loading would run a command sits at the head of the shared request queue
+    of a real redis-server: the worker never loads it (the command never runs), refuses and
+    counts it, and crawls the site."""
+    assert faults.pickle_in_request_queue(tmp_path).startswith("refused: pickle")
+    assert not (tmp_path / "pwned").exists()
+
+
+@pytest.mark.faults
+def test_a_pickle_in_the_items_list_is_a_dead_letter(tmp_path):
+    assert faults.pickle_in_items(tmp_path).startswith("dead-lettered")
+
+
+@pytest.mark.faults
+@pytest.mark.parametrize("name", sorted(faults.MALFORMED))
+def test_a_malformed_message_is_dead_lettered_and_the_writer_goes_on(name, tmp_path):
+    """Each malformed message, in the middle of a good run: moved to the dead letters with its
+    reason, counted by status, never met again; the documents around it are stored."""
+    assert faults.malformed(name)(tmp_path).startswith("dead-lettered")
+
+
+@pytest.mark.faults
+def test_a_dead_letter_of_a_run_marks_the_run_partial(redis_url, tmp_path):
+    import redis
+
+    from pipelines.ingest import DEAD_KEY, Writer, dead_letters
+    from pipelines.redisqueue import INGESTING_KEY, ITEMS_KEY
+
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    start, (first, second), end = faults.good_messages()
+    faults.push(client, ITEMS_KEY, start, first, faults.MALFORMED["bad-date"][0](), second, end)
+    writer = Writer(client, tmp_path / "corpus.db")
+    report = writer.run(until_idle=0.2, poll=0.1)
+    found = dead_letters(writer.db)
+    writer.close()
+    assert report.documents == {"new": 2} and report.bad == 1 and report.runs_finished == 1
+    assert found.count == 1 and found.last_reason.startswith("bad $date")
+    run = next(open_corpus(tmp_path / "corpus.db").query("select * from runs"))
+    assert run["status"] == "partial" and json.loads(run["counts"])["failed"] == {"dead_letter": 1}
+    assert any(e["reason"] == "dead_letter" and e["count"] == 1 for e in json.loads(run["errors"]))
+    assert client.llen(DEAD_KEY) == 1 and client.llen(INGESTING_KEY) == 0
+
+
+@pytest.mark.faults
+def test_a_locked_corpus_stops_the_writer_and_dead_letters_nothing(tmp_path):
+    """Not the message's fault: exit 1 with one line, the message stays queued and the next
+    start stores it."""
+    assert faults.corpus_locked(tmp_path).startswith("exit 1: Error: stopped: OperationalError: database is locked")
+
+
+@pytest.mark.faults
+def test_a_redis_with_a_password_refuses_clients_without_it(tmp_path):
+    assert faults.wrong_password(tmp_path).startswith("exit 1")
+
+
+def test_workers_and_the_writer_use_the_password_from_the_environment(tmp_path):
+    """A redis-server with --requirepass: with $POLICYWATCH_REDIS_PASSWORD a worker crawls and
+    the writer stores; the password is in no command line and no output."""
+    env = {"POLICYWATCH_REDIS_PASSWORD": faults.PASSWORD}
+    with faults.redis_server(tmp_path / "redis", password=faults.PASSWORD) as url:
+        portal = synthportal.SyntheticPortal(3)
+        with portal.serve() as base:
+            crawl = faults.command(["crawl", "replay_generic", "--distributed", "--redis", url,
+                                    "--crawl-id", "auth", "--replay", base], env=env, timeout=180)
+        assert crawl.returncode == 0, crawl.stderr[-2000:]
+        ingest = faults.command(["ingest", "--redis", url, "--db", str(tmp_path / "c.db"), "--until-idle", "0.5"],
+                                env=env)
+        assert ingest.returncode == 0, ingest.stderr[-2000:]
+        assert "stored 3 new; 1 run(s) finished; 0 message(s) not storable" in ingest.stdout
+        # The URL may carry a user name; its password never shows.
+        user_url = url.replace("redis://", "redis://default@")
+        again = faults.command(["ingest", "--redis", user_url, "--db", str(tmp_path / "c.db"), "--until-idle", "0.1"],
+                               env=env)
+        assert again.returncode == 0 and "ingesting from redis://default:***@127.0.0.1" in again.stdout
+    for result in (crawl, ingest, again):
+        assert faults.PASSWORD not in result.stdout + result.stderr
+
+
+@pytest.mark.faults
+@pytest.mark.parametrize("raw, why", [
+    (b'{"url": "http://x/", "_class": "subprocess.Popen"}', "request class 'subprocess.Popen' is not allowed"),
+    (b'{"url": "http://x/", "callback": "close"}', "callback 'close' is not one of the spider's"),
+    (b'{"url": "http://x/", "args": ["id"]}', "unknown request fields: args"),
+    (b'{"url": "http://x/", "cb_kwargs": {"e": {"$dc": ["Popen", {}]}}}', "bad $dc"),
+    (b'{"url": "http://x/", "meta": {"$eval": "1"}}', "unknown tag '$eval'"),
+    (b"[1, 2, 3]", "not a request"),
+    (b"[" * 200_000, "nests too deeply"),
+    (b'{"url": "' + b"x" * (2 << 20) + b'"}', "over the"),
+])
+def test_the_request_codec_refuses_what_is_not_a_request_of_the_spider(raw, why):
+    from crawlers import queuecodec
+
+    with pytest.raises(queuecodec.CodecError, match=__import__("re").escape(why)):
+        queuecodec.loads(raw)
+
+
+def test_the_request_codec_keeps_every_request_the_spider_makes():
+    """List, form, search and detail requests as the spider builds them go through JSON and
+    come back equal; what JSON cannot hold is refused when queued, naming where it is."""
+    from datetime import date
+
+    from scrapy import FormRequest, Request
+    from scrapy.utils.request import request_from_dict
+
+    from crawlers import queuecodec
+    from crawlers.items import ListEntry, PageRequest
+    from crawlers.sites.spec import Column
+
+    class Spider:
+        name = "policy:x"
+
+        def parse_list(self, response, **kwargs): ...
+
+        def parse_detail(self, response, **kwargs): ...
+
+        def on_error(self, failure): ...
+
+    spider = Spider()
+    column = Column("政策文件", "http://www.example-gov.cn/zcwj/", {"columnid": 7})
+    page = PageRequest("http://www.example-gov.cn/feed", "POST", (("page", "2"),), 2)
+    requests = [
+        FormRequest(page.url, formdata=dict(page.formdata), callback=spider.parse_list, errback=spider.on_error,
+                    cb_kwargs={"column": column, "page": page}, dont_filter=True,
+                    meta={"dont_obey_robotstxt": True, "policywatch_list_page": ("政策文件", page.url, "{}")}),
+        Request("http://www.example-gov.cn/a.html", callback=spider.parse_detail, errback=spider.on_error,
+                cb_kwargs={"column": "政策文件", "entry": ListEntry("http://www.example-gov.cn/a.html", "标题",
+                                                                   date(2026, 3, 1), {"$weird": [1, None]})},
+                meta={"download_maxsize": 1 << 20}, priority=10, headers={"If-None-Match": '"e1"'}),
+    ]
+    for request in requests:
+        back = request_from_dict(queuecodec.loads(queuecodec.dumps(request.to_dict(spider=spider))), spider=spider)
+        assert type(back) is type(request) and back.to_dict(spider=spider) == request.to_dict(spider=spider)
+    with pytest.raises(queuecodec.CodecError, match=r"request.meta.handle: a object cannot be queued"):
+        queuecodec.dumps(Request("http://x/", meta={"handle": object()}).to_dict())
