@@ -227,6 +227,119 @@ def _crawl_main(base: str, db: str, overrides: str) -> int:
     return 0
 
 
+# --- volatile files: the same content in new bytes, day after day ------------------------------
+
+DAY1 = date(2026, 12, 1)
+RULES = ["示例市元宇宙产业发展实施细则", "一、到2025年，建成2个元宇宙产业集聚区。",
+         "二、支持企业开展关键技术攻关，对认定的重点项目给予资金支持。"]
+PLAN = ["示例市虚拟现实产业行动方案", "一、培育虚拟现实终端企业10家。", "二、打造沉浸式文旅场景。"]
+GUIDE = ["申报指南", "申报单位应在本市注册，具有独立法人资格。"]
+FORM = ["申报表", "单位名称：", "联系人："]
+
+
+def _moment(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 9, 30)
+
+
+def volatile_day(day: int, real_changes: bool = False) -> list[Doc]:
+    """The portal on ``day`` (1, 2, ...): three policy pages whose files are made afresh for
+    every download — a DOCX with that day's ZIP times, a PDF rendered that day (producer date,
+    "下载时间" watermark) behind a link whose ``?t=`` is that day's, and two files listed in an
+    order that changes. With ``real_changes`` their content changes too: a figure inside the
+    DOCX, a second file added to the PDF's page, one file removed from the pair."""
+    from fixtures.pdfmaker import make_pdf
+
+    today = date.fromordinal(DAY1.toordinal() + day - 1)
+    stamp = int(_moment(today).timestamp())
+    rules = [line.replace("2个", "3个") for line in RULES] if real_changes else RULES
+    pair = [Linked("/zcwj/files/8003a.pdf", "附件1 申报指南.pdf", make_pdf(GUIDE)),
+            Linked("/zcwj/files/8003b.docx", "附件2 申报表.docx", docx_file(FORM, _moment(today)))]
+    if day % 2 == 0:
+        pair.reverse()  # the CMS lists them in another order
+    plan = [Linked(f"/zcwj/files/8002.pdf?t={stamp}", "行动方案.pdf", watermarked_pdf(PLAN, today))]
+    if real_changes:
+        plan.append(Linked("/zcwj/files/8002-2.docx", "任务分工.docx", docx_file(["任务分工表", "市经信局牵头。"])))
+        pair = [a for a in pair if a.href.endswith(".pdf")]
+    return [
+        Doc(8001, "示例市人民政府关于印发元宇宙产业发展实施细则的通知",
+            ["各区人民政府，市政府各部门：", "现将《示例市元宇宙产业发展实施细则》印发给你们，请认真贯彻执行。"],
+            [Linked("/zcwj/files/8001.docx", "示例市元宇宙产业发展实施细则.docx", docx_file(rules, _moment(today)))]),
+        Doc(8002, "示例市虚拟现实产业行动方案",
+            ["各有关单位：", "《示例市虚拟现实产业行动方案》已经市政府同意，现印发给你们。"], plan),
+        Doc(8003, "示例市关于组织申报元宇宙应用场景的通知",
+            ["各有关单位：", "为加快元宇宙应用场景建设，现组织开展申报工作，有关事项见附件。"], pair),
+    ]
+
+
+def fetched(linked: Linked) -> "Attachment":
+    """The attachment as the attachments stage leaves it after downloading ``linked``: hash,
+    size and text read from its bytes (format sniffed as the stage does)."""
+    import hashlib
+
+    from crawlers.items import Attachment
+    from crawlers.parsing.filetext import extract_file_text
+    from pipelines.attachments import sniff_format
+    from pipelines.textnorm import clean_text
+
+    fmt = sniff_format(linked.data)
+    text = clean_text(extract_file_text(linked.data, fmt)) if fmt else None
+    return Attachment(url=linked.url, name=linked.name, sha256=hashlib.sha256(linked.data).hexdigest(),
+                      size=len(linked.data), content_type=CONTENT_TYPES.get(fmt or ""), text=text or None)
+
+
+def item_of(doc: Doc, day: int) -> "PolicyItem":
+    """The document as the crawl hands it to the store on ``day``."""
+    from datetime import timezone
+
+    from crawlers.items import PolicyItem
+
+    today = date.fromordinal(DAY1.toordinal() + day - 1)
+    return PolicyItem(url=doc.url, site="replay_generic", title=doc.title, issuer="示例市人民政府",
+                      published_date=date(2024, 1, 10), body_text="\n".join(doc.paragraphs),
+                      attachments=[fetched(a) for a in doc.attachments], raw_body=detail_page(doc).encode(),
+                      fetched_at=datetime(today.year, today.month, today.day, 8, tzinfo=timezone.utc))
+
+
+def store_days(db, n: int, days: list[tuple[int, bool]]):
+    """Store document ``n`` as the portal shows it on each ``(day, real_changes)``: the
+    ``StoreResult`` of each day."""
+    from pipelines.corpus import store_document
+
+    out = []
+    for day, real in days:
+        doc = next(d for d in volatile_day(day, real) if d.n == n)
+        out.append(store_document(db, item_of(doc, day)))
+    return out
+
+
+def _volatile_case(n: int, expected: str):
+    def run(scratch: Path) -> str:
+        from pipelines.corpus import open_corpus
+
+        db = open_corpus(scratch / "corpus.db")
+        first, second = store_days(db, n, [(1, False), (2, False)])
+        changes = [k for (k,) in db.execute("select kind from changes")]
+        differs = [json.loads(d) for (d,) in db.execute("select differs from sightings")]
+        if second.kind != "unchanged" or second.sighting_id is None or changes != ["new"] \
+                or expected not in differs[0]:
+            raise AssertionError(f"{second}, changes {changes}, sightings {differs}")
+        return f"sighting ({', '.join(differs[0])}), no alert"
+    return run
+
+
+def _real_change_case(scratch: Path) -> str:
+    from pipelines.corpus import open_corpus
+
+    db = open_corpus(scratch / "corpus.db")
+    store_days(db, 8001, [(1, False), (2, False), (3, True)])
+    kinds = [k for (k,) in db.execute("select kind from changes")]
+    diff = json.loads(db.execute("select diff from changes order by id desc limit 1").fetchone()[0])
+    shown = diff.get("attachments", [{}])[0].get("text", {}).get("entries", [])
+    if kinds != ["new", "revised"] or not shown or shown[0]["op"] != "changed":
+        raise AssertionError(f"changes {kinds}, attachment diff {shown}")
+    return f"revised (attachments): {shown[0]['old']} → {shown[0]['new']}"
+
+
 HOSTILE_TIME_LIMIT = 4.0  # the crawl's job limit in the hostile crawl: the lying PDF runs past it
 
 
@@ -370,6 +483,13 @@ CASES: list[FaultCase] = [
     FaultCase("pool-job-out-of-memory", "a pool job asking for 4 GB in a 1 GB worker", _memory_case),
     FaultCase("crawl-hostile-attachments", "a real crawl of a column linking the three hostile files",
               _hostile_crawl_case),
+    FaultCase("docx-regenerated", "the same DOCX made again with new ZIP times", _volatile_case(8001, "attachment_bytes")),
+    FaultCase("pdf-rerendered-watermark", "a PDF re-rendered with a new producer date and a 下载时间 line, "
+              "behind a link whose ?t= changed", _volatile_case(8002, "attachment_links")),
+    FaultCase("attachments-reordered", "the same attachments listed in another order",
+              _volatile_case(8003, "attachment_order")),
+    FaultCase("attachment-figure-changed", "a figure changed inside a regenerated DOCX (a real change)",
+              _real_change_case),
 ]
 
 
