@@ -140,10 +140,15 @@ def compare(before: Snapshot, after: Snapshot) -> Revision:
     changed: list[str] = []
     failed = any(a.get("error") and not a.get("sha256") for a in after.attachments)
     text = None
-    if comparable_text(before.text) != comparable_text(after.text):
+    after_text = comparable_text(after.text)
+    if comparable_text(before.text) != after_text:
         # The text fell back to the cover note only because the attachment could not be read.
         incomplete = failed and after.text_source == "page" and before.text_source == "attachment"
-        if not incomplete and hash_form(after.text):
+        # A cover note's text is its first readable attachment's: listed in another order, the
+        # note takes another file's text, which the stored version holds already.
+        reordered = after.text_source == before.text_source == "attachment" and \
+            after_text in {a.get("content") for a in before.attachments}
+        if not incomplete and not reordered and hash_form(after.text):
             changed.append("text")
             text = text_diff(without_furniture(before.text), without_furniture(after.text))
     fields = field_changes(before.fields, after.fields, KEY_FIELDS)
