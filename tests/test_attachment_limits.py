@@ -102,3 +102,29 @@ def test_a_crawl_meeting_hostile_attachments_finishes_and_stores_every_document(
     assert run["status"] == "ok" and counts["new"] == 4
     assert counts["attachments"]["failed/over_limit"] == 2
     assert counts["attachments"]["failed/time_limit"] == 1
+
+
+def test_every_kind_of_pool_job_turns_a_refusal_into_its_own_failure(monkeypatch):
+    """List and detail parses raise ParseError with the pool's reason (the spider records the
+    page as refused), classifying stores the document untagged, an attachment keeps no text."""
+    import asyncio
+
+    from classifiers.classify import Document
+    from crawlers.parsepool import OffloadedWork
+    from crawlers.parsing.errors import ParseError
+    from crawlers.replay import REPLAY_SITES
+
+    async def refuse(self, fn, *args):
+        raise JobRefused("time_limit", f"{fn.__name__} took more than 1 s; its worker was stopped")
+
+    monkeypatch.setattr(OffloadedWork, "_run", refuse)
+    work, site = OffloadedWork(0), REPLAY_SITES[0]
+    with pytest.raises(ParseError) as detail:
+        asyncio.run(work.parse_detail(site, "http://www.example-gov.cn/a.html", b"<html></html>", {}, None))
+    assert (detail.value.reason, detail.value.message) == ("time_limit", "parse_job took more than 1 s; its worker was stopped")
+    with pytest.raises(ParseError, match="time_limit: list_job"):
+        asyncio.run(work.parse_list(site, site.columns[0], None, b"<html></html>", {}))
+    assert asyncio.run(work.classify(Document(title="t", text="x"))) == \
+        ("failed", "time_limit: classify_job took more than 1 s; its worker was stopped", None, None)
+    assert asyncio.run(work.attachment_text(b"%PDF-", "pdf", FileLimits())) == \
+        ("refused", "time_limit", "attachment_job took more than 1 s; its worker was stopped")
