@@ -327,17 +327,23 @@ def _volatile_case(n: int, expected: str):
     return run
 
 
-def _real_change_case(scratch: Path) -> str:
-    from pipelines.corpus import open_corpus
+def _real_change_case(n: int, expected: str):
+    def run(scratch: Path) -> str:
+        from pipelines.corpus import open_corpus
 
-    db = open_corpus(scratch / "corpus.db")
-    store_days(db, 8001, [(1, False), (2, False), (3, True)])
-    kinds = [k for (k,) in db.execute("select kind from changes")]
-    diff = json.loads(db.execute("select diff from changes order by id desc limit 1").fetchone()[0])
-    shown = diff.get("attachments", [{}])[0].get("text", {}).get("entries", [])
-    if kinds != ["new", "revised"] or not shown or shown[0]["op"] != "changed":
-        raise AssertionError(f"changes {kinds}, attachment diff {shown}")
-    return f"revised (attachments): {shown[0]['old']} → {shown[0]['new']}"
+        db = open_corpus(scratch / "corpus.db")
+        store_days(db, n, [(1, False), (2, False), (3, True)])
+        kinds = [k for (k,) in db.execute("select kind from changes")]
+        diff = json.loads(db.execute("select diff from changes order by id desc limit 1").fetchone()[0])
+        change = (diff.get("attachments") or [{}])[0]
+        shown = change.get("text", {}).get("entries", [])
+        if kinds != ["new", "revised"] or change.get("change") != expected or \
+                (expected == "replaced" and not shown):
+            raise AssertionError(f"changes {kinds}, attachment change {change}")
+        if shown:
+            return f"revised (attachments): {shown[0]['old']} → {shown[0]['new']}"
+        return f"revised (attachments): {expected} {change['name']}"
+    return run
 
 
 HOSTILE_TIME_LIMIT = 4.0  # the crawl's job limit in the hostile crawl: the lying PDF runs past it
@@ -489,7 +495,11 @@ CASES: list[FaultCase] = [
     FaultCase("attachments-reordered", "the same attachments listed in another order",
               _volatile_case(8003, "attachment_order")),
     FaultCase("attachment-figure-changed", "a figure changed inside a regenerated DOCX (a real change)",
-              _real_change_case),
+              _real_change_case(8001, "replaced")),
+    FaultCase("attachment-added", "a second file linked beside a re-rendered PDF (a real change)",
+              _real_change_case(8002, "added")),
+    FaultCase("attachment-removed", "one of two files no longer linked (a real change)",
+              _real_change_case(8003, "removed")),
 ]
 
 
