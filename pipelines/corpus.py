@@ -5,7 +5,8 @@ and attachments, the change outbox and the record of every run. The schema is in
 Everything here is a plain function over a ``sqlite_utils.Database`` so that the Scrapy
 pipelines, backfills and a future central writer share one write path. Each change of state is
 one transaction (``db.atomic()``): a document is stored whole with its version, attachments and
-change, or not at all. Versions are never updated or deleted.
+change, or not at all. Versions are never updated or deleted; nor are sightings, the fetches
+that differed from a version only in volatile ways (``pipelines.changes.volatile_differences``).
 
 Transactions use ``db.atomic()``, not ``with db.conn:``: sqlite-utils' ``db.execute`` commits a
 statement at once unless a transaction was explicitly begun, so ``with db.conn:`` would not
