@@ -75,10 +75,19 @@ EXTENSIONS = {
 }
 POLICYWATCH_PROGRESS = False  # the runner turns it on for backfills
 POLICYWATCH_PROGRESS_INTERVAL = 30.0
-POLICYWATCH_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
-# Worker processes that parse detail pages and classify documents (crawlers/parsepool.py):
-# None = one per core; 0 = in the crawl process itself.
+# --- limits on what the network hands us --------------------------------------------------
+POLICYWATCH_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024  # the largest file downloaded
+# What a downloaded attachment may unpack to before it is read (crawlers/parsing/filetext.py's
+# FileLimits); a file over one is stored without text, with the reason.
+POLICYWATCH_ATTACHMENT_MAX_UNPACKED = 64 * 1024 * 1024  # a DOCX's zip members, added up
+POLICYWATCH_ATTACHMENT_MAX_MEMBERS = 2000  # entries in a DOCX's zip
+POLICYWATCH_ATTACHMENT_MAX_PAGES = 2000  # pages of a PDF
+POLICYWATCH_ATTACHMENT_MAX_CHARS = 2_000_000  # characters of extracted text
+# Worker processes that parse pages, read attachments and classify (crawlers/parsepool.py):
+# None = one per core; 0 = in the crawl process itself (without the two limits below).
 POLICYWATCH_PARSE_WORKERS = None
+POLICYWATCH_JOB_TIME_LIMIT = 60.0  # seconds a pool job may take before its worker is killed
+POLICYWATCH_WORKER_MEMORY_MB = 2048  # each worker's address space (RLIMIT_AS); 0 = no limit
 # Known documents an incremental run re-checks per site (oldest due first).
 POLICYWATCH_REVISIT_BUDGET = 30
 

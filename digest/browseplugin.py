@@ -205,6 +205,7 @@ def extra_template_vars(template, database, table, view_name, request, datasette
 
 async def diff_page(datasette, request):
     """A version against the one before it, as pipelines.diff reads a revision."""
+    from pipelines.changes import attachment_view
     from pipelines.diff import attachment_changes, field_changes, text_diff
 
     version_id = int(request.url_vars["version_id"])
@@ -221,8 +222,11 @@ async def diff_page(datasette, request):
         "select id, title, url from documents where id = ?", [new["document_id"]])).rows[0])
 
     async def attachments(version: dict) -> list[dict]:
-        return [dict(r) for r in (await db.execute(
-            "select url, name, sha256 from attachments where version_id = ?", [version["id"]])).rows]
+        # Seen as change detection sees them: the same text in new bytes is the same file.
+        return [attachment_view(r["url"], r["name"], r["sha256"], r["error"], r["text"])
+                for r in (await db.execute(
+                    "select url, name, sha256, error, text from attachments where version_id = ? "
+                    "order by id", [version["id"]])).rows]
 
     new_fields = json.loads(new["fields"] or "{}")
     context = {"document": document, "version": new, "previous": old, "database": DATABASE,

@@ -108,9 +108,17 @@ def classifier_evidence(evidence: dict[str, Any]) -> list[str]:
     return lines[:MAX_TAG_EVIDENCE + 1]
 
 
-def text_diff_of(entry: Entry) -> dict[str, Any] | None:
-    text = entry.diff.get("text")
+def _shown_diff(text: Any) -> dict[str, Any] | None:
     return text if isinstance(text, dict) and (text.get("entries") or text.get("omitted")) else None
+
+
+def text_diff_of(entry: Entry) -> dict[str, Any] | None:
+    return _shown_diff(entry.diff.get("text"))
+
+
+def attachment_text_diff(change: dict[str, Any]) -> dict[str, Any] | None:
+    """The text diff of a replaced attachment, when both versions had text."""
+    return _shown_diff(change.get("text"))
 
 
 def diff_summary(text: dict[str, Any]) -> str:
@@ -137,6 +145,17 @@ def _md_segments(segments) -> str:
     return "".join(marks[op].format(_md(text)) for op, text in segments if text.strip() or op == "=")
 
 
+def _md_sentences(text: dict[str, Any], indent: str) -> list[str]:
+    lines = []
+    for sentence in text["entries"]:
+        mark = SENTENCE_MARKS[sentence["op"]]
+        shown = _md_segments(sentence["segments"]) if sentence["op"] == "changed" else _md(sentence["text"])
+        lines.append(f"{indent}- {mark} {shown}")
+    if text.get("omitted"):
+        lines.append(f"{indent}- ……另有 {text['omitted']} 处变化未列出")
+    return lines
+
+
 def _md_entry(n: int, entry: Entry) -> list[str]:
     doc = entry.document
     lines = [f"### {n}. {_md(doc.get('title', ''))}", ""]
@@ -146,15 +165,14 @@ def _md_entry(n: int, entry: Entry) -> list[str]:
         lines.append(f"- {_md(change['label'])}：{_md(change.get('old') or '（无）')} → {_md(change['new'])}")
     for att in entry.diff.get("attachments", []):
         lines.append(f"- {ATTACHMENT_WORDS[att['change']]}：{_md(att['name'])}")
+        att_text = attachment_text_diff(att)
+        if att_text:
+            lines.append(f"  - 附件{diff_summary(att_text)}")
+            lines += _md_sentences(att_text, "    ")
     text = text_diff_of(entry)
     if text:
         lines.append(f"- {diff_summary(text)}")
-        for sentence in text["entries"]:
-            mark = SENTENCE_MARKS[sentence["op"]]
-            shown = _md_segments(sentence["segments"]) if sentence["op"] == "changed" else _md(sentence["text"])
-            lines.append(f"  - {mark} {shown}")
-        if text.get("omitted"):
-            lines.append(f"  - ……另有 {text['omitted']} 处变化未列出")
+        lines += _md_sentences(text, "  ")
     lines += [f"- 链接：<{doc.get('url')}>", ""]
     return lines
 
@@ -253,6 +271,19 @@ def _html_segments(segments) -> str:
     return "".join(out)
 
 
+def _html_sentences(text: dict[str, Any], label: str = "") -> list[str]:
+    parts = [f'<p style="{STYLE["fact"]}"><span style="{STYLE["label"]}">{_e(label + diff_summary(text))}</span></p>',
+             f'<ul style="{STYLE["diff"]}">']
+    for sentence in text["entries"]:
+        op = sentence["op"]
+        shown = _html_segments(sentence["segments"]) if op == "changed" else _e(sentence["text"])
+        parts.append(f'<li style="{STYLE[op]}">{SENTENCE_MARKS[op]} {shown}</li>')
+    if text.get("omitted"):
+        parts.append(f'<li style="{STYLE["changed"]}">……另有 {int(text["omitted"])} 处变化未列出</li>')
+    parts.append("</ul>")
+    return parts
+
+
 def html_entry(entry: Entry) -> str:
     """One change as an HTML block (also the Atom entry's content)."""
     doc = entry.document
@@ -273,17 +304,12 @@ def html_entry(entry: Entry) -> str:
     for att in entry.diff.get("attachments", []):
         parts.append(f'<p style="{STYLE["fact"]}"><span style="{STYLE["label"]}">'
                      f'{_e(ATTACHMENT_WORDS[att["change"]])}：</span>{_e(att["name"])}</p>')
+        att_text = attachment_text_diff(att)
+        if att_text:
+            parts += _html_sentences(att_text, "附件")
     text = text_diff_of(entry)
     if text:
-        parts.append(f'<p style="{STYLE["fact"]}"><span style="{STYLE["label"]}">{_e(diff_summary(text))}</span></p>')
-        parts.append(f'<ul style="{STYLE["diff"]}">')
-        for sentence in text["entries"]:
-            op = sentence["op"]
-            shown = _html_segments(sentence["segments"]) if op == "changed" else _e(sentence["text"])
-            parts.append(f'<li style="{STYLE[op]}">{SENTENCE_MARKS[op]} {shown}</li>')
-        if text.get("omitted"):
-            parts.append(f'<li style="{STYLE["changed"]}">……另有 {int(text["omitted"])} 处变化未列出</li>')
-        parts.append("</ul>")
+        parts += _html_sentences(text)
     parts.append(f'<p style="{STYLE["fact"]}"><span style="{STYLE["label"]}">链接：</span>'
                  f'<a style="{STYLE["link"]}" href="{_e(url)}">{_e(url)}</a></p></div>')
     return "\n".join(parts)

@@ -5,7 +5,14 @@ middlewares apply to them as to pages: robots.txt, retries, backoff, the per-dom
 delays. Only files on the item's site's domains are fetched. A failed download is recorded on
 the attachment (``error``) and never drops the document.
 
-Setting: ``POLICYWATCH_ATTACHMENT_MAX_BYTES`` (default 20 MB), the largest file fetched.
+A file's text is read in the crawl's worker pool (``crawlers.parsepool``), never in the reactor:
+a zip bomb or a 90,000-page PDF is refused by the ``FileLimits`` before it is unpacked, and a
+file that still takes too long or too much memory is refused by the pool's job limits. Either
+way the attachment is stored with its hash and size, without text, and ``error`` says why
+(``over_limit: …``, ``time_limit: …``, ``memory_limit: …``).
+
+Settings: ``POLICYWATCH_ATTACHMENT_MAX_BYTES`` (default 20 MB), the largest file fetched; the
+``POLICYWATCH_ATTACHMENT_MAX_*`` limits (see ``crawlers/settings.py``).
 """
 
 from __future__ import annotations
@@ -20,8 +27,9 @@ from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 
 from crawlers.items import Attachment, PolicyItem
+from crawlers.parsepool import OffloadedWork
 from crawlers.parsing.attachments import file_extension
-from crawlers.parsing.filetext import FileTextError, extract_file_text
+from crawlers.parsing.filetext import FileLimits
 from crawlers.sites import Site, get_site
 
 from .textnorm import clean_text
@@ -65,17 +73,20 @@ class AttachmentsPipeline:
     """Fetch PDF/DOCX attachments, fill sha256/size/content_type/text (or error), and give a
     cover-note page (``text_source == "attachment_pending"``) the text of its attachment."""
 
-    def __init__(self, crawler, max_bytes: int = DEFAULT_MAX_BYTES):
+    def __init__(self, crawler, max_bytes: int = DEFAULT_MAX_BYTES, limits: FileLimits = FileLimits()):
         if max_bytes < 1:
             raise ValueError(f"POLICYWATCH_ATTACHMENT_MAX_BYTES must be positive, not {max_bytes}")
         self.crawler = crawler
         self.stats = crawler.stats
         self.max_bytes = max_bytes
+        self.limits = limits
+        self.offload = OffloadedWork.from_crawler(crawler)
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler, crawler.settings.getint("POLICYWATCH_ATTACHMENT_MAX_BYTES",
-                                                    DEFAULT_MAX_BYTES))
+        settings = crawler.settings
+        return cls(crawler, settings.getint("POLICYWATCH_ATTACHMENT_MAX_BYTES", DEFAULT_MAX_BYTES),
+                   file_limits(settings))
 
     def site_for(self, key: str) -> Site | None:
         """The declared site an item came from: the crawling spider's own ``site`` (replay and
@@ -149,10 +160,9 @@ class AttachmentsPipeline:
         if fmt is None:
             self._fail(attachment, "unsupported", f"not a PDF or DOCX ({content_type or 'no type'})")
             return
-        try:
-            text = extract_file_text(data, fmt)
-        except FileTextError as exc:
-            self._fail(attachment, "unreadable", str(exc)[:300])
+        kind, text, message = await self.offload.attachment_text(data, fmt, self.limits)
+        if kind == "refused":
+            self._fail(attachment, text, message)
             return
         attachment.text = clean_text(text) or None
         if attachment.text is None:
@@ -181,6 +191,17 @@ class AttachmentsPipeline:
             self._fail(attachment, f"http_{response.status}", f"HTTP {response.status}")
             return None
         return response.body, response.headers.get(b"Content-Type", b"").decode("latin-1").strip()
+
+
+def file_limits(settings) -> FileLimits:
+    """The ``POLICYWATCH_ATTACHMENT_MAX_*`` settings as ``FileLimits`` (defaults where unset)."""
+    defaults = FileLimits()
+    return FileLimits(
+        unpacked_bytes=settings.getint("POLICYWATCH_ATTACHMENT_MAX_UNPACKED", defaults.unpacked_bytes),
+        members=settings.getint("POLICYWATCH_ATTACHMENT_MAX_MEMBERS", defaults.members),
+        pages=settings.getint("POLICYWATCH_ATTACHMENT_MAX_PAGES", defaults.pages),
+        chars=settings.getint("POLICYWATCH_ATTACHMENT_MAX_CHARS", defaults.chars),
+    )
 
 
 def site_for(crawler, key: str) -> Site | None:

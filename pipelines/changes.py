@@ -7,6 +7,12 @@ outcome in the ``changes`` outbox in the same transaction as the document itself
   field (文号, dates, 有效性, title, issuer, 索引号) differs from the last version. A value that
   disappeared, a failed attachment download, or a cover note standing in for an attachment
   that could not be read are gaps in one fetch, never changes.
+- An attachment is the same attachment when its link without volatile query parameters is
+  (``crawlers.parsing.attachments.stable_link``), else when its name is; its content is its
+  text without furniture where it has text, its bytes only where it has none. A fetch whose only
+  differences are volatile — new bytes of the same text, a "下载时间" watermark, a changed ``?t=``,
+  a reordered list — is no revision: ``volatile_differences`` names them, and the corpus keeps
+  the fetch as a sighting.
 - **repealed**: the document's 有效性/时效 field now says 失效/废止, or a 废止/失效 decision
   lists its 文号 (``repealed_numbers``).
 - **withdrawn**: the page is gone (HTTP 404/410, or missing from a column read to its end) on
@@ -22,7 +28,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
-from .diff import attachment_changes, field_changes, text_diff
+from crawlers.parsing.attachments import stable_link
+
+from .diff import attachment_changes, field_changes, match_attachments, same_content, text_diff
 from .lineage import doc_number_key
 from .textnorm import hash_form
 
@@ -33,9 +41,11 @@ KEY_FIELDS = ("title", "doc_number", "issuer", "index_no", "written_date", "publ
 # Page furniture that a body extractor may let through: counters, render stamps, share and
 # print widgets. Dropped before comparing, so that they never make a revision. Inline only
 # where the pattern cannot be policy text (a counter with its number, a bracketed widget).
+# A download stamp ("下载时间：2026-12-03", a PDF watermark the portal adds to every copy) is
+# furniture too.
 _FURNITURE_INLINE = re.compile(
     r"(?:浏览|访问|点击|阅读)(?:次数|量|数)\s*[:：]\s*\d+\s*次?"
-    r"|(?:页面生成|生成|最后更新|更新)时间\s*[:：]\s*\d[\d\-/年月日:：\s]*"
+    r"|(?:页面生成|生成|最后更新|更新|下载|打印|导出)(?:时间|日期)\s*[:：]\s*\d[\d\-/.年月日:：\s]*"
     r"|[【\[]\s*(?:打印(?:本页|正文)?|关闭(?:窗口|本页)?|收藏(?:本页)?|返回顶部|字体\s*[:：]?\s*[大中小\s]*)\s*[】\]]"
 )
 _WIDGET = (r"(?:打印(?:本页|正文)?|关闭(?:窗口|本页)?|收藏(?:本页)?|返回顶部|分享到\s*[:：]?"
@@ -44,14 +54,33 @@ _WIDGET = (r"(?:打印(?:本页|正文)?|关闭(?:窗口|本页)?|收藏(?:本�
 _FURNITURE_LINE = re.compile(rf"^(?:[【\[]?\s*{_WIDGET}\s*[】\]]?[\s|｜/·]*)+$")
 
 
-def comparable_text(text: str | None) -> str:
-    """The form in which two texts are compared: folded (``hash_form``) and without furniture."""
+def without_furniture(text: str | None) -> str:
+    """The text without page furniture (counters, render and download stamps, widgets), as
+    written otherwise: what a diff shows."""
     kept = []
     for line in (text or "").split("\n"):
         if _FURNITURE_LINE.match(line.strip()):
             continue
-        kept.append(_FURNITURE_INLINE.sub("", line))
-    return hash_form("\n".join(kept))
+        line = _FURNITURE_INLINE.sub("", line)
+        if line.strip():
+            kept.append(line)
+    return "\n".join(kept)
+
+
+def comparable_text(text: str | None) -> str:
+    """The form in which two texts are compared: folded (``hash_form``) and without furniture."""
+    return hash_form(without_furniture(text))
+
+
+def attachment_view(url: str, name: str | None, sha256: str | None, error: str | None,
+                    text: str | None, learned: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """One attachment as change detection sees it: ``key`` its identity (the link without
+    volatile parameters, ``learned`` being the site's learned ones), ``content`` the compared
+    form of its text (None without text: then its ``sha256`` stands for it), ``text`` as shown."""
+    shown = without_furniture(text) if text else ""
+    return {"url": url, "name": name, "sha256": sha256, "error": error,
+            "key": stable_link(url, learned), "content": hash_form(shown) or None,
+            "text": shown or None}
 
 
 @dataclass(frozen=True)
@@ -60,7 +89,8 @@ class Snapshot:
 
     text: str
     fields: Mapping[str, Any]
-    attachments: Sequence[Mapping[str, Any]] = ()  # {"url", "name", "sha256", "error"}
+    # {"url", "name", "sha256", "error"}, and from ``attachment_view`` "key", "content", "text"
+    attachments: Sequence[Mapping[str, Any]] = ()
     text_source: str = "page"
 
 
@@ -110,12 +140,17 @@ def compare(before: Snapshot, after: Snapshot) -> Revision:
     changed: list[str] = []
     failed = any(a.get("error") and not a.get("sha256") for a in after.attachments)
     text = None
-    if comparable_text(before.text) != comparable_text(after.text):
+    after_text = comparable_text(after.text)
+    if comparable_text(before.text) != after_text:
         # The text fell back to the cover note only because the attachment could not be read.
         incomplete = failed and after.text_source == "page" and before.text_source == "attachment"
-        if not incomplete and hash_form(after.text):
+        # A cover note's text is its first readable attachment's: listed in another order, the
+        # note takes another file's text, which the stored version holds already.
+        reordered = after.text_source == before.text_source == "attachment" and \
+            after_text in {a.get("content") for a in before.attachments}
+        if not incomplete and not reordered and hash_form(after.text):
             changed.append("text")
-            text = text_diff(before.text, after.text)
+            text = text_diff(without_furniture(before.text), without_furniture(after.text))
     fields = field_changes(before.fields, after.fields, KEY_FIELDS)
     if fields:
         changed.append("fields")
@@ -128,6 +163,27 @@ def compare(before: Snapshot, after: Snapshot) -> Revision:
             and any(f["field"] == "validity" for f in fields):
         repealed = str(new_status)
     return Revision(tuple(changed), text, fields, attachments, repealed)
+
+
+def volatile_differences(before: Snapshot, after: Snapshot) -> list[str]:
+    """What differs between two snapshots that ``compare`` found the same: ``text`` (furniture,
+    spacing, a watermark), ``attachment_bytes`` (the same text in new bytes), ``attachment_links``
+    (a changed ``?t=``, a moved file) and ``attachment_order``; empty for an identical fetch."""
+    out = []
+    if (before.text or "") != (after.text or ""):
+        out.append("text")
+    pairs, _, _ = match_attachments(before.attachments, after.attachments)
+    if any(a.get("sha256") and b.get("sha256") and a["sha256"] != b["sha256"]
+           and same_content(a, b) is not False for a, b in pairs):
+        out.append("attachment_bytes")
+    if any(a["url"] != b["url"] for a, b in pairs):
+        out.append("attachment_links")
+    stored_at = {id(a): i for i, a in enumerate(before.attachments)}
+    now_at = {id(b): i for i, b in enumerate(after.attachments)}
+    was = [stored_at[id(a)] for a, b in sorted(pairs, key=lambda pair: now_at[id(pair[1])])]
+    if was != sorted(was):
+        out.append("attachment_order")
+    return out
 
 
 # --- repeal decisions --------------------------------------------------------------------------

@@ -5,7 +5,8 @@ and attachments, the change outbox and the record of every run. The schema is in
 Everything here is a plain function over a ``sqlite_utils.Database`` so that the Scrapy
 pipelines, backfills and a future central writer share one write path. Each change of state is
 one transaction (``db.atomic()``): a document is stored whole with its version, attachments and
-change, or not at all. Versions are never updated or deleted.
+change, or not at all. Versions are never updated or deleted; nor are sightings, the fetches
+that differed from a version only in volatile ways (``pipelines.changes.volatile_differences``).
 
 Transactions use ``db.atomic()``, not ``with db.conn:``: sqlite-utils' ``db.execute`` commits a
 statement at once unless a transaction was explicitly begun, so ``with db.conn:`` would not
@@ -27,6 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 import sqlite_utils
 
 from crawlers.items import PolicyItem
+from crawlers.parsing.attachments import VOLATILE_PARAMS, changed_params
 from crawlers.sites.spec import Site
 
 from . import changes as detect
@@ -64,12 +66,14 @@ class StoreResult:
     """What ``store_document`` did: ``kind`` is ``new`` (a new document row), ``revised`` (a new
     version) or ``unchanged``; ``version_id`` is the current version (the existing one when
     unchanged); ``changes`` the kinds of the changes it recorded (``new``, ``finalised``,
-    ``revised``, ``repealed``; none for a repost or an identical fetch)."""
+    ``revised``, ``repealed``; none for a repost or an identical fetch); ``sighting_id`` the
+    sighting an unchanged fetch with only volatile differences was kept as."""
 
     kind: str
     document_id: int
     version_id: int
     changes: tuple[str, ...] = ()
+    sighting_id: int | None = None
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -303,27 +307,96 @@ def _latest_columns(item: PolicyItem, t_hash: str) -> dict[str, Any]:
     }
 
 
-def _item_snapshot(item: PolicyItem) -> detect.Snapshot:
+def _item_snapshot(item: PolicyItem, learned: frozenset[str] = frozenset()) -> detect.Snapshot:
     seen: dict[str, dict[str, Any]] = {}
     for a in item.attachments:
-        seen.setdefault(a.url, {"url": a.url, "name": a.name, "sha256": a.sha256, "error": a.error})
+        if a.url not in seen:
+            seen[a.url] = detect.attachment_view(a.url, a.name, a.sha256, a.error, a.text, learned)
     return detect.Snapshot(item.body_text or "", fields_of(item), tuple(seen.values()),
                            item.text_source)
 
 
-def _version_snapshot(db: sqlite_utils.Database, version_id: int) -> detect.Snapshot:
+def _version_snapshot(db: sqlite_utils.Database, version_id: int,
+                      learned: frozenset[str] = frozenset()) -> detect.Snapshot:
     body, fields, source, hashes = db.execute(
         "SELECT body_text, fields, text_source, attachment_hashes FROM versions WHERE id = ?",
         [version_id],
     ).fetchone()
-    names = {url: (name, error) for url, name, error in db.execute(
-        "SELECT url, name, error FROM attachments WHERE version_id = ?", [version_id])}
-    attachments = tuple(
-        {"url": url, "name": names.get(url, (None, None))[0], "sha256": sha,
-         "error": names.get(url, (None, None))[1]}
-        for url, sha in json.loads(hashes).items()
+    # In the page's order (the rows'; attachment_hashes is sorted by URL).
+    stored = {url: (name, error, text) for url, name, error, text in db.execute(
+        "SELECT url, name, error, text FROM attachments WHERE version_id = ? ORDER BY id", [version_id])}
+    hashes = json.loads(hashes)
+    attachments = []
+    for url in [*stored, *(u for u in hashes if u not in stored)]:
+        name, error, text = stored.get(url, (None, None, None))
+        attachments.append(detect.attachment_view(url, name, hashes.get(url), error, text, learned))
+    return detect.Snapshot(body or "", json.loads(fields), tuple(attachments), source or "page")
+
+
+# --- volatile link parameters, learned per site ------------------------------------------------
+
+# A parameter is learned as volatile once it changed on this many sightings in a row of the
+# same link (same path, same parameters, same attachment name).
+LEARN_AFTER = 2
+
+
+def learned_params(db: sqlite_utils.Database, site: str) -> frozenset[str]:
+    """The query parameters learned as volatile on ``site``."""
+    return frozenset(name for (name,) in db.execute(
+        "SELECT name FROM volatile_params WHERE site = ? AND learned_at IS NOT NULL", [site]))
+
+
+def _learn_params(db: sqlite_utils.Database, site: str, before: detect.Snapshot,
+                  item: PolicyItem, seen_at: str) -> None:
+    """Count, per site, the query parameters that changed between the stored and the fetched
+    link of the same attachment (same name, links alike but for parameter values); one that
+    changes on ``LEARN_AFTER`` sightings in a row is learned; one that stays is not."""
+    by_name = {hash_form(a.get("name")): a for a in before.attachments if a.get("name")}
+    for a in item.attachments:
+        old = by_name.get(hash_form(a.name)) if a.name else None
+        alike = changed_params(old["url"], a.url) if old is not None else None
+        if alike is None:
+            continue
+        changed, stayed = alike
+        for name in changed - VOLATILE_PARAMS:
+            db.execute(
+                """INSERT INTO volatile_params (site, name, changes, first_seen) VALUES (?, ?, 1, ?)
+                ON CONFLICT (site, name) DO UPDATE SET changes = changes + 1""",
+                [site, name, seen_at])
+            db.execute(
+                """UPDATE volatile_params SET learned_at = ? WHERE site = ? AND name = ?
+                AND learned_at IS NULL AND changes >= ?""", [seen_at, site, name, LEARN_AFTER])
+        for name in stayed - VOLATILE_PARAMS:
+            db.execute("""UPDATE volatile_params SET changes = 0 WHERE site = ? AND name = ?
+                AND learned_at IS NULL""", [site, name])
+
+
+def _insert_sighting(db: sqlite_utils.Database, document_id: int, version_id: int,
+                     item: PolicyItem, run_id: int | None, seen_at: str, t_hash: str,
+                     differs: list[str]) -> int:
+    """Keep a fetch that differs from ``version_id`` only in volatile ways: the text and the
+    response when the text differs, and every attachment as fetched (its text only where it
+    is not the version's)."""
+    stored_texts = {text for (text,) in db.execute(
+        "SELECT text FROM attachments WHERE version_id = ? AND text IS NOT NULL", [version_id])}
+    attachments = []
+    for a in item.attachments:
+        entry = {"url": a.url, "name": a.name, "sha256": a.sha256, "size": a.size,
+                 "content_type": a.content_type, "error": a.error}
+        if a.text in stored_texts:
+            entry["text_as_version"] = True
+        else:
+            entry["text"] = a.text
+        attachments.append(entry)
+    text_differs = "text" in differs
+    cursor = db.execute(
+        """INSERT INTO sightings (document_id, version_id, run_id, seen_at, differs, text_hash,
+            body_text, raw, attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [document_id, version_id, run_id, seen_at, _json(differs), t_hash,
+         item.body_text if text_differs else None,
+         compress_raw(item.raw_body) if text_differs else None, _json(attachments)],
     )
-    return detect.Snapshot(body or "", json.loads(fields), attachments, source or "page")
+    return cursor.lastrowid
 
 
 def _full_text(item: PolicyItem) -> str:
@@ -468,9 +541,11 @@ def _new_document_changes(
         logger.info("%s is a copy of document %d (%s)", url, copy.document_id, copy.evidence["by"])
         if original["site"] != item.site:
             return ()
+        learned = learned_params(db, item.site)
         before = _version_snapshot(db, db.execute(
-            "SELECT current_version_id FROM documents WHERE id = ?", [copy.document_id]).fetchone()[0])
-        revision = detect.compare(before, _item_snapshot(item))
+            "SELECT current_version_id FROM documents WHERE id = ?", [copy.document_id]).fetchone()[0],
+            learned)
+        revision = detect.compare(before, _item_snapshot(item, learned))
         if not revision.changed:
             return ()
         diff = {**revision.diff(), "moved_from": _document_brief(original)}
@@ -603,7 +678,10 @@ def store_document(
             return StoreResult("new", document_id, version_id, recorded)
 
         document_id, previous_id, repealed_at = row
-        revision = detect.compare(_version_snapshot(db, previous_id), _item_snapshot(item))
+        _learn_params(db, item.site, _version_snapshot(db, previous_id), item, seen_at)
+        learned = learned_params(db, item.site)
+        before, after = _version_snapshot(db, previous_id, learned), _item_snapshot(item, learned)
+        revision = detect.compare(before, after)
         if not revision.changed:
             db.execute(
                 "UPDATE documents SET last_seen = max(last_seen, ?) WHERE id = ?",
@@ -611,7 +689,10 @@ def store_document(
             )
             # A newer classifier's tags are not a change of the document, but they are kept.
             write_classification(db, document_id, item.classification, only_if_stale=True)
-            return StoreResult("unchanged", document_id, previous_id)
+            differs = detect.volatile_differences(before, after)
+            sighting = _insert_sighting(db, document_id, previous_id, item, run_id, seen_at,
+                                        t_hash, differs) if differs else None
+            return StoreResult("unchanged", document_id, previous_id, sighting_id=sighting)
 
         version_id = _insert_version(db, document_id, item, run_id, seen_at, t_hash, f_hash)
         db.execute(
@@ -821,6 +902,6 @@ __all__ = [
     "iso_time", "known_urls", "reindex",
     "migrate", "open_corpus", "record_site_failure", "record_site_success", "schema_version",
     "search", "start_run", "store_document", "upsert_site", "versions_of",
-    "ObservationResult", "record_observations",
+    "ObservationResult", "record_observations", "learned_params",
     "CLASSIFICATION_COLUMNS", "write_classification",
 ]

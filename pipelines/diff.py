@@ -211,35 +211,66 @@ def field_changes(old: Mapping[str, Any], new: Mapping[str, Any],
     return out
 
 
-def attachment_changes(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]]
-                       ) -> list[dict[str, Any]]:
-    """Attachments added, removed or replaced (same URL or same name, other content), named.
-
-    Each side is a list of ``{"url", "name", "sha256"}``. A file whose hash is unknown on
-    either side (its download failed) is not a change.
-    """
-    before = {a["url"]: a for a in old}
-    after = {a["url"]: a for a in new}
-    out: list[dict[str, Any]] = []
-    gone = [before[u] for u in before if u not in after]
-    came = [after[u] for u in after if u not in before]
-    for url in before.keys() & after.keys():
-        a, b = before[url], after[url]
-        if a.get("sha256") and b.get("sha256") and a["sha256"] != b["sha256"]:
-            out.append({"change": "replaced", "name": b.get("name") or a.get("name") or url, "url": url})
-    # A file moved to another URL under the same name is one replaced (or unchanged) file.
-    by_name = {hash_form(a.get("name")): a for a in gone if a.get("name")}
+def match_attachments(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]]):
+    """Pair each side's attachments: by identity (``key``, else the URL), then — for those left —
+    by name (a file moved to another link under the same name is the same attachment).
+    Returns ``(pairs, removed, added)``: pairs ``(old, new)`` in the new side's order."""
+    before = {a.get("key") or a["url"]: a for a in old}
+    after = {b.get("key") or b["url"]: b for b in new}
+    pairs = [(before[k], b) for k, b in after.items() if k in before]
+    gone = [a for k, a in before.items() if k not in after]
+    came = [b for k, b in after.items() if k not in before]
+    by_name: dict[str, Mapping[str, Any]] = {}
+    for a in gone:
+        if a.get("name"):
+            by_name.setdefault(hash_form(a["name"]), a)
+    added = []
     for b in came:
         a = by_name.pop(hash_form(b.get("name")), None) if b.get("name") else None
         if a is None:
-            out.append({"change": "added", "name": b.get("name") or b["url"], "url": b["url"]})
+            added.append(b)
+        else:
+            gone.remove(a)
+            pairs.append((a, b))
+    return pairs, gone, added
+
+
+def same_content(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool | None:
+    """Do two sightings of an attachment hold the same content? Its text where both have text
+    (``content``: the compared form of it), its bytes where neither has; None (unknown, never a
+    change) when one side's text or bytes are missing (a failed download or extraction)."""
+    if a.get("content") and b.get("content"):
+        return a["content"] == b["content"]
+    if a.get("content") or b.get("content"):
+        return None
+    if a.get("sha256") and b.get("sha256"):
+        return a["sha256"] == b["sha256"]
+    return None
+
+
+def attachment_changes(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]]
+                       ) -> list[dict[str, Any]]:
+    """Attachments added, removed or replaced (the same attachment, other content), named.
+
+    Each side is a list of ``{"url", "name", "sha256"}``, with optionally ``key`` (the
+    attachment's identity: its link without volatile parameters), ``content`` (the compared
+    form of its text) and ``text`` (its text as shown): a replaced file with text on both sides
+    carries the diff of its text (``text``). A file whose content is unknown on either side
+    (its download failed) is not a change.
+    """
+    pairs, gone, came = match_attachments(old, new)
+    out: list[dict[str, Any]] = []
+    for a, b in pairs:
+        if same_content(a, b) is not False:
             continue
-        gone.remove(a)
-        if a.get("sha256") and b.get("sha256") and a["sha256"] != b["sha256"]:
-            out.append({"change": "replaced", "name": b.get("name"), "url": b["url"],
-                        "old_url": a["url"]})
-    for a in gone:
-        out.append({"change": "removed", "name": a.get("name") or a["url"], "url": a["url"]})
+        change = {"change": "replaced", "name": b.get("name") or a.get("name") or b["url"], "url": b["url"]}
+        if (a.get("key") or a["url"]) != (b.get("key") or b["url"]):
+            change["old_url"] = a["url"]
+        if a.get("text") and b.get("text"):
+            change["text"] = text_diff(a["text"], b["text"])
+        out.append(change)
+    out += [{"change": "added", "name": b.get("name") or b["url"], "url": b["url"]} for b in came]
+    out += [{"change": "removed", "name": a.get("name") or a["url"], "url": a["url"]} for a in gone]
     order = {"replaced": 0, "added": 1, "removed": 2}
     return sorted(out, key=lambda c: (order[c["change"]], c["name"] or ""))
 

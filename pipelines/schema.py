@@ -306,6 +306,39 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
             head TEXT  -- its first characters (invalid UTF-8 escaped)
         )""",
     ),
+    # Sightings: a fetch of a known document whose only differences are volatile (the same
+    # text in new attachment bytes, a download-date watermark, a changed ?t=, a reordered
+    # list) is no version and no alert, but what it brought is kept — add-only, like versions.
+    # The query parameters each site was seen to change on every sighting of the same link.
+    (
+        """CREATE TABLE sightings (
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES documents(id),
+            version_id INTEGER NOT NULL REFERENCES versions(id),  -- the version it matched
+            run_id INTEGER REFERENCES runs(id),
+            seen_at TEXT NOT NULL,
+            differs TEXT NOT NULL,  -- JSON list: text, attachment_bytes/_links/_order
+            text_hash TEXT NOT NULL,
+            body_text TEXT,  -- when it differs from the version's
+            raw BLOB,  -- the response, zlib-compressed, when the text differs
+            attachments TEXT NOT NULL  -- JSON list as fetched: url, name, sha256, size, text...
+        )""",
+        "CREATE INDEX sightings_document ON sightings(document_id)",
+        """CREATE TRIGGER sightings_immutable_update BEFORE UPDATE ON sightings BEGIN
+            SELECT RAISE(ABORT, 'sightings are never updated');
+        END""",
+        """CREATE TRIGGER sightings_immutable_delete BEFORE DELETE ON sightings BEGIN
+            SELECT RAISE(ABORT, 'sightings are never deleted');
+        END""",
+        """CREATE TABLE volatile_params (
+            site TEXT NOT NULL,
+            name TEXT NOT NULL,  -- lower-cased query parameter name
+            changes INTEGER NOT NULL DEFAULT 0,  -- sightings in a row on which it changed
+            first_seen TEXT NOT NULL,
+            learned_at TEXT,  -- set once it is known to be volatile
+            PRIMARY KEY (site, name)
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -30,8 +30,9 @@ DOCUMENT_STAT = PREFIX + "documents/{kind}"
 
 
 def counts_from_stats(stats: Mapping[str, Any]) -> dict[str, Any]:
-    """The run's counts from a crawl's stats: pages, documents (new/revised/unchanged),
-    failed and dropped by reason, blocked, attachments fetched/failed."""
+    """The run's counts from a crawl's stats: pages, documents (new/revised/unchanged, and
+    volatile: unchanged but kept as a sighting), failed and dropped by reason, blocked,
+    attachments fetched/failed."""
     def by_reason(group: str) -> dict[str, int]:
         prefix = f"{PREFIX}{group}/"
         return {k[len(prefix):]: v for k, v in sorted(stats.items()) if k.startswith(prefix)}
@@ -45,6 +46,8 @@ def counts_from_stats(stats: Mapping[str, Any]) -> dict[str, Any]:
         "new": new,
         "revised": revised,
         "unchanged": unchanged,
+        # Of the unchanged: fetches whose only differences were volatile (kept as sightings).
+        "volatile": stats.get(DOCUMENT_STAT.format(kind="volatile"), 0),
         "failed": by_reason("failed"),
         "blocked": stats.get(PREFIX + "blocked", 0),
         "backoff": stats.get(PREFIX + "backoff", 0),
@@ -145,6 +148,8 @@ class StorePipeline:
         except Refused as refused:
             drop(self.stats, refused.reason, refused.message)
         self.stats.inc_value(DOCUMENT_STAT.format(kind=result.kind))
+        if result.sighting_id is not None:  # unchanged, but new bytes: kept as a sighting
+            self.stats.inc_value(DOCUMENT_STAT.format(kind="volatile"))
         logger.debug("%s %s (document %d)", result.kind, item.url, result.document_id)
         return item
 

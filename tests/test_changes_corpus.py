@@ -359,10 +359,10 @@ def test_the_migration_repeals_documents_stored_after_their_decision(tmp_path):
     # Back to the corpus as the previous schema left it.
     with db.conn:
         db.execute("DROP TABLE repeal_targets")
+        for later_table in ("sightings", "volatile_params"):  # tables of later versions
+            db.execute(f"DROP TABLE {later_table}")
         db.execute("UPDATE documents SET repealed_at = NULL WHERE id = ?", [later.document_id])
-        before = next(i for i, steps in enumerate(corpus_schema.MIGRATIONS)
-                      if corpus_schema._record_existing_repeal_targets in steps)
-        db.execute(f"PRAGMA user_version = {before}")
+        db.execute(f"PRAGMA user_version = {_migration_of('repeal_targets')}")
     db.close()
 
     db = open_corpus(path)
@@ -373,3 +373,9 @@ def test_the_migration_repeals_documents_stored_after_their_decision(tmp_path):
     assert db.execute("SELECT decision_id, doc_number_key FROM repeal_targets").fetchall() == \
         [(decision.document_id, corpus.lineage.doc_number_key("示政发〔2026〕6号"))]
     db.close()
+
+
+def _migration_of(table: str) -> int:
+    """The schema version whose migration creates ``table``."""
+    return next(i for i, steps in enumerate(corpus_schema.MIGRATIONS)
+                if any(isinstance(step, str) and f"CREATE TABLE {table} " in step for step in steps))

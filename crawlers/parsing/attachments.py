@@ -7,7 +7,7 @@ same file types linked from navigation or the footer (a site's user guide, say) 
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 from ..items import Attachment
 from .text import squash
@@ -89,3 +89,49 @@ def _name(text: str, title: str | None, url: str) -> str:
     if not name or name in ("下载", "点击下载", "附件下载", "查看", "点击查看"):
         name = squash(title) or unquote(urlsplit(url).path.rsplit("/", 1)[-1])
     return name
+
+
+# --- an attachment's identity: its link without what changes on every download ---------------
+
+# Query parameters that never name a file, only a moment or a session: timestamps, cache
+# busters, random numbers, tokens and signatures.
+VOLATILE_PARAMS = frozenset({
+    "t", "_", "_t", "ts", "time", "timestamp", "stamp", "tm", "rand", "random", "rnd", "r",
+    "nocache", "cb", "cachebuster", "token", "_token", "nonce", "v", "sign", "signature",
+    "expires", "x-amz-date", "x-amz-signature", "x-amz-expires",
+})
+# Values that look like a moment (epoch seconds or milliseconds, 2001–2286) or like random hex
+# (16+ hex digits with digits and letters, UUIDs) whatever the parameter is called.
+_EPOCH = re.compile(r"^1\d{9}(?:\d{3})?$")
+_RANDOM_HEX = re.compile(r"^(?=[0-9a-f-]*\d)(?=[0-9a-f-]*[a-f])[0-9a-f]{8}-?(?:[0-9a-f]{4}-?){3}[0-9a-f]{12}$"
+                         r"|^(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{16,}$", re.I)
+
+
+def is_volatile_param(name: str, value: str, learned: frozenset[str] | set[str] = frozenset()) -> bool:
+    """Does this query parameter change from one download of the same file to the next?"""
+    key = name.strip().lower()
+    return key in VOLATILE_PARAMS or key in learned or bool(
+        _EPOCH.match(value.strip()) or _RANDOM_HEX.match(value.strip()))
+
+
+def stable_link(url: str, learned: frozenset[str] | set[str] = frozenset()) -> str:
+    """The link without its volatile query parameters (``is_volatile_param``; ``learned``: the
+    names a site was seen to change on every sighting) and without its fragment: what stays the
+    same from one download of the same file to the next."""
+    parts = urlsplit(url)
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if not is_volatile_param(k, v, learned)]
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, urlencode(kept), ""))
+
+
+def changed_params(old: str, new: str) -> tuple[set[str], set[str]] | None:
+    """Two links that differ at most in the values of their query parameters: the names whose
+    value changed and those whose value stayed; None when they differ in anything else."""
+    a, b = urlsplit(old), urlsplit(new)
+    if (a.scheme.lower(), a.netloc.lower(), a.path) != (b.scheme.lower(), b.netloc.lower(), b.path):
+        return None
+    qa, qb = dict(parse_qsl(a.query, keep_blank_values=True)), dict(parse_qsl(b.query, keep_blank_values=True))
+    if set(qa) != set(qb):
+        return None
+    changed = {k.lower() for k in qa if qa[k] != qb[k]}
+    return changed, {k.lower() for k in qa} - changed
