@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from .app import App, config_option, db_option, pass_app
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
@@ -45,15 +47,15 @@ def crawl_distributed(sites, *, redis_url: str, crawl_id: str, db_path: Path,
 @click.command()
 @click.option("--redis", "redis_url", default=DEFAULT_REDIS, show_default=True, metavar="URL",
               help="The Redis the crawler processes push their documents to.")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The corpus file (default: $POLICYWATCH_HOME/corpus.db).")
+@db_option
+@config_option
 @click.option("--until-idle", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
               help="Stop once no document came for SECONDS and no crawler run is open "
                    "(default: keep running until Ctrl-C or SIGTERM).")
-def ingest(redis_url: str, db, until_idle) -> None:
+@pass_app
+def ingest(app: App, redis_url: str, until_idle) -> None:
     """The one writer of distributed crawls: store the documents and run records that
     `policywatch crawl --distributed` processes queue in Redis into the corpus."""
-    from crawlers.paths import default_db
     from pipelines.ingest import Writer
 
     from .distributed import DistributedError, connect
@@ -70,7 +72,7 @@ def ingest(redis_url: str, db, until_idle) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    path = db or default_db()
+    path = app.prepared_db()  # a bad corpus is refused before anything is taken from Redis
     writer = Writer(client, path)
     click.echo(f"ingesting from {redis_url} into {path}" + ("" if until_idle is not None else
                                                              " — Ctrl-C stops"))

@@ -367,7 +367,17 @@ def open_corpus(path: str | Path, *, create: bool = True) -> sqlite_utils.Databa
 
     Idempotent: opening an up-to-date corpus changes nothing.
     """
-    path = Path(path)
+    return _open_for_writing(Path(path), create)[0]
+
+
+def migrate_corpus(path: str | Path) -> int:
+    """Migrate the existing corpus at ``path`` to ``SCHEMA_VERSION``; returns the version it had."""
+    db, found = _open_for_writing(Path(path), create=False)
+    db.close()
+    return found
+
+
+def _open_for_writing(path: Path, create: bool) -> tuple[sqlite_utils.Database, int]:
     if path.exists():
         _check_file(path, empty_ok=True)
     elif not create:
@@ -385,14 +395,14 @@ def open_corpus(path: str | Path, *, create: bool = True) -> sqlite_utils.Databa
         # lives in the same file, so what was lost is fetched again. FULL cost a disk flush per
         # document.
         db.conn.execute("PRAGMA synchronous = NORMAL")
-        migrate(db)
+        found = migrate(db)
     except sqlite3.DatabaseError as exc:
         db.close()
         raise CorpusError(f"{path}: cannot be used as a corpus: {exc}") from None
     except BaseException:
         db.close()
         raise
-    return db
+    return db, found
 
 
 def read_corpus(path: str | Path) -> sqlite_utils.Database:
