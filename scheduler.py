@@ -216,8 +216,8 @@ def crawl(app: App, site_keys, max_pages, replay_url, contact, incremental, swee
 @pass_app
 def run(app: App, digest: bool, replay_url) -> None:
     """One round now, as the schedule runs it daily: every enabled site, then the digest."""
-    app.config  # noqa: B018 — a bad config is refused before any crawl starts
-    outcomes = daily_round(app.config_path, replay_url, db=app.db, digest=digest)
+    # A bad config or corpus is refused in one line before any crawl starts.
+    outcomes = daily_round(app.config_path, replay_url, db=app.prepared_db(), digest=digest)
     for outcome in outcomes:
         state = "ok" if outcome.ok else f"failed (exit {outcome.returncode})"
         click.echo(f"{outcome.site:16} {state:18} {outcome.seconds:6.1f} s")

@@ -60,6 +60,7 @@ def ingest(app: App, redis_url: str, until_idle) -> None:
 
     from .distributed import DistributedError, connect
 
+    path = app.prepared_db()  # a bad corpus is refused before anything is taken from Redis
     try:
         client = connect(redis_url)
     except DistributedError as exc:
@@ -72,7 +73,6 @@ def ingest(app: App, redis_url: str, until_idle) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    path = app.prepared_db()  # a bad corpus is refused before anything is taken from Redis
     writer = Writer(client, path)
     click.echo(f"ingesting from {redis_url} into {path}" + ("" if until_idle is not None else
                                                              " — Ctrl-C stops"))

@@ -379,7 +379,9 @@ def migrate_corpus(path: str | Path) -> int:
 
 def _open_for_writing(path: Path, create: bool) -> tuple[sqlite_utils.Database, int]:
     if path.exists():
-        _check_file(path, empty_ok=True)
+        # An empty file holds nothing to lose: where a corpus may be created, SQLite starts one
+        # there (two crawls creating a new corpus at once meet such a file).
+        _check_file(path, empty_ok=create)
     elif not create:
         raise CorpusError(f"no corpus at {path}: crawl something first (or pass --db)")
     else:
