@@ -52,11 +52,15 @@ class FrontDoor(click.Group):
     raised below a command (a scheduled round, a crawl's helper) exits 1 without a traceback."""
 
     def invoke(self, ctx: click.Context):
-        from pipelines.schema import CorpusError
-
         try:
             return super().invoke(ctx)
-        except (ConfigError, CorpusError) as exc:
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+        except RuntimeError as exc:
+            from pipelines.schema import CorpusError  # not imported by commands without a corpus
+
+            if not isinstance(exc, CorpusError):
+                raise
             raise click.ClickException(str(exc)) from None
         except sqlite3.DatabaseError as exc:
             # Exactly DatabaseError: a file damaged past what opening it checks ("database disk
