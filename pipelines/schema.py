@@ -384,9 +384,13 @@ def _open_for_writing(path: Path, create: bool) -> tuple[sqlite_utils.Database, 
         _check_file(path, empty_ok=create)
     elif not create:
         raise CorpusError(f"no corpus at {path}: crawl something first (or pass --db)")
-    else:
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite_utils.Database(path)
+        db = sqlite_utils.Database(path)
+    except (OSError, sqlite3.DatabaseError) as exc:
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        raise CorpusError(f"{path}: cannot open or create the corpus: {where}"
+                          f"{getattr(exc, 'strerror', None) or exc}") from None
     try:
         db.conn.execute("PRAGMA foreign_keys = ON")
         db.conn.execute("PRAGMA busy_timeout = 10000")

@@ -254,6 +254,12 @@ def test_a_real_process_refuses_a_foreign_database_in_one_line(tmp_path):
     assert "in one line each" in case.run(tmp_path)
 
 
+@pytest.mark.faults
+def test_a_home_that_is_a_file_is_refused_in_one_line(tmp_path):
+    case = next(c for c in faults.CASES if c.name == "corpus-home-not-a-directory")
+    assert "cannot open or create" in case.run(tmp_path)
+
+
 # --- a bad config: one line naming the file and the key ------------------------------------------
 @pytest.mark.faults
 @pytest.mark.parametrize("name", BAD_CONFIGS)

@@ -301,6 +301,17 @@ def _broken_config_spares_parse(scratch: Path) -> str:
     return "parse exit 0; status refused in one line"
 
 
+def _home_is_a_file(scratch: Path) -> str:
+    """$POLICYWATCH_HOME names a file: a crawl cannot create the corpus there, and says so."""
+    home = scratch / "home"
+    home.write_text("not a folder\n", encoding="utf-8")
+    result = policywatch(["crawl", "replay_generic", "--replay", UNREACHABLE], home)
+    line = refused_in_one_line(result, str(home / "corpus.db"), "cannot open or create")
+    if home.read_text(encoding="utf-8") != "not a folder\n":
+        raise Misbehaved("the file standing for the home was changed")
+    return f"exit 1: {line.split(': ', 2)[-1][:100]}"
+
+
 CASES: list[FaultCase] = [
     *(FaultCase(f"corpus-{bad.name}", f"--db names a {bad.name.replace('-', ' ')} file; every read "
                 "command run on it", _corpus_case(bad, functools.partial(
@@ -310,6 +321,7 @@ CASES: list[FaultCase] = [
                 _corpus_case(bad, writer_commands)) for bad in BAD_CORPORA if bad.writers_refuse),
     *(FaultCase(f"config-{name}", f"policywatch run with a config whose {names} is bad ({name})",
                 _config_case(name)) for name, (_, names) in BAD_CONFIGS.items()),
+    FaultCase("corpus-home-not-a-directory", "$POLICYWATCH_HOME is a file; crawl", _home_is_a_file),
     FaultCase("config-broken-parse-works", "a broken config in $POLICYWATCH_HOME: parse still works, "
               "status refuses", _broken_config_spares_parse),
 ]
