@@ -221,7 +221,8 @@ def crawl(app: App, site_keys, max_pages, replay_url, contact, incremental, swee
 def run(app: App, digest: bool, replay_url) -> None:
     """One round now, as the schedule runs it daily: every enabled site, then the digest."""
     # A bad config or corpus is refused in one line before any crawl starts.
-    outcomes = daily_round(app.config_path, replay_url, db=app.prepared_db(), digest=digest)
+    # (A round before the corpus exists sweeps nothing: it is not created here.)
+    outcomes = daily_round(app.config_path, replay_url, db=app.prepared_db(create=False), digest=digest)
     for outcome in outcomes:
         state = "ok" if outcome.ok else f"failed (exit {outcome.returncode})"
         click.echo(f"{outcome.site:16} {state:18} {outcome.seconds:6.1f} s")

@@ -67,10 +67,12 @@ class App:
         except CorpusError as exc:
             raise click.ClickException(str(exc)) from None
 
-    def prepared_db(self) -> Path:
+    def prepared_db(self, create: bool = True) -> Path:
         """The corpus path, created or migrated and checked now, for a writer that opens it
-        itself (a Scrapy crawl, the ingest writer): a bad file is refused before any work."""
-        self.write_corpus().close()
+        itself (a Scrapy crawl, the ingest writer): a bad file is refused before any work.
+        Without ``create`` a missing corpus is left for that writer to create."""
+        if create or self.db.exists():
+            self.write_corpus().close()
         return self.db
 
 

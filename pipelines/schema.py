@@ -309,43 +309,51 @@ class CorpusError(RuntimeError):
 # other SQLite database. Corpora from before it was set are known by their tables.
 APPLICATION_ID = 0x5057636F
 CORE_TABLES = frozenset({"sites", "runs", "documents", "versions", "changes"})
-SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def _check_file(path: Path, *, empty_ok: bool) -> None:
-    """Refuse, from its 100-byte header alone, a file that is not SQLite or has lost its end."""
+    """Refuse a directory, or an empty file where no corpus may be created. Only ``stat``: never
+    open the file ourselves — closing any descriptor of it drops the POSIX locks the process'
+    SQLite connections hold on it, and another connection may then take the WAL for its own."""
     if path.is_dir():
         raise CorpusError(f"{path}: is a directory, not a corpus file")
-    size = path.stat().st_size
-    if size == 0:
-        if empty_ok:
-            return  # nothing in it to lose: SQLite starts a database there
+    if path.stat().st_size == 0 and not empty_ok:
         raise CorpusError(f"{path}: empty file (0 bytes), not a policywatch corpus")
+
+
+def _unreadable(path: Path, exc: sqlite3.DatabaseError) -> str:
+    """Why SQLite could not read ``path``, from its 100-byte header where that says more. Read
+    only once SQLite failed on it: then no connection of this process holds locks on it."""
     with path.open("rb") as f:
         header = f.read(100)
-    if len(header) < 100 or not header.startswith(SQLITE_HEADER):
-        raise CorpusError(f"{path}: not an SQLite database, so not a policywatch corpus")
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+        return "not an SQLite database, so not a policywatch corpus"
     page_size = int.from_bytes(header[16:18], "big")
-    page_size = 65536 if page_size == 1 else page_size
-    pages = int.from_bytes(header[28:32], "big")
-    # The header's page count is trusted only when its "valid for" counter matches the change
-    # counter; pages still in a -wal file may lie beyond the main file's end legitimately.
-    wal = path.with_name(path.name + "-wal")
-    if header[24:28] == header[92:96] and pages and size < pages * page_size and \
-            not (wal.exists() and wal.stat().st_size):
-        raise CorpusError(f"{path}: truncated: its header says {pages * page_size} bytes, the file "
-                          f"holds {size}; restore it from a backup")
+    expected = (65536 if page_size == 1 else page_size) * int.from_bytes(header[28:32], "big")
+    size = path.stat().st_size
+    # The header's page count is kept only when its "valid for" counter matches the change counter.
+    if header[24:28] == header[92:96] and expected > size:
+        return f"truncated: its header says {expected} bytes, the file holds {size}; restore it from a backup"
+    return f"cannot be read as a corpus: {exc}"
 
 
 def corpus_version(conn: sqlite3.Connection, path: Path) -> int:
     """The schema version of the corpus on ``conn`` (0: an empty database, no corpus yet), or
-    ``CorpusError`` for a database that is not a policywatch corpus or is newer than this code."""
+    ``CorpusError`` for a file that is not SQLite, is truncated, is not a policywatch corpus or
+    is newer than this code."""
     try:
+        # Pages still in a -wal file may lie beyond the main file's end; otherwise a header
+        # counting more pages than the file holds is a file cut short.
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        wal = path.with_name(path.name + "-wal")
+        if pages * page_size > path.stat().st_size and not (wal.exists() and wal.stat().st_size):
+            raise sqlite3.DatabaseError("database disk image is malformed")
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         version = conn.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.DatabaseError as exc:
-        raise CorpusError(f"{path}: cannot be read as a corpus: {exc}") from None
+        raise CorpusError(f"{path}: {_unreadable(path, exc)}") from None
     if not tables and version == 0 and app_id in (0, APPLICATION_ID):
         return 0
     ours = app_id == APPLICATION_ID or (app_id == 0 and version >= 1 and CORE_TABLES <= tables)
