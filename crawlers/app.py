@@ -115,7 +115,7 @@ def _override(field: str, convert):
 
 config_option = click.option(
     "--config", type=click.Path(dir_okay=False), default=None, expose_value=False,
-    callback=_override("config_path", lambda v: config_path(v)),
+    callback=_override("config_path", config_path),
     help="The TOML config file (default: policywatch --config, else $POLICYWATCH_CONFIG, else "
          "$POLICYWATCH_HOME/policywatch.toml if it exists).")
 db_option = click.option(
