@@ -1,20 +1,26 @@
 """The front door: the ``policywatch`` command group.
 
-Thin on purpose: each command parses its options and calls the package that owns the work
-(crawlers/ for portals and crawls, pipelines/ for the corpus).
+The group resolves the config file, the home and the corpus once into an ``App``
+(``crawlers.app``) that every command receives; it turns the corpus' and the config's expected
+failures into one line and a non-zero exit. Thin on purpose: each command parses its options
+and calls the package that owns the work (crawlers/ for portals and crawls, pipelines/ for the
+corpus).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import sys
 from pathlib import Path
 
 import click
 
+from crawlers.app import App, active_app, config_option, db_option, pass_app
+from crawlers.config import ConfigError
 from crawlers.distributedcommands import redis_option
-from crawlers.paths import default_db, demo_db
+from crawlers.paths import demo_db
 from crawlers.probecommands import fixture_site_options, resolve_site
 
 logger = logging.getLogger("policywatch")
@@ -28,24 +34,12 @@ def _setup_logging(verbose: int) -> None:
         handler.setLevel(level)
 
 
-def _load_config(config_path):
-    """The config (``--config``, $POLICYWATCH_CONFIG, $POLICYWATCH_HOME/policywatch.toml), or a
-    click error naming what is wrong with it."""
-    from crawlers.config import ConfigError, load_config
-
-    try:
-        return load_config(config_path)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _resolve_sites(keys: tuple[str, ...], all_enabled: bool = False, replay: bool = False,
-                   config_path=None):
+def _resolve_sites(app: App, keys: tuple[str, ...], all_enabled: bool = False, replay: bool = False):
     """The sites to crawl by key: the registry's, the config's [[watch]] sites, and (crawling
     the replay portal) the replay-only ones."""
     from crawlers.watch import find_sites, known_sites
 
-    config = _load_config(config_path)
+    config = app.config
     if all_enabled or not keys:
         return [s for s in known_sites(config) if s.enabled]
     try:
@@ -54,12 +48,45 @@ def _resolve_sites(keys: tuple[str, ...], all_enabled: bool = False, replay: boo
         raise click.BadParameter(str(exc.args[0]), param_hint="SITE") from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class FrontDoor(click.Group):
+    """The command group that says an expected failure in one line: a bad config or corpus
+    raised below a command (a scheduled round, a crawl's helper) exits 1 without a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+        except RuntimeError as exc:
+            from pipelines.schema import CorpusError  # not imported by commands without a corpus
+
+            if not isinstance(exc, CorpusError):
+                raise
+            raise click.ClickException(str(exc)) from None
+        except sqlite3.DatabaseError as exc:
+            # Exactly DatabaseError: a file damaged past what opening it checks ("database disk
+            # image is malformed"). Its subclasses (integrity, programming errors) are bugs.
+            if type(exc) is not sqlite3.DatabaseError:
+                raise
+            app = active_app(ctx)
+            where = app.db if app is not None else "the corpus"
+            raise click.ClickException(f"{where}: cannot be read: {exc}") from None
+
+
+@click.group(cls=FrontDoor, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="The TOML config file (default: $POLICYWATCH_CONFIG, else "
+                   "$POLICYWATCH_HOME/policywatch.toml if it exists; none needed).")
+@click.option("--db", type=click.Path(dir_okay=False), default=None,
+              help="The corpus file every command uses (default: the config's [paths] db, else "
+                   "$POLICYWATCH_HOME/corpus.db).")
 @click.version_option(package_name="policywatch", message="policywatch %(version)s")
-def main(verbose: int) -> None:
+@click.pass_context
+def main(ctx: click.Context, verbose: int, config_path, db) -> None:
     """policywatch: watch Chinese government portals for new and revised policy documents."""
     _setup_logging(verbose)
+    ctx.obj = App.resolve(config_path, db)  # the config itself is read when a command needs it
 
 
 @main.command()
@@ -67,10 +94,9 @@ def main(verbose: int) -> None:
 @click.option("--markdown", is_flag=True, help="Print the README's table of supported portals (Markdown).")
 @click.option("--readme", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="Rewrite the supported-portals section of this README file in place.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="The TOML config whose [[watch]] sites are listed too (default: "
-                   "$POLICYWATCH_CONFIG or $POLICYWATCH_HOME/policywatch.toml).")
-def sites(as_json: bool, markdown: bool, readme: Path | None, config_path) -> None:
+@config_option
+@pass_app
+def sites(app: App, as_json: bool, markdown: bool, readme: Path | None) -> None:
     """List the registered portals: key, name, division code, level, CMS family, columns,
     verification status (verified against a saved real page, or unverified) and evidence;
     then the config's [[watch]] sites, marked config-declared (the README lists the registry)."""
@@ -78,7 +104,7 @@ def sites(as_json: bool, markdown: bool, readme: Path | None, config_path) -> No
     from crawlers.sites import all_sites
 
     registry = all_sites()
-    declared = list(_load_config(config_path).watch) if not (readme or markdown) else []
+    declared = list(app.config.watch) if not (readme or markdown) else []
     if readme is not None:
         text = readme.read_text(encoding="utf-8")
         try:
@@ -117,11 +143,8 @@ def parse(file, url: str, site_key: str | None, content_type: str | None, with_t
 
 
 def _crawl_options(fn):
-    fn = click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-                      help="The TOML config whose [[watch]] sites can be crawled by key (default: "
-                           "$POLICYWATCH_CONFIG or $POLICYWATCH_HOME/policywatch.toml).")(fn)
-    fn = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                      help="The corpus file (default: $POLICYWATCH_HOME/corpus.db).")(fn)
+    fn = config_option(fn)
+    fn = db_option(fn)
     fn = click.option("--max-pages", type=click.IntRange(min=1), default=None,
                       help="Read at most this many list pages per column.")(fn)
     fn = click.option("--replay", "replay_url", default=None, metavar="URL",
@@ -158,12 +181,13 @@ def _report_and_exit(reports) -> None:
 @redis_option("With --distributed: the Redis holding the shared frontier.")
 @click.option("--crawl-id", default="default", show_default=True,
               help="With --distributed: the name the processes of one crawl share.")
-def crawl(site_keys, db, max_pages, replay_url, contact, config_path, incremental, sweep, revisit_budget,
+@pass_app
+def crawl(app: App, site_keys, max_pages, replay_url, contact, incremental, sweep, revisit_budget,
           distributed, redis_url, crawl_id) -> None:
     """Crawl the named sites (registry or config-declared) now and store what they publish."""
     from crawlers.runner import run_crawl
 
-    chosen = _resolve_sites(site_keys, replay=bool(replay_url), config_path=config_path)
+    chosen = _resolve_sites(app, site_keys, replay=bool(replay_url))
     if distributed:
         from crawlers.distributed import DistributedError
         from crawlers.distributedcommands import crawl_distributed
@@ -173,36 +197,32 @@ def crawl(site_keys, db, max_pages, replay_url, contact, config_path, incrementa
                                      param_hint="--sweep")
         try:
             reports = crawl_distributed(chosen, redis_url=redis_url, crawl_id=crawl_id,
-                                        db_path=db or default_db(), replay_url=replay_url,
+                                        db_path=app.db, replay_url=replay_url,
                                         max_pages=max_pages, contact=contact,
                                         mode="incremental" if incremental else "full")
         except DistributedError as exc:
             raise click.ClickException(str(exc)) from None
         _report_and_exit(reports)
         return
-    reports = run_crawl(chosen, db or default_db(), replay_url=replay_url, max_pages=max_pages,
+    reports = run_crawl(chosen, app.prepared_db(), replay_url=replay_url, max_pages=max_pages,
                         mode="sweep" if sweep else "incremental" if incremental else "full",
                         revisit_budget=revisit_budget, contact=contact)
     _report_and_exit(reports)
 
 
 @main.command()
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="The TOML config file (default: $POLICYWATCH_CONFIG or $POLICYWATCH_HOME/policywatch.toml).")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The corpus file (default: the config's, else $POLICYWATCH_HOME/corpus.db).")
+@config_option
+@db_option
 @click.option("--digest/--no-digest", default=True, show_default=True,
               help="End the round with the digest and its delivery, as the schedule does.")
 @click.option("--replay", "replay_url", default=None, metavar="URL",
               help="Crawl a local replay portal at URL instead of the real portals (testing).")
-def run(config_path, db, digest: bool, replay_url) -> None:
+@pass_app
+def run(app: App, digest: bool, replay_url) -> None:
     """One round now, as the schedule runs it daily: every enabled site, then the digest."""
-    from crawlers.config import ConfigError
-
-    try:
-        outcomes = daily_round(config_path, replay_url, db=db, digest=digest)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    # A bad config or corpus is refused in one line before any crawl starts.
+    # (A round before the corpus exists sweeps nothing: it is not created here.)
+    outcomes = daily_round(app.config_path, replay_url, db=app.prepared_db(create=False), digest=digest)
     for outcome in outcomes:
         state = "ok" if outcome.ok else f"failed (exit {outcome.returncode})"
         click.echo(f"{outcome.site:16} {state:18} {outcome.seconds:6.1f} s")
@@ -228,14 +248,15 @@ def _parse_day(ctx, param, value):
 @click.option("--until", callback=_parse_day, default=None, metavar="DATE",
               help="Only documents published on or before DATE (YYYY-MM-DD).")
 @_crawl_options
-def backfill(site_key, since, until, db, max_pages, replay_url, contact, config_path) -> None:
+@pass_app
+def backfill(app: App, site_key, since, until, max_pages, replay_url, contact) -> None:
     """Walk a site's whole archive into the corpus; stop it any time and run it again to resume."""
     from crawlers.runner import run_crawl
 
     if since and until and since > until:
         raise click.BadParameter(f"--since {since} is after --until {until}")
-    sites = _resolve_sites((site_key,), replay=bool(replay_url), config_path=config_path)
-    reports = run_crawl(sites, db or default_db(), run_kind="backfill", replay_url=replay_url,
+    sites = _resolve_sites(app, (site_key,), replay=bool(replay_url))
+    reports = run_crawl(sites, app.prepared_db(), run_kind="backfill", replay_url=replay_url,
                         max_pages=max_pages, mode="backfill", since=since, until=until,
                         contact=contact)
     _report_and_exit(reports)
@@ -254,13 +275,13 @@ def backfill(site_key, since, until, db, max_pages, replay_url, contact, config_
               help="Where each day's digest is written (default: $POLICYWATCH_HOME/demo-digests).")
 @click.option("--repeat-day", "repeat_days", type=click.IntRange(min=1), multiple=True,
               help="Crawl day N twice (same check day) to show that a repeated run changes and sends nothing.")
-def demo(db, keep: bool, browser: bool, out, repeat_days) -> None:
+@pass_app
+def demo(app: App, db, keep: bool, browser: bool, out, repeat_days) -> None:
     """A week on the bundled replay portal (127.0.0.1): a backfill, a new policy, a revision, a
     withdrawal, an anti-bot day, a draft finalised, a repeal, a quiet day — each day's digest written."""
     from crawlers.demo import run_demo
-    from crawlers.paths import data_dir
 
-    run_demo(db or demo_db(), out or data_dir() / "demo-digests", fresh=not keep, browser=browser,
+    run_demo(db or demo_db(app.home), out or app.home / "demo-digests", fresh=not keep, browser=browser,
              echo=click.echo, repeat_days=tuple(repeat_days))
 
 
@@ -270,22 +291,20 @@ SEARCH_FIELDS = ("url", "site", "title", "doc_number", "index_no", "issuer", "wr
 
 @main.command()
 @click.argument("query")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The corpus file (default: $POLICYWATCH_HOME/corpus.db).")
+@db_option
+@config_option
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Show at most this many documents.")
 @click.option("--json", "as_json", is_flag=True, help="Print the documents as JSON for tools.")
-def search(query: str, db, limit: int, as_json: bool) -> None:
+@pass_app
+def search(app: App, query: str, limit: int, as_json: bool) -> None:
     """Search titles and text (Chinese terms of any length), 文号 and 索引号: `A B` both, `A OR B`
     either, `"A B"` the phrase; a 文号 is found however its brackets are written."""
     from crawlers.sitelist import table
     from digest.labels import RELEVANCE
-    from pipelines.corpus import open_corpus, search as search_corpus
+    from pipelines.search import search as search_corpus
 
-    path = db or default_db()
-    if not Path(path).exists():
-        raise click.ClickException(f"no corpus at {path}: crawl something first (or pass --db)")
     try:
-        hits = search_corpus(open_corpus(path), query, limit=limit)
+        hits = search_corpus(app.read_corpus(), query, limit=limit)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="QUERY") from None
     if as_json:
@@ -333,12 +352,13 @@ def fixture() -> None:
 @click.option("--name", default=None, help="File name in the fixture folder (default: <kind>_<n>.html).")
 @click.option("--replay", "replay_url", default=None, metavar="URL", help="Fetch SOURCE through a local replay portal.")
 @fixture_site_options
-def fixture_save(site_key, source, url, kind, column, name, replay_url, fixtures_dir, config_path) -> None:
+@pass_app
+def fixture_save(app: App, site_key, source, url, kind, column, name, replay_url, fixtures_dir) -> None:
     """Save a page (a file, or fetched from a URL) as a fixture with its parse for review.
     SITE is a registry key or a config-declared ([[watch]]) one."""
     from crawlers.fixturesave import FixtureSaveError, fixtures_root, save_fixture
 
-    site = resolve_site(site_key, config_path)
+    site = resolve_site(site_key, app.config)
     try:
         root = fixtures_root(site, fixtures_dir)
     except FixtureSaveError as exc:
@@ -353,27 +373,21 @@ def fixture_save(site_key, source, url, kind, column, name, replay_url, fixtures
 
 
 @main.command()
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The corpus file (default: $POLICYWATCH_HOME/corpus.db).")
+@db_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for tools instead of a table.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="The TOML config whose [[watch]] sites are reported too (default: "
-                   "$POLICYWATCH_CONFIG or $POLICYWATCH_HOME/policywatch.toml).")
-def status(db, as_json: bool, config_path) -> None:
+@config_option
+@pass_app
+def status(app: App, as_json: bool) -> None:
     """Every site's health: last success, documents, new this week, failures, blocked or broken
     (config-declared sites marked so)."""
     from crawlers.sitelist import table
     from crawlers.watch import known_sites
-    from pipelines.corpus import open_corpus
     from pipelines.health import site_health
     from pipelines.ingest import dead_letter_line
 
-    path = db or default_db()
-    if not Path(path).exists():
-        raise click.ClickException(f"no corpus at {path}: run a crawl first (or pass --db)")
-    config = _load_config(config_path)
+    config = app.config
     declared = {s.key for s in config.watch}
-    health = site_health(open_corpus(path), known_sites(config))
+    health = site_health(app.read_corpus(), known_sites(config))
     if as_json:
         click.echo(json.dumps([{**h.to_json(), "config_declared": h.site in declared} for h in health],
                               ensure_ascii=False, indent=2))
@@ -386,6 +400,22 @@ def status(db, as_json: bool, config_path) -> None:
                       "last run refused", "why"], rows))
     if (dead := dead_letter_line(path)):  # distributed crawls' messages the writer could not store
         click.echo(dead)
+
+
+@main.command()
+@db_option
+@config_option
+@pass_app
+def migrate(app: App) -> None:
+    """Bring the corpus to this version's schema, in one transaction (crawls do it too; read
+    commands never change the corpus, so they ask for this after an upgrade)."""
+    from pipelines.schema import SCHEMA_VERSION, migrate_corpus
+
+    found = migrate_corpus(app.db)  # a bad file: CorpusError, one line (FrontDoor)
+    if found == SCHEMA_VERSION:
+        click.echo(f"{app.db}: corpus already at schema version {SCHEMA_VERSION}")
+    else:
+        click.echo(f"{app.db}: corpus migrated from schema version {found} to {SCHEMA_VERSION}")
 
 
 # --- the schedule: APScheduler 3.x owns time ---------------------------------------------------
@@ -408,15 +438,16 @@ def scheduled_sites(config, interval: bool | None = None, replay: bool = False) 
     return chosen
 
 
-def _digest_command(config, config_path: str | None) -> list[str]:
+def _digest_command(config) -> list[str]:
     cmd = [sys.executable, "-m", "scheduler", "digest", "--db", str(config.db), "--deliver"]
-    return cmd + (["--config", config_path] if config_path else [])
+    return cmd + (["--config", str(config.source)] if config.source else [])
 
 
 def daily_round(config_path: str | None = None, replay_url: str | None = None, *,
                 db: Path | None = None, digest: bool = True) -> list:
     """The daily job: an incremental crawl of every scheduled site, then the digest and its
-    delivery (each in its own process, so no failure of one stops the rest)."""
+    delivery (each in its own process, so no failure of one stops the rest). Each process is
+    given the config file read here and the corpus explicitly."""
     import dataclasses
     import subprocess
 
@@ -432,7 +463,7 @@ def daily_round(config_path: str | None = None, replay_url: str | None = None, *
                    f", sweeping {len(sweep)} to the end of their columns" if sweep else "")
     outcomes = run_round(keys, config.db, max_parallel=config.schedule.max_parallel,
                          stagger=config.schedule.stagger_seconds, replay_url=replay_url,
-                         contact=config.contact, stop=STOP, config_path=config_path, sweep=sweep)
+                         contact=config.contact, stop=STOP, config_path=config.source, sweep=sweep)
     failed = [o.site for o in outcomes if o.returncode not in (0, None)]
     if failed:
         logger.warning("daily round: %d site(s) failed: %s", len(failed), ", ".join(failed))
@@ -444,7 +475,7 @@ def daily_round(config_path: str | None = None, replay_url: str | None = None, *
     if not Path(config.db).exists():
         logger.warning("no corpus at %s yet: no digest", config.db)
         return outcomes
-    sent = subprocess.run(_digest_command(config, config_path), cwd=REPO, capture_output=True,
+    sent = subprocess.run(_digest_command(config), cwd=REPO, capture_output=True,
                           text=True, timeout=3600)
     if sent.returncode != 0:
         logger.error("digest failed (exit %d):\n%s", sent.returncode, sent.stderr[-2000:])
@@ -468,21 +499,27 @@ def _due_a_sweep(config, keys: list[str]) -> set[str]:
         db.close()
 
 
-def site_round(site_key: str, config_path: str | None = None, replay_url: str | None = None) -> None:
+def site_round(site_key: str, config_path: str | None = None, replay_url: str | None = None, *,
+               db: str | None = None) -> None:
     """A site's own job (sites with ``interval_hours``): crawl it (a sweep when one is due); its
     changes wait for the digest."""
+    import dataclasses
+
     from crawlers.config import load_config
     from crawlers.rounds import STOP, run_round
 
     config = load_config(config_path)
+    if db is not None:
+        config = dataclasses.replace(config, db=Path(db))
     run_round([site_key], config.db, max_parallel=1, stagger=0, replay_url=replay_url,
-              contact=config.contact, stop=STOP, config_path=config_path,
+              contact=config.contact, stop=STOP, config_path=config.source,
               sweep=_due_a_sweep(config, [site_key]))
 
 
 def build_scheduler(config, *, config_path: str | None, replay_url: str | None, jobstore: Path,
-                    scheduler_class=None, executors=None):
-    """An APScheduler with a persistent job store holding the daily job and the per-site jobs.
+                    scheduler_class=None, executors=None, db: str | None = None):
+    """An APScheduler with a persistent job store holding the daily job and the per-site jobs
+    (``db``: a corpus other than the config's, from ``--db``).
 
     Existing jobs keep their next run time, so a run missed while the machine was off is due
     at start: with ``coalesce`` it runs once, however many days were missed.
@@ -510,40 +547,41 @@ def build_scheduler(config, *, config_path: str | None, replay_url: str | None, 
             scheduler.remove_job(job.id)
     for job_id, (func, trigger) in wanted.items():
         args = [config_path, replay_url] if func.endswith("daily_round") else [job_id[5:], config_path, replay_url]
+        kwargs = {"db": db} if db else {}
         existing = scheduler.get_job(job_id)
         if existing is None:
-            scheduler.add_job(func, trigger, id=job_id, args=args, name=job_id)
-        elif str(existing.trigger) != str(trigger) or list(existing.args) != args:
+            scheduler.add_job(func, trigger, id=job_id, args=args, kwargs=kwargs, name=job_id)
+        elif str(existing.trigger) != str(trigger) or list(existing.args) != args or \
+                dict(existing.kwargs) != kwargs:
             # A changed schedule takes effect from now; an unchanged one keeps its missed run.
             scheduler.remove_job(job_id)
-            scheduler.add_job(func, trigger, id=job_id, args=args, name=job_id)
+            scheduler.add_job(func, trigger, id=job_id, args=args, kwargs=kwargs, name=job_id)
     return scheduler
 
 
 @main.command()
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="The TOML config file (default: $POLICYWATCH_CONFIG or $POLICYWATCH_HOME/policywatch.toml).")
+@config_option
 @click.option("--run-now", is_flag=True, help="Also run one round right away, then keep the schedule.")
 @click.option("--replay", "replay_url", default=None, metavar="URL",
               help="Crawl a local replay portal at URL instead of the real portals (testing).")
-def schedule(config_path, run_now: bool, replay_url) -> None:
+@pass_app
+def schedule(app: App, run_now: bool, replay_url) -> None:
     """Run in the foreground: the daily crawl of every enabled site, then the digest and its delivery."""
     import signal
     from datetime import datetime
 
-    from crawlers.config import ConfigError, load_config
-    from crawlers.paths import data_dir
     from crawlers.rounds import STOP
 
-    try:
-        config = load_config(config_path)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    config = app.config
+    # The jobs name the config file found now, so a later change of environment does not move them.
+    config_path = str(app.config_path) if app.config_path else None
+    db = str(app.db_override) if app.db_override else None
     scheduler = build_scheduler(config, config_path=config_path, replay_url=replay_url,
-                                jobstore=data_dir() / "schedule.db")
+                                jobstore=app.home / "schedule.db", db=db)
     if run_now:
         scheduler.add_job("scheduler:daily_round", "date", run_date=datetime.now(scheduler.timezone),
-                          args=[config_path, replay_url], id="run-now", replace_existing=True)
+                          args=[config_path, replay_url], kwargs={"db": db} if db else {},
+                          id="run-now", replace_existing=True)
 
     def stop(signum, frame) -> None:
         logger.warning("%s: stopping after the running crawl(s)", signal.Signals(signum).name)

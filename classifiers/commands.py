@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from crawlers.app import App, config_option, db_option, pass_app
+
 _INPUT_FIELDS = {"title": str, "issuer": str, "text": str, "published_date": str, "site": str,
                  "division_code": str, "level": str, "validity": str, "attachments": list}
 
@@ -85,27 +87,19 @@ def classify_command(source: str, no_model: bool) -> None:
 
 
 @click.command("retag")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The corpus file (default: the config's, else $POLICYWATCH_HOME/corpus.db).")
+@db_option
+@config_option
 @click.option("--all", "everything", is_flag=True,
               help="Re-tag every document, not only those tagged by another classifier version.")
 @click.option("--batch", type=click.IntRange(min=1), default=200, show_default=True,
               help="Documents per transaction.")
-def retag_command(db: Path | None, everything: bool, batch: int) -> None:
+@pass_app
+def retag_command(app: App, everything: bool, batch: int) -> None:
     """Re-tag the stored corpus with the current classifier (after a lexicon or model change)
     and record the classifier version on every document."""
     from classifiers.retag import retag
-    from crawlers.config import ConfigError, load_config
-    from pipelines.corpus import open_corpus
 
-    if db is None:
-        try:
-            db = load_config().db
-        except ConfigError as exc:
-            raise click.ClickException(str(exc)) from None
-    if not Path(db).exists():
-        raise click.ClickException(f"no corpus at {db}: crawl something first (or pass --db)")
-    result = retag(open_corpus(db), everything=everything, batch=batch)
+    result = retag(app.write_corpus(create=False), everything=everything, batch=batch)
     click.echo(f"classifier {result.version}: {result.updated} document(s) re-tagged, "
                f"{result.failed} could not be classified, of {result.examined} examined")
 

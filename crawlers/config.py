@@ -49,10 +49,13 @@ level = "prefecture"
 
 from __future__ import annotations
 
+import difflib
+import json
+import math
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -141,89 +144,212 @@ def load_config(explicit: str | Path | None = None) -> Config:
     if not path.exists():
         raise ConfigError(f"{path}: no such config file")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8-sig")  # a BOM (Windows editors) is harmless
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+                          f"{exc.start}); save it as UTF-8") from None
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     return parse_config(raw, path)
 
 
-def _section(raw: dict[str, Any], name: str, where: Path) -> dict[str, Any]:
-    value = raw.get(name, {})
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where}: [{name}] must be a table")
+# --- validation: every table and key known, every value's type and range checked -------------
+class _Invalid(ValueError):
+    """A value is wrong; the message says what was expected (the caller adds where)."""
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, list)):
+        text = json.dumps(value, ensure_ascii=False, default=str)
+        return text if len(text) <= 60 else text[:57] + "…"
+    return str(value)
+
+
+def _expected(what: str, value: Any) -> _Invalid:
+    return _Invalid(f"expected {what}, got {_shown(value)}")
+
+
+def _text(nonempty: bool = False):
+    def check(value):
+        if not isinstance(value, str) or (nonempty and not value.strip()):
+            raise _expected("a non-empty string" if nonempty else "a string", value)
+        return value
+    return check
+
+
+def _path(value):
+    if not isinstance(value, str) or not value.strip():
+        raise _expected("a file path (a non-empty string)", value)
+    return Path(value).expanduser()
+
+
+def _integer(low: int, high: int | None = None):
+    def check(value):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low or \
+                (high is not None and value > high):
+            span = f"from {low} to {high}" if high is not None else f"{low} or more"
+            raise _expected(f"a whole number {span}", value)
+        return value
+    return check
+
+
+def _number(low: float):
+    def check(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                not math.isfinite(value) or value < low:
+            raise _expected(f"a number, {low:g} or more", value)
+        return float(value)
+    return check
+
+
+def _boolean(value):
+    if not isinstance(value, bool):
+        raise _expected("true or false", value)
     return value
 
 
-def _known(section: dict[str, Any], allowed: set[str], name: str, where: Path) -> None:
-    unknown = sorted(set(section) - allowed)
-    if unknown:
-        raise ConfigError(f"{where}: [{name}] has unknown key(s) {', '.join(unknown)}; "
-                          f"known: {', '.join(sorted(allowed))}")
+def _strings(allowed: tuple[str, ...] | None = None, nonempty: bool = False):
+    def check(value):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise _expected("a list of strings", value)
+        if nonempty and not value:
+            raise _Invalid("expected at least one")
+        bad = [v for v in value if allowed is not None and v not in allowed]
+        if bad:
+            raise _Invalid(f"unknown {_shown(bad[0])}{_suggest(bad[0], allowed)}; "
+                           f"known: {', '.join(allowed)}")
+        return tuple(value)
+    return check
 
 
-def _strings(value: Any, key: str, where: Path) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{where}: {key} must be a list of strings")
-    return tuple(value)
+def _time(value):
+    if not isinstance(value, str) or not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value):
+        raise _expected("a time HH:MM (00:00 to 23:59)", value)
+    return value
+
+
+def _timezone(value):
+    if not isinstance(value, str):
+        raise _expected("an IANA time zone name such as \"Asia/Shanghai\"", value)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise _Invalid(f"{_shown(value)} is not a known time zone (e.g. \"Asia/Shanghai\")") from None
+    return value
+
+
+def _suggest(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+FORMATS = ("md", "html", "atom", "json")
+TABLES = ("paths", "schedule", "sites", "channels", "watch")
+KEYS: dict[str, dict[str, Any]] = {
+    "paths": {"db": _path, "digests": _path},
+    "schedule": {"time": _time, "timezone": _timezone, "max_parallel": _integer(1),
+                 "stagger_seconds": _number(0), "sweep_days": _integer(0)},
+    "sites": {"enabled": _strings(), "disabled": _strings(), "contact": _text()},
+    "channels.files": {"formats": _strings(FORMATS)},
+    "channels.email": {"host": _text(True), "port": _integer(1, 65535), "starttls": _boolean,
+                       "ssl": _boolean, "username": _text(), "password_env": _text(),
+                       "sender": _text(True), "recipients": _strings(nonempty=True)},
+    "channels.apprise": {"urls_env": _text()},
+}
+REQUIRED = {"channels.email": ("host", "sender", "recipients")}
+
+
+def _table(parent: dict[str, Any], key: str, name: str, where: Path) -> dict[str, Any] | None:
+    value = parent.get(key)
+    if value is not None and not isinstance(value, dict):
+        raise ConfigError(f"{where}: [{name}]: expected a table, got {_shown(value)}")
+    return value
+
+
+def _checked(section: dict[str, Any] | None, name: str, where: Path) -> dict[str, Any]:
+    """The section's values, each checked and converted; unknown keys are errors."""
+    if section is None:
+        return {}
+    spec = KEYS[name]
+    if name == "channels.email" and "password" in section:
+        raise ConfigError(f"{where}: [{name}] password: put the password in an environment "
+                          "variable and name it with password_env")
+    for key in section:
+        if key not in spec:
+            raise ConfigError(f"{where}: [{name}] {key}: unknown key{_suggest(key, spec)}; "
+                              f"known: {', '.join(spec)}")
+    for key in REQUIRED.get(name, ()):
+        if key not in section:
+            raise ConfigError(f"{where}: [{name}] {key}: missing (needs {', '.join(REQUIRED[name])})")
+    out = {}
+    for key, value in section.items():
+        try:
+            out[key] = spec[key](value)
+        except _Invalid as exc:
+            raise ConfigError(f"{where}: [{name}] {key}: {exc}") from None
+    return out
+
+
+def _site_keys(config_sites: tuple, keys: dict[str, tuple[str, ...]], where: Path) -> None:
+    """[sites] enabled/disabled name sites that exist: the registry's, the replay portal's or
+    the config's [[watch]] ones (a typo would silently crawl every site, or none)."""
+    if not any(keys.values()):
+        return
+    from .replay import REPLAY_SITES  # imports the registry: only when sites are named
+    from .sites import all_sites
+
+    known = [s.key for s in all_sites()] + [s.key for s in REPLAY_SITES] + [s.key for s in config_sites]
+    for name, values in keys.items():
+        for key in values:
+            if key not in known:
+                raise ConfigError(f"{where}: [sites] {name}: unknown site {_shown(key)}"
+                                  f"{_suggest(key, known)}; `policywatch sites` lists them")
 
 
 def parse_config(raw: dict[str, Any], where: Path) -> Config:
-    """Validate a parsed TOML document into a Config."""
-    _known(raw, {"paths", "schedule", "sites", "channels", "watch"}, "top level", where)
-    paths = _section(raw, "paths", where)
-    _known(paths, {"db", "digests"}, "paths", where)
-    schedule_raw = _section(raw, "schedule", where)
-    _known(schedule_raw, {f.name for f in fields(ScheduleConfig)}, "schedule", where)
-    sites = _section(raw, "sites", where)
-    _known(sites, {"enabled", "disabled", "contact"}, "sites", where)
-    channels = _section(raw, "channels", where)
-    _known(channels, {"files", "email", "apprise"}, "channels", where)
-
-    schedule = ScheduleConfig(**schedule_raw)
-    if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", str(schedule.time)):
-        raise ConfigError(f"{where}: schedule.time {schedule.time!r} is not HH:MM")
-    try:
-        ZoneInfo(schedule.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{where}: schedule.timezone {schedule.timezone!r} is not a known time zone") from None
-    if not isinstance(schedule.max_parallel, int) or schedule.max_parallel < 1:
-        raise ConfigError(f"{where}: schedule.max_parallel must be a positive integer")
-    if isinstance(schedule.sweep_days, bool) or not isinstance(schedule.sweep_days, int) \
-            or schedule.sweep_days < 0:
-        raise ConfigError(f"{where}: schedule.sweep_days must be a whole number of days, 0 or more "
-                          f"(0: never sweep), not {schedule.sweep_days!r}")
-
-    files = channels.get("files", {})
-    _known(files, {"formats"}, "channels.files", where)
-    formats = _strings(files.get("formats", ["md", "html", "atom", "json"]), "channels.files.formats", where)
-    bad = sorted(set(formats) - {"md", "html", "atom", "json"})
-    if bad:
-        raise ConfigError(f"{where}: channels.files.formats has unknown format(s) {', '.join(bad)}")
-    email = None
-    if "email" in channels:
-        e = channels["email"]
-        _known(e, {f.name for f in fields(EmailChannel)}, "channels.email", where)
-        for required in ("host", "sender", "recipients"):
-            if required not in e:
-                raise ConfigError(f"{where}: channels.email needs {required!r}")
-        if "password" in e:
-            raise ConfigError(f"{where}: channels.email: put the password in an environment "
-                              "variable and name it with password_env")
-        email = EmailChannel(**{**e, "recipients": _strings(e["recipients"], "channels.email.recipients", where)})
-    apprise = channels.get("apprise", {})
-    _known(apprise, {"urls_env"}, "channels.apprise", where)
+    """Validate a parsed TOML document into a Config; ``ConfigError`` names the file and key."""
+    for key in raw:
+        if key not in TABLES:
+            raise ConfigError(f"{where}: [{key}]: unknown table{_suggest(key, TABLES)}; "
+                              f"known: {', '.join(TABLES)}")
+    paths = _checked(_table(raw, "paths", "paths", where), "paths", where)
+    schedule = ScheduleConfig(**_checked(_table(raw, "schedule", "schedule", where), "schedule", where))
+    sites = _checked(_table(raw, "sites", "sites", where), "sites", where)
+    channels = _table(raw, "channels", "channels", where) or {}
+    for key in channels:
+        if f"channels.{key}" not in KEYS:
+            known = [k.split(".")[1] for k in KEYS if k.startswith("channels.")]
+            raise ConfigError(f"{where}: [channels.{key}]: unknown channel{_suggest(key, known)}; "
+                              f"known: {', '.join(known)}")
+    files = _checked(_table(channels, "files", "channels.files", where), "channels.files", where)
+    email_raw = _table(channels, "email", "channels.email", where)
+    email = EmailChannel(**_checked(email_raw, "channels.email", where)) if email_raw is not None else None
+    apprise = _checked(_table(channels, "apprise", "channels.apprise", where), "channels.apprise", where)
+    watch = _watch_sites(raw.get("watch"), where)
+    enabled, disabled = sites.get("enabled", ()), sites.get("disabled", ())
+    _site_keys(watch, {"enabled": enabled, "disabled": disabled}, where)
 
     return Config(
-        db=Path(paths["db"]).expanduser() if "db" in paths else default_db(),
-        digests=Path(paths["digests"]).expanduser() if "digests" in paths else data_dir() / "digests",
+        db=paths.get("db") or default_db(),
+        digests=paths.get("digests") or data_dir() / "digests",
         schedule=schedule,
-        enabled_sites=_strings(sites.get("enabled", []), "sites.enabled", where),
-        disabled_sites=_strings(sites.get("disabled", []), "sites.disabled", where),
-        contact=str(sites.get("contact", "")),
-        channels=ChannelsConfig(files_formats=formats, email=email,
-                                apprise_urls_env=str(apprise.get("urls_env", ""))),
+        enabled_sites=enabled,
+        disabled_sites=disabled,
+        contact=sites.get("contact", ""),
+        channels=ChannelsConfig(files_formats=files.get("formats", FORMATS), email=email,
+                                apprise_urls_env=apprise.get("urls_env", "")),
         source=where,
-        watch=_watch_sites(raw.get("watch"), where),
+        watch=watch,
     )
 
 

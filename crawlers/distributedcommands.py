@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from .app import App, config_option, db_option, pass_app
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
@@ -69,21 +71,22 @@ def crawl_distributed(sites, *, redis_url: str, crawl_id: str, db_path: Path,
 
 @click.command()
 @redis_option("The Redis the crawler processes push their documents to.")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The corpus file (default: $POLICYWATCH_HOME/corpus.db).")
+@db_option
+@config_option
 @click.option("--until-idle", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
               help="Stop once no document came for SECONDS and no crawler run is open "
                    "(default: keep running until Ctrl-C or SIGTERM).")
-def ingest(redis_url: str, db, until_idle) -> None:
+@pass_app
+def ingest(app: App, redis_url: str, until_idle) -> None:
     """The one writer of distributed crawls: store the documents and run records that
     `policywatch crawl --distributed` processes queue in Redis into the corpus."""
     import redis
 
-    from crawlers.paths import default_db
     from pipelines.ingest import DEAD_KEY, IngestStopped, Writer
 
     from .distributed import DistributedError, connect, redact
 
+    path = app.prepared_db()  # a bad corpus is refused before anything is taken from Redis
     try:
         client = connect(redis_url)
     except DistributedError as exc:
@@ -96,7 +99,6 @@ def ingest(redis_url: str, db, until_idle) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    path = db or default_db()
     try:
         writer = Writer(client, path)
     except redis.RedisError as exc:

@@ -14,11 +14,11 @@ def data_dir() -> Path:
     return Path(base) / "policywatch"
 
 
-def default_db() -> Path:
-    """The corpus the real crawls write to."""
-    return data_dir() / "corpus.db"
+def default_db(home: Path | None = None) -> Path:
+    """The corpus the real crawls write to, when the config names none."""
+    return (home or data_dir()) / "corpus.db"
 
 
-def demo_db() -> Path:
+def demo_db(home: Path | None = None) -> Path:
     """The demo's own corpus, apart from the real one."""
-    return data_dir() / "demo.db"
+    return (home or data_dir()) / "demo.db"

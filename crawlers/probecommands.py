@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from .app import App, config_option, pass_app
+
 
 def _extension(content_type: str, body: bytes) -> str:
     kind = content_type.lower()
@@ -22,23 +24,16 @@ def _extension(content_type: str, body: bytes) -> str:
 def fixture_site_options(fn):
     """``--fixtures-dir`` and ``--config``: the options of the commands that save a site's
     fixtures, for registry and config-declared sites alike."""
-    fn = click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-                      help="The TOML config whose [[watch]] sites can be named too (default: "
-                           "$POLICYWATCH_CONFIG or $POLICYWATCH_HOME/policywatch.toml).")(fn)
+    fn = config_option(fn)
     return click.option("--fixtures-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                         help="Where the site's fixture folder goes (default: the project's "
                              "fixtures/sites; required for a config-declared site).")(fn)
 
 
-def resolve_site(site_key: str, config_path: str | None):
+def resolve_site(site_key: str, config):
     """The registry's or the config's site ``site_key``, or a click error naming what is wrong."""
-    from .config import ConfigError, load_config
     from .watch import find_sites
 
-    try:
-        config = load_config(config_path)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
     try:
         site, = find_sites((site_key,), config)
     except KeyError as exc:
@@ -77,8 +72,9 @@ def save_pages(report, root: Path | None = None) -> list[Path]:
 @click.option("--contact", default=None,
               help="A URL or e-mail added to the User-Agent so webmasters can reach you.")
 @fixture_site_options
-def probe(site_key: str, replay_url: str | None, save: bool | None, contact: str | None,
-          fixtures_dir: Path | None, config_path: str | None) -> None:
+@pass_app
+def probe(app: App, site_key: str, replay_url: str | None, save: bool | None, contact: str | None,
+          fixtures_dir: Path | None) -> None:
     """Fetch SITE's first list page and one document politely, parse them, and report.
 
     SITE is a registry key or a config-declared ([[watch]]) one. Prints the fields found, what
@@ -90,7 +86,7 @@ def probe(site_key: str, replay_url: str | None, save: bool | None, contact: str
     from .probe import PoliteFetcher, probe_site, render
     from .settings import USER_AGENT
 
-    site = resolve_site(site_key, config_path)
+    site = resolve_site(site_key, app.config)
     try:
         root = fixtures_root(site, fixtures_dir)
     except FixtureSaveError as exc:

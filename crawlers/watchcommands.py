@@ -9,9 +9,7 @@ from pathlib import Path
 
 import click
 
-_config_option = click.option(
-    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="The TOML config file (default: $POLICYWATCH_CONFIG, else $POLICYWATCH_HOME/policywatch.toml).")
+from .app import App, config_option, pass_app
 
 
 def _fetcher(replay_url: str | None, contact: str | None, delay: float = 2.0):
@@ -119,20 +117,17 @@ def watch() -> None:
 @click.option("--key", default=None, help="The site's key, ASCII snake_case (default: made from the URL).")
 @click.option("--delay", type=click.FloatRange(min=0.5), default=2.0, show_default=True,
               help="Seconds between two requests to the portal.")
-@_config_option
+@config_option
 @_with(_detect_options)
-def watch_add(url, name, issuer, division, level, key, delay, config_path, replay_url, contact,
+@pass_app
+def watch_add(app: App, url, name, issuer, division, level, key, delay, replay_url, contact,
               browser, family) -> None:
     """Detect the column at URL and add it to the config's watch list ([[watch]])."""
-    from .config import ConfigError, load_config
     from .detect import OK, jurisdiction, suggest_key
     from .watch import WatchError, add_site, spec_table, writable_config
 
-    path = writable_config(config_path)
-    try:
-        config = load_config(path) if path.exists() else None
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    path = writable_config(app.config_path)
+    config = app.config if path.exists() else None  # a broken file is refused, never rewritten
     detection = run_detection(url, replay_url=replay_url, contact=contact, browser=browser, family=family)
     if detection.verdict != OK or detection.site is None:
         problems = "; ".join(m for s, m in detection.notes if s in ("broken", "blocked")) or "nothing found"
@@ -176,19 +171,16 @@ def watch_add(url, name, issuer, division, level, key, delay, config_path, repla
 
 
 @watch.command("list")
-@_config_option
+@config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the watch list as JSON.")
-def watch_list(config_path, as_json: bool) -> None:
+@pass_app
+def watch_list(app: App, as_json: bool) -> None:
     """The config-declared sites: key, issuer, column, family, jurisdiction, URL."""
-    from .config import ConfigError, load_config
     from .sitelist import table
     from .watch import spec_table, writable_config
 
-    path = writable_config(config_path)
-    try:
-        config = load_config(path) if path.exists() else None
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    path = writable_config(app.config_path)
+    config = app.config if path.exists() else None
     sites = list(config.watch) if config is not None else []
     if as_json:
         click.echo(json.dumps([spec_table(s) for s in sites], ensure_ascii=False, indent=2))
@@ -204,12 +196,13 @@ def watch_list(config_path, as_json: bool) -> None:
 
 @watch.command("remove")
 @click.argument("key")
-@_config_option
-def watch_remove(key: str, config_path) -> None:
+@config_option
+@pass_app
+def watch_remove(app: App, key: str) -> None:
     """Remove the config-declared site KEY from the watch list (its stored documents stay)."""
     from .watch import WatchError, remove_site, writable_config
 
-    path = writable_config(config_path)
+    path = writable_config(app.config_path)
     try:
         site = remove_site(path, key)
     except WatchError as exc:

@@ -169,20 +169,28 @@ def metadata(columns: set[str], tables: set[str]) -> dict[str, Any]:
 
 
 def prepare_corpus(path: Path) -> None:
-    """Bring the corpus to the current schema and fold its WAL into the main file.
+    """Check the corpus (read-only: never created or migrated) and fold its WAL into the main
+    file.
 
-    Immutable mode reads the main file only: rows still in ``-wal`` would be invisible.
+    Immutable mode reads the main file only: rows still in ``-wal`` would be invisible. A
+    checkpoint copies committed pages into the file; it changes none of its content.
     """
-    from pipelines.schema import open_corpus
+    from pipelines.schema import CorpusError, read_corpus
 
-    if not path.exists():
-        raise BrowseError(f"no corpus at {path}: crawl something first (or pass --db)")
     try:
-        db = open_corpus(path)
-        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        db.conn.close()
+        read_corpus(path).close()
+    except CorpusError as exc:
+        raise BrowseError(str(exc)) from None
+    wal = path.with_name(path.name + "-wal")
+    if not (wal.exists() and wal.stat().st_size):
+        return
+    conn = sqlite3.connect(path)
+    try:
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     except sqlite3.DatabaseError as exc:
         raise BrowseError(f"{path} cannot be read as a corpus: {exc}") from None
+    finally:
+        conn.close()
     if busy:
         logger.warning("%s is being written to (a crawl is running?): the browser shows the "
                        "corpus as it was; use --live to follow it", path)

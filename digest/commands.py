@@ -7,25 +7,9 @@ from pathlib import Path
 
 import click
 
+from crawlers.app import App, config_option, db_option, pass_app
+
 FORMAT_CHOICES = ("md", "html", "atom", "json")
-
-
-def _open(db_path: Path | None, config):
-    from pipelines.corpus import open_corpus
-
-    path = Path(db_path or config.db)
-    if not path.exists():
-        raise click.ClickException(f"no corpus at {path}: crawl something first (or pass --db)")
-    return open_corpus(path)
-
-
-def _load_config(path):
-    from crawlers.config import ConfigError, load_config
-
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 def _since_value(value: str | None) -> str | None:
@@ -55,13 +39,6 @@ def _formats(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
-_db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                          help="The corpus file (default: the config's, else $POLICYWATCH_HOME/corpus.db).")
-_config_option = click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-                              default=None, help="The configuration file (default: $POLICYWATCH_CONFIG, "
-                                                 "else $POLICYWATCH_HOME/policywatch.toml if it exists).")
-
-
 @click.command("digest")
 @click.option("--since", default=None, metavar="DATE",
               help="A look-back: every change detected on or after DATE (YYYY-MM-DD or ISO time), "
@@ -76,9 +53,10 @@ _config_option = click.option("--config", "config_path", type=click.Path(dir_oka
               help="Send the digest to every configured channel (files, e-mail, apprise) and mark "
                    "what each accepted (the default without --since); --no-deliver writes a preview "
                    "of what is queued and marks nothing.")
-@_db_option
-@_config_option
-def digest(since, format_values, out, deliver, db, config_path) -> None:
+@db_option
+@config_option
+@pass_app
+def digest(app: App, since, format_values, out, deliver) -> None:
     """Write the digest of what changed since the last one, and deliver it."""
     from datetime import datetime, timezone
 
@@ -86,7 +64,7 @@ def digest(since, format_values, out, deliver, db, config_path) -> None:
     from digest.delivery import FilesChannel, configured_channels, deliver as deliver_all, pending
     from digest.render import render
 
-    config = _load_config(config_path)
+    config = app.config
     since = _since_value(since)
     formats = _formats(format_values) or tuple(config.channels.files_formats)
     if since and deliver:
@@ -97,7 +75,8 @@ def digest(since, format_values, out, deliver, db, config_path) -> None:
         raise click.UsageError("--out - prints one format: choose it with --format")
     if to_stdout and deliver:
         raise click.UsageError("--out - previews the digest; add --no-deliver (or --since)")
-    corpus = _open(db, config)
+    # Delivery marks what each channel accepted: a writer. A preview or look-back only reads.
+    corpus = app.write_corpus(create=False) if deliver else app.read_corpus()
     folder = Path(out) if out is not None and not to_stdout else config.digests
 
     if deliver:
@@ -151,16 +130,16 @@ def digest(since, format_values, out, deliver, db, config_path) -> None:
               type=click.Choice(["new", "finalised", "revised", "repealed", "withdrawn"]),
               help="Only changes of this kind (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON (with documents and diffs).")
-@_db_option
-@_config_option
-def changes(since, kinds, as_json, db, config_path) -> None:
+@db_option
+@config_option
+@pass_app
+def changes(app: App, since, kinds, as_json) -> None:
     """List recorded changes: new, finalised, revised, repealed and withdrawn documents."""
     from digest.build import changes_since, load_entries
     from digest.delivery import pending
 
-    config = _load_config(config_path)
     since = _since_value(since)
-    corpus = _open(db, config)
+    corpus = app.read_corpus()
     ids = changes_since(corpus, since) if since else pending(corpus, "files")[0]
     entries = [e for e in load_entries(corpus, ids) if not kinds or e.kind in kinds]
     entries.sort(key=lambda e: e.id)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from crawlers.app import App, config_option, db_option, pass_app
+
 from .labels import DEFAULT_RELEVANCE, LEVELS, REGIONS, RELEVANCE
 
 
@@ -31,8 +33,7 @@ def _split(allowed: tuple[str, ...] | None):
 
 
 def _corpus_option(fn):
-    return click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                        help="The corpus file (default: $POLICYWATCH_HOME/corpus.db).")(fn)
+    return config_option(db_option(fn))
 
 
 def _filter_options(default_relevance: str):
@@ -63,19 +64,6 @@ def _filter_options(default_relevance: str):
     return decorate
 
 
-def _open(db_path: Path | None):
-    from crawlers.paths import default_db
-    from pipelines.schema import CorpusError, open_corpus
-
-    path = Path(db_path or default_db())
-    if not path.exists():
-        raise click.ClickException(f"no corpus at {path}: crawl something first (or pass --db)")
-    try:
-        return open_corpus(path), path
-    except CorpusError as exc:
-        raise click.ClickException(f"{path}: {exc}") from None
-
-
 def _filters(db, date_from, date_to, relevance, sites, levels, regions):
     from .selection import Filters, SelectionError, parse_date, site_keys
 
@@ -99,14 +87,15 @@ def _filters(db, date_from, date_to, relevance, sites, levels, regions):
 @click.option("--charts/--no-charts", default=True, show_default=True,
               help="Draw the charts (PNG and SVG; needs a CJK font such as fonts-wqy-microhei).")
 @_corpus_option
-def report(date_from, date_to, relevance, sites, levels, regions, out_dir, title, charts, db):
+@pass_app
+def report(app: App, date_from, date_to, relevance, sites, levels, regions, out_dir, title, charts):
     """Statistics report for a period: counts by relevance, tag, level, region, city tier and
     month with shares and charts, and the documents behind every number (Markdown + HTML)."""
     from .charts import ChartError
     from .report import DEFAULT_TITLE, build_report, write_report
     from .selection import SelectionError
 
-    corpus, path = _open(db)
+    corpus, path = app.read_corpus(), app.db
     filters = _filters(corpus, date_from, date_to, relevance or DEFAULT_RELEVANCE, sites,
                        levels, regions)
     try:
@@ -135,13 +124,14 @@ def report(date_from, date_to, relevance, sites, levels, regions, out_dir, title
               help="One row per policy (its final), as reports count, instead of every document.")
 @click.option("--with-text", is_flag=True, help="Add the body text as the last column.")
 @_corpus_option
-def export(date_from, date_to, relevance, sites, levels, regions, fmt, out, per_policy,
-           with_text, db):
+@pass_app
+def export(app: App, date_from, date_to, relevance, sites, levels, regions, fmt, out, per_policy,
+           with_text):
     """Export documents with their tags as CSV (UTF-8 with BOM), JSON Lines or Excel."""
     from .export import ExportError, export_documents, format_for
     from .selection import SelectionError
 
-    corpus, _ = _open(db)
+    corpus = app.read_corpus()
     filters = _filters(corpus, date_from, date_to, relevance, sites, levels, regions)
     try:
         count = export_documents(corpus, filters, format_for(out, fmt), out,
@@ -160,14 +150,14 @@ def export(date_from, date_to, relevance, sites, levels, regions, fmt, out, per_
               help="Port to listen on.")
 @click.option("--live", is_flag=True,
               help="Follow crawls that write while it runs (read-only, not immutable).")
-def browse(db, host, port, live):
+@pass_app
+def browse(app: App, host, port, live):
     """Browse and search the corpus in Datasette, read-only: facets, Chinese search,
     canned queries, document versions and diffs."""
-    from crawlers.paths import default_db
-
     from .browse import BrowseError, serve
 
+    app.read_corpus().close()  # missing, damaged, foreign or another schema: one line, now
     try:
-        serve(Path(db or default_db()), host=host, port=port, live=live, echo=click.echo)
+        serve(app.db, host=host, port=port, live=live, echo=click.echo)
     except BrowseError as exc:
         raise click.ClickException(str(exc)) from None

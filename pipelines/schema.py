@@ -1,6 +1,8 @@
-"""The corpus schema: its migrations, and opening a corpus file (creating or migrating it).
+"""The corpus schema: its migrations, and opening a corpus file — for writing (creating or
+migrating it) or for reading (read-only, never changed).
 
-``PRAGMA user_version`` holds the schema version; ``MIGRATIONS[i]`` takes a corpus from version
+``PRAGMA application_id`` marks a policywatch corpus; ``PRAGMA user_version`` holds the schema
+version; ``MIGRATIONS[i]`` takes a corpus from version
 i to i + 1, all in one transaction. A step is an SQL statement or a function of the database
 (for what SQL alone cannot compute, like the search form of stored text).
 """
@@ -8,6 +10,7 @@ i to i + 1, all in one transaction. A step is an SQL statement or a function of 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
 from typing import Callable, Union
 
@@ -344,27 +347,147 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 class CorpusError(RuntimeError):
-    """The corpus file cannot be used (e.g. written by a newer schema)."""
+    """The corpus file cannot be used (missing, not SQLite, damaged, somebody else's database,
+    written by a newer schema); the message names the file and what is wrong, in one line."""
 
 
-def open_corpus(path: str | Path) -> sqlite_utils.Database:
-    """Open (creating or migrating as needed) the corpus at ``path``; WAL mode (synchronous
-    NORMAL), foreign keys on.
+# PRAGMA application_id of a policywatch corpus ("PWco"): the mark that tells our file from any
+# other SQLite database. Corpora from before it was set are known by their tables.
+APPLICATION_ID = 0x5057636F
+CORE_TABLES = frozenset({"sites", "runs", "documents", "versions", "changes"})
+
+
+def _check_file(path: Path, *, empty_ok: bool) -> None:
+    """Refuse a directory, or an empty file where no corpus may be created. Only ``stat``: never
+    open the file ourselves — closing any descriptor of it drops the POSIX locks the process'
+    SQLite connections hold on it, and another connection may then take the WAL for its own."""
+    if path.is_dir():
+        raise CorpusError(f"{path}: is a directory, not a corpus file")
+    if path.stat().st_size == 0 and not empty_ok:
+        raise CorpusError(f"{path}: empty file (0 bytes), not a policywatch corpus")
+
+
+def _unreadable(path: Path, exc: sqlite3.DatabaseError) -> str:
+    """Why SQLite could not read ``path``, from its 100-byte header where that says more. Read
+    only once SQLite failed on it: then no connection of this process holds locks on it."""
+    with path.open("rb") as f:
+        header = f.read(100)
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+        return "not an SQLite database, so not a policywatch corpus"
+    page_size = int.from_bytes(header[16:18], "big")
+    expected = (65536 if page_size == 1 else page_size) * int.from_bytes(header[28:32], "big")
+    size = path.stat().st_size
+    # The header's page count is kept only when its "valid for" counter matches the change counter.
+    if header[24:28] == header[92:96] and expected > size:
+        return f"truncated: its header says {expected} bytes, the file holds {size}; restore it from a backup"
+    return f"cannot be read as a corpus: {exc}"
+
+
+def corpus_version(conn: sqlite3.Connection, path: Path) -> int:
+    """The schema version of the corpus on ``conn`` (0: an empty database, no corpus yet), or
+    ``CorpusError`` for a file that is not SQLite, is truncated, is not a policywatch corpus or
+    is newer than this code."""
+    try:
+        # Pages still in a -wal file may lie beyond the main file's end; otherwise a header
+        # counting more pages than the file holds is a file cut short.
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        wal = path.with_name(path.name + "-wal")
+        if pages * page_size > path.stat().st_size and not (wal.exists() and wal.stat().st_size):
+            raise sqlite3.DatabaseError("database disk image is malformed")
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise CorpusError(f"{path}: {_unreadable(path, exc)}") from None
+    if not tables and version == 0 and app_id in (0, APPLICATION_ID):
+        return 0
+    ours = app_id == APPLICATION_ID or (app_id == 0 and version >= 1 and CORE_TABLES <= tables)
+    if not ours:
+        shown = ", ".join(sorted(tables)[:5]) + (", …" if len(tables) > 5 else "")
+        raise CorpusError(f"{path}: an SQLite database but not a policywatch corpus (tables: "
+                          f"{shown or 'none'}); refusing to touch it")
+    if version > SCHEMA_VERSION:
+        raise CorpusError(f"{path}: corpus schema version {version} is newer than this code's "
+                          f"{SCHEMA_VERSION}; upgrade policywatch")
+    return version
+
+
+def open_corpus(path: str | Path, *, create: bool = True) -> sqlite_utils.Database:
+    """Open the corpus at ``path`` for writing: created where no file is (unless ``create`` is
+    false), migrated in one transaction if older; WAL mode (synchronous NORMAL), foreign keys
+    on. ``CorpusError`` (one line, naming the file) for a file that is not SQLite, is damaged,
+    is somebody else's database (never given our tables) or is newer than this code.
 
     Idempotent: opening an up-to-date corpus changes nothing.
     """
+    return _open_for_writing(Path(path), create)[0]
+
+
+def migrate_corpus(path: str | Path) -> int:
+    """Migrate the existing corpus at ``path`` to ``SCHEMA_VERSION``; returns the version it had."""
+    db, found = _open_for_writing(Path(path), create=False)
+    db.close()
+    return found
+
+
+def _open_for_writing(path: Path, create: bool) -> tuple[sqlite_utils.Database, int]:
+    if path.exists():
+        # An empty file holds nothing to lose: where a corpus may be created, SQLite starts one
+        # there (two crawls creating a new corpus at once meet such a file).
+        _check_file(path, empty_ok=create)
+    elif not create:
+        raise CorpusError(f"no corpus at {path}: crawl something first (or pass --db)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite_utils.Database(path)
+    except (OSError, sqlite3.DatabaseError) as exc:
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        raise CorpusError(f"{path}: cannot open or create the corpus: {where}"
+                          f"{getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        db.conn.execute("PRAGMA foreign_keys = ON")
+        db.conn.execute("PRAGMA busy_timeout = 10000")
+        corpus_version(db.conn, path)  # before anything is written to it
+        db.enable_wal()
+        # In WAL mode NORMAL syncs at checkpoints, not at every commit: a power cut can lose the
+        # last transactions but never leaves a half-written one, and a backfill's checkpoint
+        # lives in the same file, so what was lost is fetched again. FULL cost a disk flush per
+        # document.
+        db.conn.execute("PRAGMA synchronous = NORMAL")
+        found = migrate(db)
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        raise CorpusError(f"{path}: cannot be used as a corpus: {exc}") from None
+    except BaseException:
+        db.close()
+        raise
+    return db, found
+
+
+def read_corpus(path: str | Path) -> sqlite_utils.Database:
+    """Open the corpus at ``path`` read-only (``mode=ro``): never created, never migrated,
+    nothing written. ``CorpusError`` (one line, naming the file) for a missing file, one that
+    is not SQLite, is damaged, is not a policywatch corpus, or has another schema version
+    (an older one is migrated by ``policywatch migrate`` or the next crawl)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite_utils.Database(path)
-    db.conn.execute("PRAGMA foreign_keys = ON")
-    db.conn.execute("PRAGMA busy_timeout = 10000")
-    db.enable_wal()
-    # In WAL mode NORMAL syncs at checkpoints, not at every commit: a power cut can lose the
-    # last transactions but never leaves a half-written one, and a backfill's checkpoint lives
-    # in the same file, so what was lost is fetched again. FULL cost a disk flush per document.
-    db.conn.execute("PRAGMA synchronous = NORMAL")
-    migrate(db)
-    return db
+    if not path.exists():
+        raise CorpusError(f"no corpus at {path}: crawl something first (or pass --db)")
+    _check_file(path, empty_ok=False)
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        conn.execute("PRAGMA busy_timeout = 10000")
+        version = corpus_version(conn, path)
+    except BaseException:
+        conn.close()
+        raise
+    if version < SCHEMA_VERSION:
+        conn.close()
+        if version == 0:
+            raise CorpusError(f"{path}: an empty SQLite database, not a policywatch corpus yet")
+        raise CorpusError(f"{path}: corpus schema version {version} is older than this code's "
+                          f"{SCHEMA_VERSION}; run `policywatch migrate --db {path}` (or a crawl) first")
+    return sqlite_utils.Database(conn)
 
 
 def schema_version(db: sqlite_utils.Database) -> int:
@@ -379,7 +502,7 @@ def migrate(db: sqlite_utils.Database) -> int:
             f"corpus schema version {found} is newer than this code's {SCHEMA_VERSION}; "
             "upgrade policywatch"
         )
-    if found == SCHEMA_VERSION:
+    if found == SCHEMA_VERSION and db.conn.execute("PRAGMA application_id").fetchone()[0]:
         return found
     # IMMEDIATE takes the write lock first, so two processes opening a new corpus at once
     # cannot both run the same migration.
@@ -394,6 +517,7 @@ def migrate(db: sqlite_utils.Database) -> int:
                     db.conn.execute(step)
             logger.info("corpus migrated to schema version %d", version + 1)
         db.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         db.conn.execute("COMMIT")
     except BaseException:
         db.conn.execute("ROLLBACK")

@@ -139,3 +139,26 @@ enabled = ["replay_generic"]
     corpus = open_corpus(tmp_path / "corpus.db")
     modes = [r[0] for r in corpus.execute("SELECT json_extract(counts, '$.mode') FROM runs ORDER BY id")]
     assert modes == ["incremental", "sweep", "incremental"]
+
+
+def test_config_and_db_are_defined_once():
+    """Every command's --config and --db is the shared one (crawlers.app), which overrides the
+    group's App — no command resolves the config or the corpus on its own. The demo's --db is
+    its own corpus, apart from the real one."""
+    from crawlers.app import config_option, db_option
+
+    def shared(decorator) -> click.Option:
+        return decorator(click.command()(lambda: None)).params[0]
+
+    config, db = shared(config_option), shared(db_option)
+    seen = 0
+    for name, command in _commands(main):
+        for param in command.params:
+            if "--config" in param.opts:
+                assert param.callback is config.callback and not param.expose_value, name
+                seen += 1
+            if "--db" in param.opts and name != "demo":
+                assert param.callback is db.callback and not param.expose_value, name
+                seen += 1
+    assert seen >= 20
+    assert {"--config", "--db"} <= {opt for p in main.params for opt in p.opts}

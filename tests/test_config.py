@@ -47,14 +47,14 @@ password_env = "PW_SMTP"
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("[schedule]\ntime = '25:00'", "schedule.time '25:00' is not HH:MM"),
-    ("[schedule]\ntimezone = 'Mars/Olympus'", "is not a known time zone"),
-    ("[schedule]\nsweep_days = -1", "schedule.sweep_days must be a whole number of days, 0 or more"),
-    ("[schedule]\nsweep_days = 'weekly'", "schedule.sweep_days must be a whole number of days"),
-    ("[schedule]\ncolour = 'red'", "[schedule] has unknown key(s) colour"),
+    ("[schedule]\ntime = '25:00'", '[schedule] time: expected a time HH:MM (00:00 to 23:59), got "25:00"'),
+    ("[schedule]\ntimezone = 'Mars/Olympus'", '[schedule] timezone: "Mars/Olympus" is not a known time zone'),
+    ("[schedule]\nsweep_days = -1", "[schedule] sweep_days: expected a whole number 0 or more, got -1"),
+    ("[schedule]\nsweep_days = 'weekly'", '[schedule] sweep_days: expected a whole number 0 or more, got "weekly"'),
+    ("[schedule]\ncolour = 'red'", "[schedule] colour: unknown key; known: time, timezone"),
     ("[channels.email]\nhost = 'x'\nsender='a'\nrecipients=['b']\npassword='p'", "password_env"),
-    ("[channels.email]\nhost = 'x'", "channels.email needs 'sender'"),
-    ("[sites]\nenabled = 'jx_gov'", "sites.enabled must be a list of strings"),
+    ("[channels.email]\nhost = 'x'", "[channels.email] sender: missing (needs host, sender, recipients)"),
+    ("[sites]\nenabled = 'jx_gov'", '[sites] enabled: expected a list of strings, got "jx_gov"'),
     ("this is not toml", "not valid TOML"),
 ])
 def test_errors_name_the_file_and_key(tmp_path, text, message):

@@ -179,7 +179,7 @@ def test_watch_add_refuses_what_it_cannot_watch_and_writes_nothing(tmp_path, por
     broken.write_text('[schedule]\ntime = "25:00"\n', encoding="utf-8")
     result = invoke("watch", "add", "http://www.example-xian.cn/tzgg/", "--config", broken, "--replay", base,
                     "--division", "429005", "--level", "county")
-    assert result.exit_code == 1 and "schedule.time '25:00' is not HH:MM" in result.output
+    assert result.exit_code == 1 and '[schedule] time: expected a time HH:MM' in result.output
     assert broken.read_text(encoding="utf-8") == '[schedule]\ntime = "25:00"\n'
 
 
@@ -266,14 +266,16 @@ def test_a_watched_site_lives_through_days_like_any_other(tmp_path, monkeypatch)
     from pipelines.corpus import open_corpus
 
     config, db = tmp_path / "policywatch.toml", tmp_path / "corpus.db"
-    config.write_text(f'[paths]\ndb = "{db}"\n[sites]\nenabled = ["kfq_zcwj"]  # only ours today\n',
-                      encoding="utf-8")
+    config.write_text(f'[paths]\ndb = "{db}"\n', encoding="utf-8")
     portal = ReplayPortal()
     portal.load_extra()
     with portal.serve() as base:
         added = invoke("watch", "add", KFQ["column"], "--config", config, "--replay", base, "--key", "kfq_zcwj",
                        "--division", "429004", "--level", "county")
         assert added.exit_code == 0, added.output
+        # [sites] enabled may name only sites that exist: the watched one, once added.
+        with config.open("a", encoding="utf-8") as f:
+            f.write('\n[sites]\nenabled = ["kfq_zcwj"]  # only ours today\n')
 
         day1 = cli("run", "--config", config, "--replay", base, "--no-digest")
         assert day1.returncode == 0, day1.stdout + day1.stderr
