@@ -387,7 +387,8 @@ def status(app: App, as_json: bool) -> None:
 
     config = app.config
     declared = {s.key for s in config.watch}
-    health = site_health(app.read_corpus(), known_sites(config))
+    db = app.read_corpus()
+    health = site_health(db, known_sites(config))
     if as_json:
         click.echo(json.dumps([{**h.to_json(), "config_declared": h.site in declared} for h in health],
                               ensure_ascii=False, indent=2))
@@ -398,7 +399,7 @@ def status(app: App, as_json: bool) -> None:
              "; ".join(h.why) or "-"] for h in health]
     click.echo(table(["site", "state", "last success", "last sweep", "documents", "new 7d",
                       "last run refused", "why"], rows))
-    if (dead := dead_letter_line(path)):  # distributed crawls' messages the writer could not store
+    if (dead := dead_letter_line(db)):  # distributed crawls' messages the writer could not store
         click.echo(dead)
 
 

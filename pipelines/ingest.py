@@ -283,11 +283,7 @@ def dead_letters(db: sqlite_utils.Database) -> DeadLetters:
     return DeadLetters(count, *(last or (None, None)))
 
 
-def dead_letter_line(path: Path) -> str | None:
-    """``status``'s line on dead letters for the corpus at ``path``; None when there are none."""
-    db = open_corpus(path)
-    try:
-        found = dead_letters(db)
-    finally:
-        db.close()
+def dead_letter_line(db: sqlite_utils.Database) -> str | None:
+    """``status``'s line on the corpus's dead letters; None when there are none."""
+    found = dead_letters(db)
     return found.line() if found.count else None
