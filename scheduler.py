@@ -130,12 +130,16 @@ def _crawl_options(fn):
     return fn
 
 
-def _report_and_exit(reports) -> None:
-    from crawlers.summary import render_run_reports
+def _report_and_exit(reports, what: str, resumable: bool = False) -> None:
+    """Print what the crawl did; exit with its status (``crawlers.summary``), with one line on
+    stderr saying why when it is not ok."""
+    from crawlers.summary import crawl_outcome, render_run_reports
 
     click.echo(render_run_reports(reports))
-    if reports and all(r.broken for r in reports):
-        sys.exit(1)
+    code, line = crawl_outcome(reports, what, resumable=resumable)
+    if line:
+        click.echo(line, err=True)
+    sys.exit(code)
 
 
 @main.command()
@@ -178,12 +182,12 @@ def crawl(site_keys, db, max_pages, replay_url, contact, config_path, incrementa
                                         mode="incremental" if incremental else "full")
         except DistributedError as exc:
             raise click.ClickException(str(exc)) from None
-        _report_and_exit(reports)
+        _report_and_exit(reports, f"crawl of {', '.join(s.key for s in chosen)}")
         return
     reports = run_crawl(chosen, db or default_db(), replay_url=replay_url, max_pages=max_pages,
                         mode="sweep" if sweep else "incremental" if incremental else "full",
                         revisit_budget=revisit_budget, contact=contact)
-    _report_and_exit(reports)
+    _report_and_exit(reports, f"crawl of {', '.join(s.key for s in chosen)}")
 
 
 @main.command()
@@ -196,18 +200,32 @@ def crawl(site_keys, db, max_pages, replay_url, contact, config_path, incrementa
 @click.option("--replay", "replay_url", default=None, metavar="URL",
               help="Crawl a local replay portal at URL instead of the real portals (testing).")
 def run(config_path, db, digest: bool, replay_url) -> None:
-    """One round now, as the schedule runs it daily: every enabled site, then the digest."""
+    """One round now, as the schedule runs it daily: every enabled site, then the digest.
+    Exit 0 when a site's crawl worked, 1 when none did, 130 when interrupted."""
     from crawlers.config import ConfigError
+    from crawlers.rounds import STOP
+    from crawlers.summary import EXIT_FAILED, EXIT_INTERRUPTED
 
     try:
         outcomes = daily_round(config_path, replay_url, db=db, digest=digest)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        # The crawls got the same Ctrl-C: each stored what it had fetched and recorded its run.
+        click.echo("round interrupted; the next round crawls what this one did not", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     for outcome in outcomes:
-        state = "ok" if outcome.ok else f"failed (exit {outcome.returncode})"
+        state = ("ok" if outcome.ok else "not started" if outcome.returncode is None
+                 else f"failed (exit {outcome.returncode})")
         click.echo(f"{outcome.site:16} {state:18} {outcome.seconds:6.1f} s")
+    if STOP.is_set() or any(o.returncode == EXIT_INTERRUPTED for o in outcomes):
+        click.echo("round interrupted; the next round crawls what this one did not", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     if outcomes and not any(o.ok for o in outcomes):
-        sys.exit(1)
+        failed = ", ".join(o.site for o in outcomes if not o.ok)
+        click.echo(f"round failed: no site's crawl worked ({failed}); `policywatch status` says why",
+                   err=True)
+        sys.exit(EXIT_FAILED)
 
 
 def _parse_day(ctx, param, value):
@@ -238,10 +256,7 @@ def backfill(site_key, since, until, db, max_pages, replay_url, contact, config_
     reports = run_crawl(sites, db or default_db(), run_kind="backfill", replay_url=replay_url,
                         max_pages=max_pages, mode="backfill", since=since, until=until,
                         contact=contact)
-    _report_and_exit(reports)
-    report = reports[0]
-    if report.finish_reason != "finished":
-        click.echo(f"backfill of {site_key} stopped ({report.finish_reason}); run the same command to resume")
+    _report_and_exit(reports, f"backfill of {site_key}", resumable=True)
 
 
 @main.command()
@@ -345,7 +360,7 @@ def status(db, as_json: bool, config_path) -> None:
     (config-declared sites marked so)."""
     from crawlers.sitelist import table
     from crawlers.watch import known_sites
-    from pipelines.corpus import open_corpus
+    from pipelines.corpus import open_corpus, reap_dead_runs
     from pipelines.health import site_health
 
     path = db or default_db()
@@ -353,17 +368,20 @@ def status(db, as_json: bool, config_path) -> None:
         raise click.ClickException(f"no corpus at {path}: run a crawl first (or pass --db)")
     config = _load_config(config_path)
     declared = {s.key for s in config.watch}
-    health = site_health(open_corpus(path), known_sites(config))
+    corpus = open_corpus(path)
+    reap_dead_runs(corpus)  # a run whose process died is shown killed, not running
+    health = site_health(corpus, known_sites(config))
     if as_json:
         click.echo(json.dumps([{**h.to_json(), "config_declared": h.site in declared} for h in health],
                               ensure_ascii=False, indent=2))
         return
-    rows = [[h.site + (" (config)" if h.site in declared else ""), h.state, (h.last_success or "-")[:16],
-             (h.last_sweep or "-")[:10], str(h.documents), str(h.new_this_week),
+    rows = [[h.site + (" (config)" if h.site in declared else ""), h.state, h.last_status or "-",
+             (h.last_success or "-")[:16], (h.last_sweep or "-")[:10], str(h.documents),
+             str(h.new_this_week),
              ", ".join(f"{k} {v}" for k, v in sorted(h.failures.items())) or "-",
-             "; ".join(h.why) or "-"] for h in health]
-    click.echo(table(["site", "state", "last success", "last sweep", "documents", "new 7d",
-                      "last run refused", "why"], rows))
+             "; ".join(([h.last_run_why] if h.last_run_why else []) + h.why) or "-"] for h in health]
+    click.echo(table(["site", "state", "last run", "last success", "last sweep", "documents",
+                      "new 7d", "last run refused", "why"], rows))
 
 
 # --- the schedule: APScheduler 3.x owns time ---------------------------------------------------

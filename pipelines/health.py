@@ -36,7 +36,8 @@ class SiteHealth:
     new_this_week: int = 0
     runs: int = 0
     last_run: str | None = None
-    last_status: str | None = None
+    last_status: str | None = None  # ok, partial, failed, blocked or killed
+    last_run_why: str | None = None  # why the last run failed or was killed
     last_sweep: str | None = None  # the last sweep that did not fail (columns read to their end)
     failures: dict[str, int] = field(default_factory=dict)  # last run's refusals by reason
     flags: list[str] = field(default_factory=list)
@@ -65,6 +66,23 @@ def crawl_worked(counts: dict[str, Any]) -> bool:
     already stored? (A quiet day of a site whose few broken or blocked pages are refused again
     worked.)"""
     return bool(counts.get("documents") or (counts.get("skipped") or {}).get("known"))
+
+
+# Errors that say why a whole run failed, as opposed to one page's refusal.
+RUN_ERRORS = ("killed", "corpus_unwritable", "finish_reason")
+
+
+def run_failure(run: dict[str, Any]) -> str | None:
+    """Why a failed or killed run ended (from its errors), or None for a run that did not."""
+    if run.get("status") not in ("failed", "killed"):
+        return None
+    errors = json.loads(run.get("errors") or "[]")
+    for reason in RUN_ERRORS:
+        for error in errors:
+            if isinstance(error, dict) and error.get("reason") == reason:
+                return f"{reason}: {error.get('message', '')}" if reason != "finish_reason" \
+                    else f"stopped: {error.get('message', '')}"
+    return None
 
 
 def last_sweeps(db: sqlite_utils.Database, sites: list[str]) -> dict[str, str]:
@@ -156,6 +174,7 @@ def site_health(db: sqlite_utils.Database, sites: list | None = None,
             if runs:
                 health.last_run = runs[0]["started_at"]
                 health.last_status = runs[0]["status"]
+                health.last_run_why = run_failure(runs[0])
                 health.failures = json.loads(runs[0]["counts"] or "{}").get("failed") or {}
             flags, why = assess(key, runs)
             for flag, reason in zip(flags, why):

@@ -28,6 +28,28 @@ def _record_existing_repeal_targets(db: sqlite_utils.Database) -> None:
     record_existing_decisions(db)
 
 
+_RUN_STATUS_CHECK = "CHECK (status IN ('running', 'ok', 'partial', 'failed', 'blocked'))"
+
+
+def _allow_killed_runs(db: sqlite_utils.Database) -> None:
+    """Widen the runs' status CHECK by 'killed'. SQLite cannot alter a CHECK, and rebuilding
+    ``runs`` would break the foreign keys of versions, changes and absences; widening a
+    constraint changes nothing on disk, so it is done as SQLite documents for such changes
+    (https://sqlite.org/lang_altertable.html#otheralter): the stored CREATE statement is
+    edited and the schema version bumped, within the migration's transaction."""
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'runs'").fetchone()[0]
+    if _RUN_STATUS_CHECK not in sql:
+        raise CorpusError("the runs table's status constraint is not the one this migration widens")
+    widened = sql.replace(_RUN_STATUS_CHECK, _RUN_STATUS_CHECK[:-2] + ", 'killed'))")
+    version = db.execute("PRAGMA schema_version").fetchone()[0]
+    db.execute("PRAGMA writable_schema = ON")
+    try:
+        db.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'runs'", [widened])
+        db.execute(f"PRAGMA schema_version = {version + 1}")
+    finally:
+        db.execute("PRAGMA writable_schema = OFF")
+
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     (
         """CREATE TABLE sites (
@@ -292,6 +314,16 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         )""",
         "CREATE INDEX repeal_targets_key ON repeal_targets(doc_number_key)",
         _record_existing_repeal_targets,
+    ),
+    # Who runs a run: its process and host, and its heartbeat, so that a run still 'running'
+    # whose process is gone is told from a live one and recorded 'killed'
+    # (pipelines.corpus.reap_dead_runs).
+    (
+        _allow_killed_runs,
+        "ALTER TABLE runs ADD COLUMN pid INTEGER",
+        "ALTER TABLE runs ADD COLUMN host TEXT",
+        "ALTER TABLE runs ADD COLUMN heartbeat_at TEXT",
+        "CREATE INDEX runs_running ON runs(status) WHERE status = 'running'",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
