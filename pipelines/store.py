@@ -179,7 +179,14 @@ class StorePipeline:
         if self._heartbeat is not None and self._heartbeat.running:
             self._heartbeat.stop()
         try:
-            self._finish(spider, reason)
+            try:
+                self._finish(spider, reason)
+            except sqlite3.Error as exc:
+                if unwritable_reason(exc) is None:
+                    raise
+                # A full write-ahead log may still fit into the database file: one more try.
+                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self._finish(spider, reason)
         except sqlite3.Error as exc:
             if unwritable_reason(exc) is None:
                 raise

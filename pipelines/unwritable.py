@@ -11,19 +11,15 @@ from __future__ import annotations
 import logging
 import sqlite3
 
+from scrapy.logformatter import LogFormatter
 from scrapy.utils.defer import deferred_from_coro
 
 logger = logging.getLogger(__name__)
 
-# SQLite's primary result codes that no retry of the same write can cure.
-_FATAL_CODES = {
-    sqlite3.SQLITE_FULL: "the disk is full",
-    sqlite3.SQLITE_IOERR: "disk I/O error",
-    sqlite3.SQLITE_READONLY: "the corpus is read-only",
-    sqlite3.SQLITE_CANTOPEN: "the corpus cannot be opened",
-    sqlite3.SQLITE_CORRUPT: "the corpus is corrupt",
-    sqlite3.SQLITE_NOTADB: "the corpus is not an SQLite database",
-}
+# SQLite's primary result codes that no retry of the same write can cure: a full disk, an I/O
+# error, a read-only file, a corpus that cannot be opened or is corrupt.
+_FATAL_CODES = frozenset({sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY,
+                          sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 STOP_REASON = "corpus_unwritable"  # the crawl's finish reason
 STAT = "policywatch/store/unwritable"  # the stat holding why
 
@@ -38,10 +34,9 @@ def unwritable_reason(exc: BaseException) -> str | None:
     if not isinstance(exc, sqlite3.Error):
         return None
     code = getattr(exc, "sqlite_errorcode", None)
-    if code is None:
+    if code is None or code & 0xFF not in _FATAL_CODES:
         return None
-    what = _FATAL_CODES.get(code & 0xFF)
-    return f"{what} ({exc})" if what else None
+    return str(exc)  # SQLite's own words: "database or disk is full", "disk I/O error"...
 
 
 def stop_crawl(crawler, reason: str) -> None:
@@ -60,3 +55,15 @@ def stop_crawl(crawler, reason: str) -> None:
 def stopped_reason(crawler) -> str | None:
     """Why ``crawler`` was stopped by ``stop_crawl``, or None."""
     return crawler.stats.get_value(STAT)
+
+
+class QuietLogFormatter(LogFormatter):
+    """Scrapy's log formatter, but an item not stored because the crawl is stopping for an
+    unwritable corpus is logged at DEBUG: the reason was said once, not once per item with a
+    traceback."""
+
+    def item_error(self, item, exception, response, spider):
+        entry = super().item_error(item, exception, response, spider)
+        if isinstance(exception, CorpusUnwritable):
+            entry = {**entry, "level": logging.DEBUG}
+        return entry

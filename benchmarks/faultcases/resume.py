@@ -1,0 +1,224 @@
+"""Resume and run status under faults: a backfill SIGKILLed at seeded moments then resumed, a
+disk that fills up then has space again, a Ctrl-C, a killed run seen by ``status``.
+
+Each case runs the real ``policywatch backfill`` (``python -m scheduler``) against the synthetic
+portal (``benchmarks/synthportal.py``) served on 127.0.0.1, and compares the corpus with an
+uninterrupted backfill by (URL, text hash): a document lost or stored twice is a failure. The
+builders here are shared with ``tests/test_resume.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import resource
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from benchmarks.faultcases import FaultCase  # noqa: E402
+from benchmarks.synthportal import SITE_KEY, SyntheticPortal, doc_url  # noqa: E402
+
+SEED = 13
+RUN_TIMEOUT = 600  # seconds: a backfill still running after this is a hang
+
+
+@contextlib.contextmanager
+def synthetic_portal(n_docs: int):
+    """The synthetic portal of ``n_docs`` documents on 127.0.0.1; yields its replay URL."""
+    with SyntheticPortal(n_docs).serve() as base:
+        yield base
+
+
+def backfill_command(db: Path, base: str, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "scheduler", *extra, "backfill", SITE_KEY, "--db", str(db),
+            "--replay", base]
+
+
+def run_backfill(db: Path, base: str, *, file_limit: int | None = None) -> subprocess.CompletedProcess:
+    """One backfill to its end; ``file_limit`` (bytes) makes every file it writes unable to grow
+    past that size, as a full disk does (SQLite reports SQLITE_FULL)."""
+    return subprocess.run(backfill_command(db, base), cwd=REPO, capture_output=True, text=True,
+                          timeout=RUN_TIMEOUT,
+                          preexec_fn=(lambda: _limit_files(file_limit)) if file_limit else None)
+
+
+def _limit_files(limit: int) -> None:
+    # Past the limit a write fails with EFBIG instead of killing the process with SIGXFSZ.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+def stored_count(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        with contextlib.closing(sqlite3.connect(db, timeout=10)) as conn:
+            return conn.execute("select count(*) from documents").fetchone()[0]
+    except sqlite3.OperationalError:  # not created yet
+        return 0
+
+
+def fingerprint(db: Path) -> Counter:
+    """Every stored version as (URL, text hash), counted: a count above 1 is a duplicate."""
+    with contextlib.closing(sqlite3.connect(db, timeout=10)) as conn:
+        return Counter(conn.execute(
+            "select d.url, v.text_hash from versions v join documents d on d.id = v.document_id"))
+
+
+def compare(expected: Counter, got: Counter) -> tuple[int, int]:
+    """(documents lost, documents duplicated) of ``got`` against an uninterrupted run."""
+    lost = len(set(expected) - set(got))
+    duplicated = sum(n - 1 for n in got.values() if n > 1) + len(set(got) - set(expected))
+    return lost, duplicated
+
+
+def kill_moments(n_docs: int, kills: int, seed: int = SEED) -> list[int]:
+    """When to kill, as documents stored, drawn from ``random.Random(seed)``: increasing, so
+    that each kill hits a resumed backfill."""
+    rng = random.Random(seed)
+    return sorted(rng.sample(range(n_docs // 10, n_docs * 9 // 10), kills))
+
+
+def kill_when_stored(db: Path, base: str, documents: int) -> int:
+    """Start a backfill, SIGKILL it once ``documents`` are stored; returns how many were."""
+    process = subprocess.Popen(backfill_command(db, base), cwd=REPO, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + RUN_TIMEOUT
+    try:
+        while stored_count(db) < documents and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+    if process.returncode != -signal.SIGKILL:
+        raise AssertionError(f"the backfill ended by itself (exit {process.returncode}) before "
+                             f"{documents} documents were stored")
+    return stored_count(db)
+
+
+def interrupt_when_stored(db: Path, base: str, documents: int,
+                          signum: int = signal.SIGINT) -> subprocess.CompletedProcess:
+    """Start a backfill and send it ``signum`` once ``documents`` are stored (as Ctrl-C does)."""
+    process = subprocess.Popen(backfill_command(db, base), cwd=REPO, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while stored_count(db) < documents and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if process.poll() is None:
+        process.send_signal(signum)
+    out, err = process.communicate(timeout=RUN_TIMEOUT)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def pending_pages(db: Path) -> int:
+    with contextlib.closing(sqlite3.connect(db, timeout=10)) as conn:
+        return conn.execute("select count(*) from backfill_pages where state = 'pending'").fetchone()[0]
+
+
+def runs(db: Path) -> list[tuple[int, str, str]]:
+    """Every run as (id, status, errors JSON)."""
+    with contextlib.closing(sqlite3.connect(db, timeout=10)) as conn:
+        return conn.execute("select id, status, coalesce(errors, '') from runs order by id").fetchall()
+
+
+def _check(result: subprocess.CompletedProcess, code: int, what: str) -> None:
+    if result.returncode != code:
+        raise AssertionError(f"{what}: exit {result.returncode}, expected {code}: "
+                             f"{(result.stdout + result.stderr)[-1500:]}")
+    if "Traceback" in result.stderr:
+        raise AssertionError(f"{what}: a traceback on stderr: {result.stderr[-1500:]}")
+
+
+# --- the cases ----------------------------------------------------------------------------------
+def kill_and_resume(scratch: Path, n_docs: int = 1200, kills: int = 3, seed: int = SEED) -> str:
+    with synthetic_portal(n_docs) as base:
+        whole = scratch / "whole.db"
+        _check(run_backfill(whole, base), 0, "the uninterrupted backfill")
+        expected = fingerprint(whole)
+        if {url for url, _ in expected} != {doc_url(n) for n in range(1, n_docs + 1)}:
+            raise AssertionError("the uninterrupted backfill did not store the whole portal")
+        killed = scratch / "killed.db"
+        at = [kill_when_stored(killed, base, moment) for moment in kill_moments(n_docs, kills, seed)]
+        resumed = run_backfill(killed, base)
+        _check(resumed, 0, "the resumed backfill")
+    lost, duplicated = compare(expected, fingerprint(killed))
+    statuses = Counter(status for _, status, _ in runs(killed))
+    if lost or duplicated:
+        raise AssertionError(f"after {kills} kills (at {at} documents): {lost} lost, {duplicated} duplicated")
+    if statuses["running"] or statuses["killed"] != kills or pending_pages(killed):
+        raise AssertionError(f"run records after the resume: {dict(statuses)}, "
+                             f"{pending_pages(killed)} list pages pending")
+    return (f"{kills} kills survived (at {', '.join(map(str, at))} of {n_docs} documents): "
+            f"0 lost, 0 duplicated; runs {dict(statuses)}")
+
+
+def disk_full_then_space(scratch: Path, n_docs: int = 1200, limit: int = 4 * 1024 * 1024) -> str:
+    with synthetic_portal(n_docs) as base:
+        db = scratch / "corpus.db"
+        full = run_backfill(db, base, file_limit=limit)
+        _check(full, 1, "the backfill on a full disk")
+        line = full.stderr.strip().splitlines()[-1]
+        if "cannot be written" not in line or "resume" not in line:
+            raise AssertionError(f"the full disk's last line does not say it: {line!r}")
+        errors = full.stderr.count("database or disk is full")
+        stored, pending = stored_count(db), pending_pages(db)
+        if stored >= n_docs or not pending:
+            raise AssertionError(f"the disk never filled ({stored} stored, {pending} pages pending)")
+        again = run_backfill(db, base)
+        _check(again, 0, "the backfill with space again")
+    got = stored_count(db)
+    if got != n_docs or pending_pages(db):
+        raise AssertionError(f"the resume stored {got} of {n_docs} ({pending_pages(db)} pages pending)")
+    status = runs(db)[0][1]
+    return (f"exit 1 after {stored} documents ({errors} 'disk is full' lines, run {status}, "
+            f"{pending} pages pending): {line[:90]}; then space: exit 0, {got}/{n_docs} stored")
+
+
+def ctrl_c(scratch: Path, n_docs: int = 300) -> str:
+    with synthetic_portal(n_docs) as base:
+        db = scratch / "corpus.db"
+        stopped = interrupt_when_stored(db, base, n_docs // 4)
+        _check(stopped, 130, "the interrupted backfill")
+        line = stopped.stderr.strip().splitlines()[-1]
+        if "run the same command to resume" not in line:
+            raise AssertionError(f"no resume hint: {line!r}")
+        again = run_backfill(db, base)
+        _check(again, 0, "the resumed backfill")
+    if stored_count(db) != n_docs:
+        raise AssertionError(f"the resume stored {stored_count(db)} of {n_docs}")
+    return f"exit 130: {line}; resumed: {n_docs}/{n_docs}"
+
+
+def killed_run_shown(scratch: Path, n_docs: int = 300) -> str:
+    with synthetic_portal(n_docs) as base:
+        db = scratch / "corpus.db"
+        kill_when_stored(db, base, n_docs // 4)
+    status = subprocess.run([sys.executable, "-m", "scheduler", "status", "--db", str(db), "--json"],
+                            cwd=REPO, capture_output=True, text=True, timeout=120)
+    _check(status, 0, "status")
+    recorded = runs(db)
+    if [s for _, s, _ in recorded] != ["killed"]:
+        raise AssertionError(f"runs after the kill and `status`: {recorded}")
+    return f"status: run {recorded[0][0]} killed ({recorded[0][2][:80]})"
+
+
+CASES = [
+    FaultCase("backfill-sigkill-resume", "backfill of 1,200 documents SIGKILLed at 3 seeded moments, "
+              "then resumed; compared with an uninterrupted run by URL and text hash",
+              kill_and_resume),
+    FaultCase("backfill-disk-full", "backfill whose corpus cannot grow past 4 MB (a full disk), "
+              "then the same command with space again", disk_full_then_space),
+    FaultCase("backfill-ctrl-c", "SIGINT to a backfill midway, then the same command", ctrl_c),
+    FaultCase("run-killed-status", "a backfill SIGKILLed, then `policywatch status`", killed_run_shown),
+]
