@@ -1,0 +1,185 @@
+"""Nothing lost on resume and on errors; a run's status and exit code tell the truth.
+
+Real backfills (``python -m scheduler backfill``) of the synthetic portal on 127.0.0.1, killed,
+interrupted or starved of disk, then resumed and compared with an uninterrupted backfill by URL
+and text hash. The builders are shared with the fault cases (benchmarks/faultcases/resume.py).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from benchmarks.faultcases import resume as faults
+from crawlers.spiders.pageledger import PageLedger
+from pipelines.corpus import RUN_STALE_AFTER, beat_run, finish_run, open_corpus, reap_dead_runs, start_run
+from pipelines.health import site_health
+
+N = 300  # documents: 15 list pages
+
+
+@pytest.fixture(scope="module")
+def portal():
+    with faults.synthetic_portal(N) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(portal, tmp_path_factory):
+    db = tmp_path_factory.mktemp("whole") / "whole.db"
+    result = faults.run_backfill(db, portal)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return faults.fingerprint(db)
+
+
+@pytest.mark.faults
+@pytest.mark.e2e
+def test_sigkilled_at_seeded_moments_then_resumed_loses_and_duplicates_nothing(portal, uninterrupted, tmp_path):
+    assert len(uninterrupted) == N and set(uninterrupted.values()) == {1}
+    db = tmp_path / "killed.db"
+    moments = faults.kill_moments(N, 3)
+    assert moments == sorted(moments) and len(set(moments)) == 3
+    stored_at_kills = [faults.kill_when_stored(db, portal, moment) for moment in moments]
+    assert stored_at_kills[-1] < N, f"the last kill came after the end ({stored_at_kills})"
+    resumed = faults.run_backfill(db, portal)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert faults.compare(uninterrupted, faults.fingerprint(db)) == (0, 0)
+    assert faults.pending_pages(db) == 0
+    # Each killed run is recorded killed (by the next backfill, which found its process gone).
+    statuses = [status for _, status, _ in faults.runs(db)]
+    assert statuses == ["killed"] * 3 + ["ok"], statuses
+    killed_errors = json.loads(faults.runs(db)[0][2])
+    assert killed_errors[0]["reason"] == "killed" and "is gone" in killed_errors[0]["message"]
+
+
+@pytest.mark.faults
+@pytest.mark.e2e
+def test_a_full_disk_stops_the_backfill_with_one_line_and_the_same_command_resumes(portal, uninterrupted, tmp_path):
+    db = tmp_path / "corpus.db"
+    full = faults.run_backfill(db, portal, file_limit=3 * 1024 * 1024)
+    assert full.returncode == 1, full.stdout + full.stderr
+    assert "Traceback" not in full.stderr
+    last = full.stderr.strip().splitlines()[-1]
+    assert last.startswith("backfill of replay_generic failed: the corpus cannot be written: ")
+    assert last.endswith("run the same command to resume")
+    # Stopped at the first failed write, not one error per document.
+    assert full.stderr.count("the corpus cannot be written") == 2, full.stderr
+    stored = faults.stored_count(db)
+    assert 0 < stored < N and faults.pending_pages(db) > 0
+    run = open_corpus(db).execute("select status, errors from runs").fetchone()
+    assert run[0] == "failed" and "corpus_unwritable" in run[1]
+
+    again = faults.run_backfill(db, portal)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert faults.compare(uninterrupted, faults.fingerprint(db)) == (0, 0)
+    assert faults.pending_pages(db) == 0
+
+
+@pytest.mark.faults
+@pytest.mark.e2e
+def test_ctrl_c_says_it_stopped_and_how_to_resume_and_exits_130(portal, uninterrupted, tmp_path):
+    db = tmp_path / "corpus.db"
+    stopped = faults.interrupt_when_stored(db, portal, N // 5, signal.SIGINT)
+    assert stopped.returncode == 130, stopped.stdout + stopped.stderr
+    assert "Traceback" not in stopped.stderr
+    assert stopped.stderr.strip().splitlines()[-1] == \
+        "backfill of replay_generic stopped (interrupted); run the same command to resume"
+    assert 0 < faults.stored_count(db) < N
+    assert [status for _, status, _ in faults.runs(db)] == ["failed"]
+    again = faults.run_backfill(db, portal)
+    assert again.returncode == 0, again.stderr
+    assert faults.compare(uninterrupted, faults.fingerprint(db)) == (0, 0)
+
+
+@pytest.mark.faults
+@pytest.mark.e2e
+def test_a_killed_run_is_shown_killed_by_status(portal, tmp_path):
+    db = tmp_path / "corpus.db"
+    faults.kill_when_stored(db, portal, N // 5)
+    assert [status for _, status, _ in faults.runs(db)] == ["running"]
+    table = subprocess.run([sys.executable, "-m", "scheduler", "status", "--db", str(db)],
+                           cwd=faults.REPO, capture_output=True, text=True, timeout=120)
+    assert table.returncode == 0, table.stderr
+    line = next(line for line in table.stdout.splitlines() if line.startswith("replay_generic"))
+    assert " killed " in line and "is gone" in line
+    assert [status for _, status, _ in faults.runs(db)] == ["killed"]
+    health = {h.site: h for h in site_health(open_corpus(db))}
+    assert health["replay_generic"].last_status == "killed"
+
+
+@pytest.mark.faults
+def test_dead_runs_are_told_from_live_ones(tmp_path):
+    db = open_corpus(tmp_path / "corpus.db")
+    here = socket.gethostname()
+    live = start_run(db, "replay_generic", "crawl")  # this process: alive
+    dead = start_run(db, "replay_generic", "crawl", pid=2 ** 22 + 1)  # no such process
+    elsewhere = start_run(db, "replay_generic", "crawl", pid=1, host="another-host")
+    silent = start_run(db, "replay_generic", "crawl", pid=1, host="another-host")
+    ended = start_run(db, "replay_generic", "crawl", pid=2 ** 22 + 1)
+    finish_run(db, ended, {"failed": {}}, status="ok")
+    now = datetime.now(timezone.utc)
+    beat_run(db, elsewhere, now)
+    beat_run(db, silent, now - RUN_STALE_AFTER - timedelta(minutes=1))
+    legacy = db.execute("""INSERT INTO runs (site, kind, started_at, status)
+                           VALUES ('replay_generic', 'crawl', '2020-01-01T00:00:00+00:00', 'running')""").lastrowid
+
+    assert sorted(reap_dead_runs(db, now)) == sorted([dead, silent, legacy])
+    status = dict(db.execute("select id, status from runs").fetchall())
+    assert status == {live: "running", dead: "killed", elsewhere: "running", silent: "killed",
+                      ended: "ok", legacy: "killed"}
+    assert reap_dead_runs(db, now) == []  # written once
+    row = next(db.query("select * from runs where id = ?", [dead]))
+    assert row["host"] == here and row["finished_at"]
+    with pytest.raises(ValueError, match="status"):
+        finish_run(db, live, {}, status="killed")  # only the reaper records a death
+
+
+def test_a_list_page_is_done_only_when_each_entry_it_listed_is_settled():
+    done: list[tuple[str, int]] = []
+    ledger = PageLedger(lambda page, entries: done.append((page, entries)))
+    ledger.listed("p1", 3, {"a", "b"})  # the third entry is known already
+    ledger.settled("a")
+    ledger.parsed("p1")
+    assert done == []
+    # p2 lists b again (lists shift while a backfill runs) and c: it waits for both.
+    ledger.listed("p2", 2, {"b", "c"})
+    ledger.parsed("p2")
+    ledger.settled("b")
+    assert done == [("p1", 3)]
+    ledger.failed("c")  # a failed store or fetch: p2 stays pending, also once c comes back
+    ledger.settled("c")
+    assert done == [("p1", 3)] and ledger.pending() == 1
+    # An entry that failed earlier in the run spoils a page listing it later.
+    ledger.listed("p3", 1, {"c2"})
+    ledger.failed("c2")
+    ledger.listed("p4", 1, {"c2"})
+    ledger.parsed("p3")
+    ledger.parsed("p4")
+    assert done == [("p1", 3)]
+    # A page whose parse did not run to its end is never done, even with nothing to wait for.
+    ledger.listed("p5", 0, set())
+    assert done == [("p1", 3)]
+    ledger.parsed("p5")
+    assert done == [("p1", 3), ("p5", 0)]
+
+
+@pytest.mark.faults
+@pytest.mark.e2e
+def test_a_crawl_that_stored_nothing_because_of_errors_exits_non_zero(portal, tmp_path):
+    db = tmp_path / "corpus.db"
+    open_corpus(db).close()  # the corpus exists; hardly a document more fits on the disk
+    limit = max(f.stat().st_size for f in tmp_path.iterdir()) + 4096
+    result = subprocess.run([sys.executable, "-m", "scheduler", "crawl", "replay_generic", "--db", str(db),
+                             "--replay", portal, "--max-pages", "1"], cwd=faults.REPO, capture_output=True,
+                            text=True, timeout=300, preexec_fn=lambda: faults._limit_files(limit))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1].startswith(
+        "crawl of replay_generic failed: the corpus cannot be written: ")
+    assert faults.stored_count(db) < 20  # not one list page's worth
