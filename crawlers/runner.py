@@ -55,8 +55,9 @@ class SiteRunReport:
 
     @property
     def stopped(self) -> bool:
-        """Ended before its work was done, for whatever reason."""
-        return self.finish_reason not in ("finished", "")
+        """Ended before its work was done, for whatever reason (no reason at all: the spider
+        never closed, e.g. a second Ctrl-C forced the process down)."""
+        return self.finish_reason != "finished"
 
     @property
     def blocked(self) -> int:

@@ -53,7 +53,7 @@ def crawl_outcome(reports: list[SiteRunReport], what: str, resumable: bool = Fal
         return EXIT_FAILED, f"{what} failed: the corpus cannot be written: {unwritable}{fix}"
     stopped = [r for r in reports if r.stopped]
     if stopped:
-        reasons = ", ".join(sorted({r.finish_reason for r in stopped}))
+        reasons = ", ".join(sorted({r.finish_reason or "never finished" for r in stopped}))
         return EXIT_FAILED, f"{what} failed: stopped early ({reasons}){again}"
     if reports and all(r.broken for r in reports):
         if all(r.blocked for r in reports):

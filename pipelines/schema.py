@@ -38,6 +38,8 @@ def _allow_killed_runs(db: sqlite_utils.Database) -> None:
     (https://sqlite.org/lang_altertable.html#otheralter): the stored CREATE statement is
     edited and the schema version bumped, within the migration's transaction."""
     sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'runs'").fetchone()[0]
+    if "'killed'" in sql:
+        return
     if _RUN_STATUS_CHECK not in sql:
         raise CorpusError("the runs table's status constraint is not the one this migration widens")
     widened = sql.replace(_RUN_STATUS_CHECK, _RUN_STATUS_CHECK[:-2] + ", 'killed'))")
@@ -48,6 +50,17 @@ def _allow_killed_runs(db: sqlite_utils.Database) -> None:
         db.execute(f"PRAGMA schema_version = {version + 1}")
     finally:
         db.execute("PRAGMA writable_schema = OFF")
+
+
+def _record_run_owners(db: sqlite_utils.Database) -> None:
+    """runs: 'killed', and the pid, host and heartbeat of the process running each run. Each
+    part is skipped where it is there already, so the step may meet a half-old corpus."""
+    _allow_killed_runs(db)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+    for column, kind in (("pid", "INTEGER"), ("host", "TEXT"), ("heartbeat_at", "TEXT")):
+        if column not in columns:
+            db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
+    db.execute("CREATE INDEX IF NOT EXISTS runs_running ON runs(status) WHERE status = 'running'")
 
 
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
@@ -318,13 +331,7 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     # Who runs a run: its process and host, and its heartbeat, so that a run still 'running'
     # whose process is gone is told from a live one and recorded 'killed'
     # (pipelines.corpus.reap_dead_runs).
-    (
-        _allow_killed_runs,
-        "ALTER TABLE runs ADD COLUMN pid INTEGER",
-        "ALTER TABLE runs ADD COLUMN host TEXT",
-        "ALTER TABLE runs ADD COLUMN heartbeat_at TEXT",
-        "CREATE INDEX runs_running ON runs(status) WHERE status = 'running'",
-    ),
+    (_record_run_owners,),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

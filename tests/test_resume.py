@@ -83,9 +83,11 @@ def test_a_full_disk_stops_the_backfill_with_one_line_and_the_same_command_resum
 
 @pytest.mark.faults
 @pytest.mark.e2e
-def test_ctrl_c_says_it_stopped_and_how_to_resume_and_exits_130(portal, uninterrupted, tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_or_sigterm_says_it_stopped_and_how_to_resume_and_exits_130(portal, uninterrupted, tmp_path,
+                                                                            signum):
     db = tmp_path / "corpus.db"
-    stopped = faults.interrupt_when_stored(db, portal, N // 5, signal.SIGINT)
+    stopped = faults.interrupt_when_stored(db, portal, N // 5, signum)
     assert stopped.returncode == 130, stopped.stdout + stopped.stderr
     assert "Traceback" not in stopped.stderr
     assert stopped.stderr.strip().splitlines()[-1] == \
