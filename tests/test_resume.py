@@ -105,6 +105,8 @@ def test_a_killed_run_is_shown_killed_by_status(portal, tmp_path):
     db = tmp_path / "corpus.db"
     faults.kill_when_stored(db, portal, N // 5)
     assert [status for _, status, _ in faults.runs(db)] == ["running"]
+    owner = open_corpus(db).execute("select pid, host, heartbeat_at from runs").fetchone()
+    assert owner[0] and owner[1] == socket.gethostname() and owner[2]  # it beat when it started
     table = subprocess.run([sys.executable, "-m", "scheduler", "status", "--db", str(db)],
                            cwd=faults.REPO, capture_output=True, text=True, timeout=120)
     assert table.returncode == 0, table.stderr
