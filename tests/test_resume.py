@@ -187,3 +187,42 @@ def test_a_crawl_that_stored_nothing_because_of_errors_exits_non_zero(portal, tm
     assert result.stderr.splitlines()[-1].startswith(
         "crawl of replay_generic failed: the corpus cannot be written: ")
     assert faults.stored_count(db) < 20  # not one list page's worth
+
+
+@pytest.mark.faults
+@pytest.mark.e2e
+def test_a_failed_detail_fetch_leaves_its_list_page_pending_and_a_gone_one_does_not(tmp_path):
+    small = 60  # three list pages: 60..41, 40..21, 20..1
+    portal = faults.SyntheticPortal(small)
+    portal.put(faults.doc_url(50), "error", status=500)  # may pass: read again on resume
+    portal.put(faults.doc_url(10), "gone", status=404)  # final: the page is gone
+    db = tmp_path / "corpus.db"
+    with portal.serve() as base:
+        first = faults.run_backfill(db, base)
+        assert first.returncode == 0, first.stdout + first.stderr  # partial: it worked
+        assert faults.stored_count(db) == small - 2
+        assert [status for _, status, _ in faults.runs(db)] == ["partial"]
+        pending = open_corpus(db).execute(
+            "select url from backfill_pages where state = 'pending'").fetchall()
+        assert pending == [(faults.synthportal.list_url(1),)]  # only the 500's page
+
+        portal.remove(faults.doc_url(50))  # the server is back
+        second = faults.run_backfill(db, base)
+        assert second.returncode == 0, second.stdout + second.stderr
+    stored = {url for url, _ in faults.fingerprint(db)}
+    assert stored == {faults.doc_url(n) for n in range(1, small + 1)} - {faults.doc_url(10)}
+    assert faults.pending_pages(db) == 0
+
+
+@pytest.mark.faults
+@pytest.mark.e2e
+def test_a_crawl_that_met_only_anti_bot_pages_exits_2(tmp_path):
+    portal = faults.SyntheticPortal(20)
+    portal.put(faults.synthportal.COLUMN, "<html><body><h2>您的访问被阻断</h2><p>创宇云防御</p></body></html>")
+    with portal.serve() as base:
+        result = subprocess.run([sys.executable, "-m", "scheduler", "crawl", "replay_generic", "--db",
+                                 str(tmp_path / "corpus.db"), "--replay", base], cwd=faults.REPO,
+                                capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip().splitlines()[-1] == \
+        "crawl of replay_generic blocked: only anti-bot pages came back, nothing stored"
