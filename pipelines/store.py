@@ -179,14 +179,15 @@ class StorePipeline:
         if self._heartbeat is not None and self._heartbeat.running:
             self._heartbeat.stop()
         try:
+            self._record_observations_if_possible(spider)
             try:
-                self._finish(spider, reason)
+                self._record_run(spider, reason)
             except sqlite3.Error as exc:
                 if unwritable_reason(exc) is None:
                     raise
                 # A full write-ahead log may still fit into the database file: one more try.
                 self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                self._finish(spider, reason)
+                self._record_run(spider, reason)
         except sqlite3.Error as exc:
             if unwritable_reason(exc) is None:
                 raise
@@ -196,13 +197,15 @@ class StorePipeline:
             self.db.close()
             self.db = None
 
-    def _finish(self, spider, reason: str) -> None:
+    def _record_observations_if_possible(self, spider) -> None:
         try:
             self._record_observations(spider)
         except sqlite3.Error as exc:
             if unwritable_reason(exc) is None:
                 raise
             logger.error("run %d: sightings not recorded: %s", self.run_id, exc)
+
+    def _record_run(self, spider, reason: str) -> None:
         stats = self.stats.get_stats()
         counts = counts_from_stats(stats)
         status = run_status(counts, reason)
