@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from benchmarks import synthportal
 from benchmarks.faultcases import resume as faults
 from crawlers.spiders.pageledger import PageLedger
 from pipelines.corpus import RUN_STALE_AFTER, beat_run, finish_run, open_corpus, reap_dead_runs, start_run
@@ -193,7 +194,7 @@ def test_a_crawl_that_stored_nothing_because_of_errors_exits_non_zero(portal, tm
 @pytest.mark.e2e
 def test_a_failed_detail_fetch_leaves_its_list_page_pending_and_a_gone_one_does_not(tmp_path):
     small = 60  # three list pages: 60..41, 40..21, 20..1
-    portal = faults.SyntheticPortal(small)
+    portal = synthportal.SyntheticPortal(small)
     portal.put(faults.doc_url(50), "error", status=500)  # may pass: read again on resume
     portal.put(faults.doc_url(10), "gone", status=404)  # final: the page is gone
     db = tmp_path / "corpus.db"
@@ -204,7 +205,7 @@ def test_a_failed_detail_fetch_leaves_its_list_page_pending_and_a_gone_one_does_
         assert [status for _, status, _ in faults.runs(db)] == ["partial"]
         pending = open_corpus(db).execute(
             "select url from backfill_pages where state = 'pending'").fetchall()
-        assert pending == [(faults.synthportal.list_url(1),)]  # only the 500's page
+        assert pending == [(synthportal.list_url(1),)]  # only the 500's page
 
         portal.remove(faults.doc_url(50))  # the server is back
         second = faults.run_backfill(db, base)
@@ -217,8 +218,8 @@ def test_a_failed_detail_fetch_leaves_its_list_page_pending_and_a_gone_one_does_
 @pytest.mark.faults
 @pytest.mark.e2e
 def test_a_crawl_that_met_only_anti_bot_pages_exits_2(tmp_path):
-    portal = faults.SyntheticPortal(20)
-    portal.put(faults.synthportal.COLUMN, "<html><body><h2>您的访问被阻断</h2><p>创宇云防御</p></body></html>")
+    portal = synthportal.SyntheticPortal(20)
+    portal.put(synthportal.COLUMN, "<html><body><h2>您的访问被阻断</h2><p>创宇云防御</p></body></html>")
     with portal.serve() as base:
         result = subprocess.run([sys.executable, "-m", "scheduler", "crawl", "replay_generic", "--db",
                                  str(tmp_path / "corpus.db"), "--replay", base], cwd=faults.REPO,

@@ -26,7 +26,6 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from benchmarks.faultcases import FaultCase  # noqa: E402
-from benchmarks import synthportal  # noqa: E402
 from benchmarks.synthportal import SITE_KEY, SyntheticPortal, doc_url  # noqa: E402
 
 SEED = 13
