@@ -18,7 +18,9 @@ import pytest
 
 from benchmarks import synthportal
 from benchmarks.faultcases import resume as faults
+from crawlers.runner import SiteRunReport
 from crawlers.spiders.pageledger import PageLedger
+from crawlers.summary import EXIT_BLOCKED, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, crawl_outcome
 from pipelines.corpus import RUN_STALE_AFTER, beat_run, finish_run, open_corpus, reap_dead_runs, start_run
 from pipelines.health import site_health
 
@@ -227,3 +229,32 @@ def test_a_crawl_that_met_only_anti_bot_pages_exits_2(tmp_path):
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.strip().splitlines()[-1] == \
         "crawl of replay_generic blocked: only anti-bot pages came back, nothing stored"
+
+
+def test_exit_statuses_are_decided_in_one_place():
+    def report(**kw):
+        return SiteRunReport(site="jx_gov", finish_reason=kw.pop("finish_reason", "finished"), **kw)
+
+    assert crawl_outcome([report(items=3, new=3)], "crawl of jx_gov") == (EXIT_OK, "")
+    partial = report(items=3, new=3, failed={"http_500": 1})
+    assert crawl_outcome([partial], "crawl of jx_gov") == (EXIT_OK, "")
+    quiet = report(known=20, failed={"http_404": 1})
+    assert crawl_outcome([quiet], "crawl of jx_gov") == (EXIT_OK, "")
+    # Every item failed in a pipeline: parsed, never stored.
+    unstored = report(items=5, failed={"not_stored": 5})
+    assert crawl_outcome([unstored], "crawl of jx_gov") == \
+        (EXIT_FAILED, "crawl of jx_gov failed: nothing stored, 5 page(s) refused")
+    assert crawl_outcome([report(failed={"blocked": 2})], "crawl of jx_gov") == \
+        (EXIT_BLOCKED, "crawl of jx_gov blocked: only anti-bot pages came back, nothing stored")
+    refused = report(failed={"robots_forbidden": 1})
+    assert crawl_outcome([refused, report(failed={"blocked": 1})], "crawl of a, b")[0] == EXIT_FAILED
+    assert crawl_outcome([report(items=1, finish_reason="shutdown")], "backfill of jx_gov", resumable=True) == \
+        (EXIT_INTERRUPTED, "backfill of jx_gov stopped (interrupted); run the same command to resume")
+    assert crawl_outcome([report(items=1, finish_reason="corpus_unwritable", unwritable="database or disk is full")],
+                         "backfill of jx_gov", resumable=True) == \
+        (EXIT_FAILED, "backfill of jx_gov failed: the corpus cannot be written: database or disk is full; "
+                      "free space (or fix the corpus) and run the same command to resume")
+    assert crawl_outcome([report(items=1, finish_reason="")], "crawl of jx_gov") == \
+        (EXIT_FAILED, "crawl of jx_gov failed: stopped early (never finished)")
+    # One site of two worked: the crawl worked.
+    assert crawl_outcome([unstored, report(items=2, new=2)], "crawl of a, b") == (EXIT_OK, "")
