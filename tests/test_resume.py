@@ -258,3 +258,25 @@ def test_exit_statuses_are_decided_in_one_place():
         (EXIT_FAILED, "crawl of jx_gov failed: stopped early (never finished)")
     # One site of two worked: the crawl worked.
     assert crawl_outcome([unstored, report(items=2, new=2)], "crawl of a, b") == (EXIT_OK, "")
+
+
+@pytest.mark.faults
+@pytest.mark.e2e
+def test_ctrl_c_on_a_round_exits_130_and_its_crawl_records_its_run(portal, tmp_path):
+    import os
+
+    config = tmp_path / "policywatch.toml"
+    db = tmp_path / "corpus.db"
+    config.write_text(f'[paths]\ndb = "{db}"\n[schedule]\nstagger_seconds = 0\n'
+                      '[sites]\nenabled = ["replay_generic"]\n', encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "scheduler", "run", "--config", str(config), "--replay",
+                                portal, "--no-digest"], cwd=faults.REPO, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               env={**os.environ, "POLICYWATCH_HOME": str(tmp_path)})
+    faults.wait_until_stored(process, db, N // 5)
+    os.killpg(process.pid, signal.SIGINT)  # as Ctrl-C at a terminal: the round and its crawl
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 130, out + err
+    assert err.strip().splitlines()[-1] == "round interrupted; the next round crawls what this one did not"
+    assert "Traceback" not in err
+    assert [status for _, status, _ in faults.runs(db)] == ["failed"]  # recorded, not left running

@@ -89,14 +89,19 @@ def kill_moments(n_docs: int, kills: int, seed: int = SEED) -> list[int]:
     return sorted(rng.sample(range(n_docs // 10, n_docs * 9 // 10), kills))
 
 
+def wait_until_stored(process: subprocess.Popen, db: Path, documents: int) -> None:
+    """Wait until ``documents`` are stored in ``db`` (or ``process`` ended, or it took too long)."""
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while stored_count(db) < documents and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 def kill_when_stored(db: Path, base: str, documents: int) -> int:
     """Start a backfill, SIGKILL it once ``documents`` are stored; returns how many were."""
     process = subprocess.Popen(backfill_command(db, base), cwd=REPO, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + RUN_TIMEOUT
     try:
-        while stored_count(db) < documents and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until_stored(process, db, documents)
     finally:
         if process.poll() is None:
             process.kill()
@@ -112,9 +117,7 @@ def interrupt_when_stored(db: Path, base: str, documents: int,
     """Start a backfill and send it ``signum`` once ``documents`` are stored (as Ctrl-C does)."""
     process = subprocess.Popen(backfill_command(db, base), cwd=REPO, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + RUN_TIMEOUT
-    while stored_count(db) < documents and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until_stored(process, db, documents)
     if process.poll() is None:
         process.send_signal(signum)
     out, err = process.communicate(timeout=RUN_TIMEOUT)
