@@ -175,8 +175,11 @@ def site_health(db: sqlite_utils.Database, sites: list | None = None,
                 health.last_run = runs[0]["started_at"]
                 health.last_status = runs[0]["status"]
                 health.last_run_why = run_failure(runs[0])
-                health.failures = json.loads(runs[0]["counts"] or "{}").get("failed") or {}
-            flags, why = assess(key, runs)
+            # A killed run counted nothing: it says nothing of the portal's health.
+            counted = [r for r in runs if r["status"] != "killed"]
+            if counted:
+                health.failures = json.loads(counted[0]["counts"] or "{}").get("failed") or {}
+            flags, why = assess(key, counted)
             for flag, reason in zip(flags, why):
                 if flag not in health.flags:
                     health.flags.append(flag)

@@ -118,6 +118,19 @@ def test_a_killed_run_is_shown_killed_by_status(portal, tmp_path):
     assert [status for _, status, _ in faults.runs(db)] == ["killed"]
     health = {h.site: h for h in site_health(open_corpus(db))}
     assert health["replay_generic"].last_status == "killed"
+    assert health["replay_generic"].last_run_why.startswith("killed: process ")
+
+
+def test_killed_runs_say_nothing_of_the_portals_health(tmp_path):
+    db = open_corpus(tmp_path / "corpus.db")
+    worked = start_run(db, "replay_generic", "crawl")
+    finish_run(db, worked, {"documents": 3, "failed": {"http_500": 1}}, status="partial")
+    for _ in range(3):  # three runs killed in a row: not a silent portal
+        start_run(db, "replay_generic", "crawl", pid=2 ** 22 + 1)
+    assert len(reap_dead_runs(db)) == 3
+    health = {h.site: h for h in site_health(db)}["replay_generic"]
+    assert (health.last_status, health.state, health.flags) == ("killed", "ok", [])
+    assert health.failures == {"http_500": 1}  # the last run that counted
 
 
 @pytest.mark.faults
