@@ -214,7 +214,7 @@ def small_disk(where: Path, size: int):
         subprocess.run(["umount", "--lazy", str(where)], capture_output=True)
 
 
-def disk_full_then_space(scratch: Path, n_docs: int = 1200, limit: int = 4 * 1024 * 1024) -> str:
+def disk_full_then_space(scratch: Path, n_docs: int = 600, limit: int = 4 * 1024 * 1024) -> str:
     """A backfill on a disk with ``limit`` bytes (a small tmpfs when root may mount one, else a
     file size limit on the process), then the same command with space again."""
     with synthetic_portal(n_docs) as base, small_disk(scratch / "disk", limit) as grow:
@@ -274,8 +274,9 @@ CASES = [
     FaultCase("backfill-sigkill-resume", "backfill of 1,200 documents SIGKILLed at 3 seeded moments, "
               "then resumed: every document once, by URL (tests/test_resume.py also compares "
               "text hashes with an uninterrupted run)", kill_and_resume),
-    FaultCase("backfill-disk-full", "backfill whose corpus cannot grow past 4 MB (a full disk), "
-              "then the same command with space again", disk_full_then_space),
+    FaultCase("backfill-disk-full", "backfill of 600 documents on a 4 MB disk (a tmpfs where root "
+              "may mount one, else a file size limit), then the same command with space again",
+              disk_full_then_space),
     FaultCase("backfill-ctrl-c", "SIGINT to a backfill midway, then the same command", ctrl_c),
     FaultCase("run-killed-status", "a backfill SIGKILLed, then `policywatch status`", killed_run_shown),
 ]

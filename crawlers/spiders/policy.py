@@ -399,7 +399,8 @@ class PolicySpider(scrapy.Spider):
         stats = self.crawler.stats
         stats.inc_value("policywatch/failed/not_stored")
         # The first few say why; after a full disk every item fails the same way.
-        if failure is not None and stats.get_value("policywatch/failed/not_stored") <= 3:
+        if failure is not None and stats.get_value("policywatch/failed/not_stored") <= 3 \
+                and len(self.failures) < MAX_FAILURES_KEPT:
             url = getattr(item, "url", None) or getattr(response, "url", "")
             self.failures.append({"url": url, "reason": "not_stored", "stage": "store",
                                   "message": f"{type(failure.value).__name__}: {failure.value}"[:300]})
