@@ -154,12 +154,16 @@ def _crawl_options(fn):
     return fn
 
 
-def _report_and_exit(reports) -> None:
-    from crawlers.summary import render_run_reports
+def _report_and_exit(reports, what: str, resumable: bool = False) -> None:
+    """Print what the crawl did; exit with its status (``crawlers.summary``), with one line on
+    stderr saying why when it is not ok."""
+    from crawlers.summary import crawl_outcome, render_run_reports
 
     click.echo(render_run_reports(reports))
-    if reports and all(r.broken for r in reports):
-        sys.exit(1)
+    code, line = crawl_outcome(reports, what, resumable=resumable)
+    if line:
+        click.echo(line, err=True)
+    sys.exit(code)
 
 
 @main.command()
@@ -202,12 +206,12 @@ def crawl(app: App, site_keys, max_pages, replay_url, contact, incremental, swee
                                         mode="incremental" if incremental else "full")
         except DistributedError as exc:
             raise click.ClickException(str(exc)) from None
-        _report_and_exit(reports)
+        _report_and_exit(reports, f"crawl of {', '.join(s.key for s in chosen)}")
         return
     reports = run_crawl(chosen, app.prepared_db(), replay_url=replay_url, max_pages=max_pages,
                         mode="sweep" if sweep else "incremental" if incremental else "full",
                         revisit_budget=revisit_budget, contact=contact)
-    _report_and_exit(reports)
+    _report_and_exit(reports, f"crawl of {', '.join(s.key for s in chosen)}")
 
 
 @main.command()
@@ -219,15 +223,32 @@ def crawl(app: App, site_keys, max_pages, replay_url, contact, incremental, swee
               help="Crawl a local replay portal at URL instead of the real portals (testing).")
 @pass_app
 def run(app: App, digest: bool, replay_url) -> None:
-    """One round now, as the schedule runs it daily: every enabled site, then the digest."""
-    # A bad config or corpus is refused in one line before any crawl starts.
-    # (A round before the corpus exists sweeps nothing: it is not created here.)
-    outcomes = daily_round(app.config_path, replay_url, db=app.prepared_db(create=False), digest=digest)
+    """One round now, as the schedule runs it daily: every enabled site, then the digest.
+    Exit 0 when a site's crawl worked, 1 when none did, 130 when interrupted."""
+    from crawlers.rounds import STOP
+    from crawlers.summary import EXIT_FAILED, EXIT_INTERRUPTED
+
+    try:
+        # A bad config or corpus is refused in one line before any crawl starts.
+        # (A round before the corpus exists sweeps nothing: it is not created here.)
+        outcomes = daily_round(app.config_path, replay_url, db=app.prepared_db(create=False),
+                               digest=digest)
+    except KeyboardInterrupt:
+        # The crawls got the same Ctrl-C: each stored what it had fetched and recorded its run.
+        click.echo("round interrupted; the next round crawls what this one did not", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     for outcome in outcomes:
-        state = "ok" if outcome.ok else f"failed (exit {outcome.returncode})"
+        state = ("ok" if outcome.ok else "not started" if outcome.returncode is None
+                 else f"failed (exit {outcome.returncode})")
         click.echo(f"{outcome.site:16} {state:18} {outcome.seconds:6.1f} s")
+    if STOP.is_set() or any(o.returncode == EXIT_INTERRUPTED for o in outcomes):
+        click.echo("round interrupted; the next round crawls what this one did not", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     if outcomes and not any(o.ok for o in outcomes):
-        sys.exit(1)
+        failed = ", ".join(o.site for o in outcomes if not o.ok)
+        click.echo(f"round failed: no site's crawl worked ({failed}); `policywatch status` says why",
+                   err=True)
+        sys.exit(EXIT_FAILED)
 
 
 def _parse_day(ctx, param, value):
@@ -259,10 +280,7 @@ def backfill(app: App, site_key, since, until, max_pages, replay_url, contact) -
     reports = run_crawl(sites, app.prepared_db(), run_kind="backfill", replay_url=replay_url,
                         max_pages=max_pages, mode="backfill", since=since, until=until,
                         contact=contact)
-    _report_and_exit(reports)
-    report = reports[0]
-    if report.finish_reason != "finished":
-        click.echo(f"backfill of {site_key} stopped ({report.finish_reason}); run the same command to resume")
+    _report_and_exit(reports, f"backfill of {site_key}", resumable=True)
 
 
 @main.command()
@@ -382,23 +400,26 @@ def status(app: App, as_json: bool) -> None:
     (config-declared sites marked so)."""
     from crawlers.sitelist import table
     from crawlers.watch import known_sites
+    from pipelines.corpus import dead_runs
     from pipelines.health import site_health
     from pipelines.ingest import dead_letter_line
 
     config = app.config
     declared = {s.key for s in config.watch}
     db = app.read_corpus()
-    health = site_health(db, known_sites(config))
+    # A run whose process died is shown killed, not running (the next crawl records it so).
+    health = site_health(db, known_sites(config), dead=dead_runs(db))
     if as_json:
         click.echo(json.dumps([{**h.to_json(), "config_declared": h.site in declared} for h in health],
                               ensure_ascii=False, indent=2))
         return
-    rows = [[h.site + (" (config)" if h.site in declared else ""), h.state, (h.last_success or "-")[:16],
-             (h.last_sweep or "-")[:10], str(h.documents), str(h.new_this_week),
+    rows = [[h.site + (" (config)" if h.site in declared else ""), h.state, h.last_status or "-",
+             (h.last_success or "-")[:16], (h.last_sweep or "-")[:10], str(h.documents),
+             str(h.new_this_week),
              ", ".join(f"{k} {v}" for k, v in sorted(h.failures.items())) or "-",
-             "; ".join(h.why) or "-"] for h in health]
-    click.echo(table(["site", "state", "last success", "last sweep", "documents", "new 7d",
-                      "last run refused", "why"], rows))
+             "; ".join(([h.last_run_why] if h.last_run_why else []) + h.why) or "-"] for h in health]
+    click.echo(table(["site", "state", "last run", "last success", "last sweep", "documents",
+                      "new 7d", "last run refused", "why"], rows))
     if (dead := dead_letter_line(db)):  # distributed crawls' messages the writer could not store
         click.echo(dead)
 

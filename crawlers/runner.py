@@ -38,12 +38,26 @@ class SiteRunReport:
     failed: dict[str, int] = field(default_factory=dict)
     failures: list[dict[str, str]] = field(default_factory=list)
     finish_reason: str = ""
+    unwritable: str = ""  # why the corpus could not be written, when that stopped the crawl
 
     @property
     def broken(self) -> bool:
         """Nothing worked (as ``pipelines.health.crawl_worked`` says of a run) and pages were
-        refused. (A quiet day of a site whose broken pages are refused again is not broken.)"""
-        return self.items == 0 and self.known == 0 and bool(self.failed)
+        refused. (A quiet day of a site whose broken pages are refused again is not broken.)
+        An item that failed in a pipeline (``not_stored``) did not work."""
+        reached_the_end = self.items - self.failed.get("not_stored", 0)
+        return reached_the_end <= 0 and self.known == 0 and bool(self.failed)
+
+    @property
+    def interrupted(self) -> bool:
+        """Stopped by the operator (Ctrl-C, SIGTERM): Scrapy's shutdown."""
+        return self.finish_reason == "shutdown"
+
+    @property
+    def stopped(self) -> bool:
+        """Ended before its work was done, for whatever reason (no reason at all: the spider
+        never closed, e.g. a second Ctrl-C forced the process down)."""
+        return self.finish_reason != "finished"
 
     @property
     def blocked(self) -> int:
@@ -64,6 +78,7 @@ class SiteRunReport:
             failed={k[len(prefix):]: v for k, v in stats.items() if k.startswith(prefix)},
             failures=list(failures),
             finish_reason=str(stats.get("finish_reason", "")),
+            unwritable=str(stats.get("policywatch/store/unwritable") or ""),
         )
 
 

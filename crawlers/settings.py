@@ -73,6 +73,8 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "crawlers.progress.Progress": 600,
 }
+# An item not stored because the corpus cannot be written is said once, not with a traceback.
+LOG_FORMATTER = "pipelines.unwritable.QuietLogFormatter"
 POLICYWATCH_PROGRESS = False  # the runner turns it on for backfills
 POLICYWATCH_PROGRESS_INTERVAL = 30.0
 # --- limits on what the network hands us --------------------------------------------------

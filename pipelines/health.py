@@ -14,7 +14,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from statistics import median
-from typing import Any
+from typing import Any, Mapping
 
 import sqlite_utils
 
@@ -36,7 +36,8 @@ class SiteHealth:
     new_this_week: int = 0
     runs: int = 0
     last_run: str | None = None
-    last_status: str | None = None
+    last_status: str | None = None  # ok, partial, failed, blocked or killed
+    last_run_why: str | None = None  # why the last run failed or was killed
     last_sweep: str | None = None  # the last sweep that did not fail (columns read to their end)
     failures: dict[str, int] = field(default_factory=dict)  # last run's refusals by reason
     flags: list[str] = field(default_factory=list)
@@ -65,6 +66,23 @@ def crawl_worked(counts: dict[str, Any]) -> bool:
     already stored? (A quiet day of a site whose few broken or blocked pages are refused again
     worked.)"""
     return bool(counts.get("documents") or (counts.get("skipped") or {}).get("known"))
+
+
+# Errors that say why a whole run failed, as opposed to one page's refusal.
+RUN_ERRORS = ("killed", "corpus_unwritable", "finish_reason")
+
+
+def run_failure(run: dict[str, Any]) -> str | None:
+    """Why a failed or killed run ended (from its errors), or None for a run that did not."""
+    if run.get("status") not in ("failed", "killed"):
+        return None
+    errors = json.loads(run.get("errors") or "[]")
+    for reason in RUN_ERRORS:
+        for error in errors:
+            if isinstance(error, dict) and error.get("reason") == reason:
+                return f"{reason}: {error.get('message', '')}" if reason != "finish_reason" \
+                    else f"stopped: {error.get('message', '')}"
+    return None
 
 
 def last_sweeps(db: sqlite_utils.Database, sites: list[str]) -> dict[str, str]:
@@ -122,8 +140,12 @@ def assess(site: str, runs: list[dict[str, Any]]) -> tuple[list[str], list[str]]
 
 
 def site_health(db: sqlite_utils.Database, sites: list | None = None,
-                now: datetime | None = None, history: int = 10) -> list[SiteHealth]:
-    """The health of every site in the corpus (and of ``sites`` from the registry, run or not)."""
+                now: datetime | None = None, history: int = 10,
+                dead: Mapping[int, str] | None = None) -> list[SiteHealth]:
+    """The health of every site in the corpus (and of ``sites`` from the registry, run or not).
+    ``dead``: runs still recorded ``running`` whose process is gone (``corpus.dead_runs``), shown
+    as the killed runs they are, for a reader that may not record it."""
+    dead = dict(dead or {})
     now = now or datetime.now(timezone.utc)
     week_ago = (now - timedelta(days=7)).isoformat(timespec="seconds")
     known: dict[str, SiteHealth] = {}
@@ -148,21 +170,33 @@ def site_health(db: sqlite_utils.Database, sites: list | None = None,
     if "runs" in tables:
         swept = last_sweeps(db, list(known))
         for key, health in known.items():
-            runs = list(db.query(
-                "select * from runs where site = ? and status != 'running' order by id desc limit ?",
-                [key, history]))
+            runs = [_as_killed(r, dead) for r in db.query(
+                f"""select * from runs where site = ?
+                    and (status != 'running' or id in ({", ".join("?" * len(dead))}))
+                    order by id desc limit ?""", [key, *dead, history])]
             health.runs = db.execute("select count(*) from runs where site = ?", [key]).fetchone()[0]
             health.last_sweep = swept.get(key)
             if runs:
                 health.last_run = runs[0]["started_at"]
                 health.last_status = runs[0]["status"]
-                health.failures = json.loads(runs[0]["counts"] or "{}").get("failed") or {}
-            flags, why = assess(key, runs)
+                health.last_run_why = run_failure(runs[0])
+            # A killed run counted nothing: it says nothing of the portal's health.
+            counted = [r for r in runs if r["status"] != "killed"]
+            if counted:
+                health.failures = json.loads(counted[0]["counts"] or "{}").get("failed") or {}
+            flags, why = assess(key, counted)
             for flag, reason in zip(flags, why):
                 if flag not in health.flags:
                     health.flags.append(flag)
                     health.why.append(reason)
     return sorted(known.values(), key=lambda h: h.site)
+
+
+def _as_killed(run: dict[str, Any], dead: Mapping[int, str]) -> dict[str, Any]:
+    if run["status"] != "running" or run["id"] not in dead:
+        return run
+    return {**run, "status": "killed",
+            "errors": json.dumps([{"reason": "killed", "message": dead[run["id"]]}], ensure_ascii=False)}
 
 
 def broken_sites(db: sqlite_utils.Database, sites: list | None = None) -> list[SiteHealth]:

@@ -10,6 +10,8 @@ size of the archive.
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -19,6 +21,9 @@ from scrapy import signals
 
 from .health import last_sweeps
 from .schema import open_corpus
+from .unwritable import stop_crawl, unwritable_reason
+
+logger = logging.getLogger(__name__)
 
 # Age of a document (by its publication date) → how long until it is checked again.
 REVISIT_STEPS = (
@@ -130,12 +135,30 @@ def record_checks(db: sqlite_utils.Database, checks: list[tuple[str, str | None]
 
 class BackfillCheckpoint:
     """The backfill's progress in the corpus: which list pages were discovered and which are
-    done (every entry stored or refused). A page is marked done only after its documents were
-    stored, so a backfill killed at any moment resumes from its pending pages and loses nothing."""
+    done (every entry stored or deliberately refused: ``crawlers.spiders.pageledger``). A page is
+    marked done only after its documents were stored, so a backfill killed at any moment resumes
+    from its pending pages and loses nothing. A write the corpus refuses for good (a full disk)
+    stops the crawl (``crawler``) and leaves the page as it was."""
 
-    def __init__(self, db_path: str, site: str):
+    def __init__(self, db_path: str, site: str, crawler=None):
         self.db = open_corpus(db_path)
         self.site = site
+        self.crawler = crawler
+
+    def _write(self, sql: str, params: list) -> bool:
+        try:
+            with self.db.atomic():
+                self.db.execute(sql, params)
+            return True
+        except sqlite3.Error as exc:
+            reason = unwritable_reason(exc)
+            if reason is None:
+                raise
+            if self.crawler is not None:
+                stop_crawl(self.crawler, reason)
+            else:
+                logger.error("backfill checkpoint not written: %s", reason)
+            return False
 
     def reset_if_complete(self, columns: list[str]) -> None:
         """A finished backfill leaves no pending pages: a new one starts from the first page."""
@@ -148,22 +171,22 @@ class BackfillCheckpoint:
                     self.db.execute('delete from backfill_pages where site = ? and "column" = ?',
                                     [self.site, column])
 
-    def discovered(self, column: str, url: str, method: str, formdata: dict, page: int) -> None:
-        with self.db.atomic():
-            self.db.execute(
-                """insert or ignore into backfill_pages
-                   (site, "column", url, method, formdata, page, discovered_at)
-                   values (?, ?, ?, ?, ?, ?, ?)""",
-                [self.site, column, url, method, json.dumps(formdata, sort_keys=True), page,
-                 datetime.now(timezone.utc).isoformat(timespec="seconds")])
+    def discovered(self, column: str, url: str, method: str, formdata: dict, page: int) -> bool:
+        """Record a list page as pending (unless known); False when the corpus refused."""
+        return self._write(
+            """insert or ignore into backfill_pages
+               (site, "column", url, method, formdata, page, discovered_at)
+               values (?, ?, ?, ?, ?, ?, ?)""",
+            [self.site, column, url, method, json.dumps(formdata, sort_keys=True), page,
+             datetime.now(timezone.utc).isoformat(timespec="seconds")])
 
-    def done(self, column: str, url: str, formdata: dict, entries: int) -> None:
-        with self.db.atomic():
-            self.db.execute(
-                """update backfill_pages set state = 'done', entries = ?, done_at = ?
-                   where site = ? and "column" = ? and url = ? and formdata = ?""",
-                [entries, datetime.now(timezone.utc).isoformat(timespec="seconds"), self.site,
-                 column, url, json.dumps(formdata, sort_keys=True)])
+    def done(self, column: str, url: str, formdata: dict, entries: int) -> bool:
+        """Mark a list page done; False when the corpus refused (it stays pending)."""
+        return self._write(
+            """update backfill_pages set state = 'done', entries = ?, done_at = ?
+               where site = ? and "column" = ? and url = ? and formdata = ?""",
+            [entries, datetime.now(timezone.utc).isoformat(timespec="seconds"), self.site,
+             column, url, json.dumps(formdata, sort_keys=True)])
 
     def close(self) -> None:
         self.db.close()
@@ -201,6 +224,16 @@ class RevisitPipeline:
     def flush(self) -> None:
         if not self.pending or not self.db_path:
             return
+        try:
+            self._flush()
+        except sqlite3.Error as exc:
+            reason = unwritable_reason(exc)
+            if reason is None:
+                raise
+            stop_crawl(self.crawler, reason)
+            self.pending = []  # a lost batch only means an earlier revisit
+
+    def _flush(self) -> None:
         if self.db is None:
             self.db = open_corpus(self.db_path)
         # A 304 carries no date: keep the document's own for the interval.

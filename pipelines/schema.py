@@ -31,6 +31,41 @@ def _record_existing_repeal_targets(db: sqlite_utils.Database) -> None:
     record_existing_decisions(db)
 
 
+_RUN_STATUS_CHECK = "CHECK (status IN ('running', 'ok', 'partial', 'failed', 'blocked'))"
+
+
+def _allow_killed_runs(db: sqlite_utils.Database) -> None:
+    """Widen the runs' status CHECK by 'killed'. SQLite cannot alter a CHECK, and rebuilding
+    ``runs`` would break the foreign keys of versions, changes and absences; widening a
+    constraint changes nothing on disk, so it is done as SQLite documents for such changes
+    (https://sqlite.org/lang_altertable.html#otheralter): the stored CREATE statement is
+    edited and the schema version bumped, within the migration's transaction."""
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'runs'").fetchone()[0]
+    if "'killed'" in sql:
+        return
+    if _RUN_STATUS_CHECK not in sql:
+        raise CorpusError("the runs table's status constraint is not the one this migration widens")
+    widened = sql.replace(_RUN_STATUS_CHECK, _RUN_STATUS_CHECK[:-2] + ", 'killed'))")
+    version = db.execute("PRAGMA schema_version").fetchone()[0]
+    db.execute("PRAGMA writable_schema = ON")
+    try:
+        db.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'runs'", [widened])
+        db.execute(f"PRAGMA schema_version = {version + 1}")
+    finally:
+        db.execute("PRAGMA writable_schema = OFF")
+
+
+def _record_run_owners(db: sqlite_utils.Database) -> None:
+    """runs: 'killed', and the pid, host and heartbeat of the process running each run. Each
+    part is skipped where it is there already, so the step may meet a half-old corpus."""
+    _allow_killed_runs(db)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+    for column, kind in (("pid", "INTEGER"), ("host", "TEXT"), ("heartbeat_at", "TEXT")):
+        if column not in columns:
+            db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
+    db.execute("CREATE INDEX IF NOT EXISTS runs_running ON runs(status) WHERE status = 'running'")
+
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     (
         """CREATE TABLE sites (
@@ -342,6 +377,10 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
             PRIMARY KEY (site, name)
         )""",
     ),
+    # Who runs a run: its process and host, and its heartbeat, so that a run still 'running'
+    # whose process is gone is told from a live one and recorded 'killed'
+    # (pipelines.corpus.reap_dead_runs).
+    (_record_run_owners,),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

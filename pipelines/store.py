@@ -9,19 +9,23 @@ the counts from the crawl's stats, whoever started it: only the crawl process kn
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any, Mapping
 
 from scrapy import signals
+from twisted.internet import task
 
 from crawlers.items import PolicyItem
 
 from . import drop
 from .attachments import site_for
 from .corpus import (
-    Refused, finish_run, open_corpus, record_observations, record_site_failure,
-    record_site_success, start_run, store_document, upsert_site,
+    RUN_HEARTBEAT, Refused, beat_run, finish_run, open_corpus, reap_dead_runs,
+    record_observations, record_site_failure, record_site_success, start_run, store_document,
+    upsert_site,
 )
 from .health import crawl_worked
+from .unwritable import CorpusUnwritable, stop_crawl, stopped_reason, unwritable_reason
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +109,7 @@ class StorePipeline:
         self.db = None
         self.site_key: str | None = None
         self._upserted: set[str] = set()
+        self._heartbeat: task.LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -124,9 +129,19 @@ class StorePipeline:
         self.site_key = spider_site_key(self.crawler.spider)
         if self.site_key:
             self._upsert_site(self.site_key)
+        # A run left 'running' by a process that died is recorded killed before ours starts.
+        reap_dead_runs(self.db)
         if self.run_id is None:
             self.run_id = start_run(self.db, self.site_key, self.run_kind)
+        self._heartbeat = task.LoopingCall(self._beat)
+        self._heartbeat.start(RUN_HEARTBEAT.total_seconds(), now=True)
         logger.info("storing into %s (run %d)", self.db_path, self.run_id)
+
+    def _beat(self) -> None:
+        try:
+            beat_run(self.db, self.run_id)
+        except sqlite3.Error as exc:  # a full disk: the store itself will say so
+            logger.warning("run %d: heartbeat not recorded (%s)", self.run_id, exc)
 
     def _upsert_site(self, key: str) -> None:
         if key in self._upserted:
@@ -141,12 +156,22 @@ class StorePipeline:
     def process_item(self, item):
         if not isinstance(item, PolicyItem):
             return item
-        if item.site:
-            self._upsert_site(item.site)
+        stopped = stopped_reason(self.crawler)
+        if stopped:
+            # Not stored, and not dropped either: its list page stays pending for the resume.
+            raise CorpusUnwritable(stopped)
         try:
+            if item.site:
+                self._upsert_site(item.site)
             result = store_document(self.db, item, self.run_id)
         except Refused as refused:
             drop(self.stats, refused.reason, refused.message)
+        except sqlite3.Error as exc:
+            reason = unwritable_reason(exc)
+            if reason is None:
+                raise
+            stop_crawl(self.crawler, reason)
+            raise CorpusUnwritable(reason) from exc
         self.stats.inc_value(DOCUMENT_STAT.format(kind=result.kind))
         if result.sighting_id is not None:  # unchanged, but new bytes: kept as a sighting
             self.stats.inc_value(DOCUMENT_STAT.format(kind="volatile"))
@@ -156,7 +181,36 @@ class StorePipeline:
     def spider_closed(self, spider, reason: str) -> None:
         if self.db is None:  # the spider never opened (e.g. a start-up error)
             return
-        self._record_observations(spider)
+        if self._heartbeat is not None and self._heartbeat.running:
+            self._heartbeat.stop()
+        try:
+            self._record_observations_if_possible(spider)
+            try:
+                self._record_run(spider, reason)
+            except sqlite3.Error as exc:
+                if unwritable_reason(exc) is None:
+                    raise
+                # A full write-ahead log may still fit into the database file: one more try.
+                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self._record_run(spider, reason)
+        except sqlite3.Error as exc:
+            if unwritable_reason(exc) is None:
+                raise
+            # The run stays 'running' with our pid: the next crawl or `status` records it killed.
+            logger.error("run %d not recorded: %s", self.run_id, exc)
+        finally:
+            self.db.close()
+            self.db = None
+
+    def _record_observations_if_possible(self, spider) -> None:
+        try:
+            self._record_observations(spider)
+        except sqlite3.Error as exc:
+            if unwritable_reason(exc) is None:
+                raise
+            logger.error("run %d: sightings not recorded: %s", self.run_id, exc)
+
+    def _record_run(self, spider, reason: str) -> None:
         stats = self.stats.get_stats()
         counts = counts_from_stats(stats)
         status = run_status(counts, reason)
@@ -165,14 +219,16 @@ class StorePipeline:
         errors = errors_from_stats(stats, getattr(spider, "failures", ()))
         if reason != "finished":
             errors.append({"reason": "finish_reason", "message": reason})
+        unwritable = stopped_reason(self.crawler)
+        if unwritable:
+            errors.append({"reason": "corpus_unwritable", "message": unwritable})
         finish_run(self.db, self.run_id, counts, errors, status)
         if self.site_key:
             if status in ("ok", "partial"):
                 record_site_success(self.db, self.site_key)
             else:
-                record_site_failure(self.db, self.site_key, _failure_reason(status, counts, reason))
-        self.db.close()
-        self.db = None
+                record_site_failure(self.db, self.site_key,
+                                    _failure_reason(status, counts, reason, unwritable))
 
     def _record_observations(self, spider) -> None:
         """Hand the spider's sightings (present, gone, listed) to the corpus, which records
@@ -193,7 +249,10 @@ class StorePipeline:
                         len(result.withdrawn), len(result.moved), len(result.restored))
 
 
-def _failure_reason(status: str, counts: Mapping[str, Any], finish_reason: str) -> str:
+def _failure_reason(status: str, counts: Mapping[str, Any], finish_reason: str,
+                    unwritable: str | None = None) -> str:
+    if unwritable:
+        return f"the corpus cannot be written: {unwritable}"
     if status == "blocked":
         return f"blocked on {counts['blocked']} page(s)"
     if finish_reason != "finished":

@@ -20,7 +20,7 @@ from scrapy.http import FormRequest, Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from ..crawlplan import CrawlPlan
+from ..crawlplan import CrawlPlan, canonical
 from ..families import get_family
 from ..items import Attachment, ListEntry, PageRequest, PolicyItem, Revisit
 from ..observations import Observations
@@ -31,6 +31,7 @@ from ..search_discovery import parse_results, search_pages
 from ..sites.spec import Column, Site
 from ..sitesettings import apply_site_settings
 from ..spiderargs import spider_arguments
+from .pageledger import PageLedger
 
 # Links that go straight to a file rather than to a page about it.
 FILE_EXTENSIONS = ("pdf", "doc", "docx", "wps", "ofd", "xls", "xlsx", "et", "zip", "rar")
@@ -39,6 +40,9 @@ MAX_FAILURES_KEPT = 200
 # entries, however long the archive (a backfill does not queue the whole column in memory).
 DETAIL_PRIORITY = 1
 BACKFILL_MAX_PAGES = 1_000_000  # no limit in practice: an archive ends where its pages end
+# A detail page's refusal that is final: the page is gone or is not ours to fetch. Any other
+# failure (a time-out, a server error, a WAF page) may pass: its list page stays pending.
+FINAL_HTTP_STATUSES = frozenset({400, 401, 404, 410, 451})
 
 
 class PolicySpider(scrapy.Spider):
@@ -62,8 +66,8 @@ class PolicySpider(scrapy.Spider):
         # Pages seen present, gone and listed: what withdrawal detection needs (StorePipeline).
         self.observations = Observations()
         self.checkpoint = None  # backfill: pipelines.revisits.BackfillCheckpoint
-        self._outstanding: dict[tuple, int] = {}  # backfill: list page → details not yet done
-        self._page_entries: dict[tuple, int] = {}
+        self.ledger: PageLedger | None = None  # backfill: when a list page is done
+        self._list_pages: set[tuple] = set()  # list pages requested in this run
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -73,8 +77,10 @@ class PolicySpider(scrapy.Spider):
         apply_site_settings(crawler.settings, spider.site)
         # List and detail pages are parsed in the crawl's process pool (crawlers.parsepool).
         spider.offload = OffloadedWork.from_crawler(crawler)
-        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
-            crawler.signals.connect(spider._item_done, signal=signal)
+        crawler.signals.connect(spider._item_stored, signal=signals.item_scraped)
+        crawler.signals.connect(spider._item_refused, signal=signals.item_dropped)
+        crawler.signals.connect(spider._item_failed, signal=signals.item_error)
+        crawler.signals.connect(spider._request_dropped, signal=signals.request_dropped)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
         return spider
 
@@ -93,15 +99,21 @@ class PolicySpider(scrapy.Spider):
             if pending:
                 self.logger.info("resuming the backfill of %s at %d pending list page(s)",
                                  column.name, len(pending))
-                for page in pending:
-                    yield self._list_request(PageRequest(
-                        url=page["url"], method=page["method"], page=page["page"],
-                        formdata=tuple(sorted(page["formdata"].items())),
-                        browser=self.site.needs_browser), column)
+                # All of them first: the one before a pending page links to it too, and
+                # a page is read once a run (``_list_request``).
+                requests = [self._list_request(PageRequest(
+                    url=page["url"], method=page["method"], page=page["page"],
+                    formdata=tuple(sorted(page["formdata"].items())),
+                    browser=self.site.needs_browser), column) for page in pending]
+                for request in requests:
+                    if request is not None:
+                        yield request
             else:
                 first = self.family.first_page(self.site, column)
-                self._discovered(column, first)
-                yield self._list_request(first, column)
+                if self._discovered(column, first):
+                    request = self._list_request(first, column)
+                    if request is not None:
+                        yield request
         # Keyword discovery: the site's own search, asked for 元宇宙 and related terms.
         for found in search_pages(self.site):
             yield self._search_request(found.term, found.request)
@@ -126,8 +138,9 @@ class PolicySpider(scrapy.Spider):
         db = open_corpus(db_path)
         try:
             if self.mode == "backfill":
-                self.checkpoint = BackfillCheckpoint(db_path, self.site.key)
+                self.checkpoint = BackfillCheckpoint(db_path, self.site.key, self.crawler)
                 self.checkpoint.reset_if_complete([c.name for c in self.site.columns])
+                self.ledger = PageLedger(self._page_done)
             return load_crawl_state(db, self.site.key, datetime.now(timezone.utc), budget=budget,
                                     backfill=self.mode == "backfill")
         finally:
@@ -143,7 +156,12 @@ class PolicySpider(scrapy.Spider):
             meta["playwright_page_goto_kwargs"] = {"wait_until": "networkidle"}
         return meta
 
-    def _list_request(self, page: PageRequest, column: Column) -> Request:
+    def _list_request(self, page: PageRequest, column: Column) -> Request | None:
+        """The request for a list page, or None when this run already asked for it."""
+        key = self._list_key(column, page)
+        if key in self._list_pages:
+            return None
+        self._list_pages.add(key)
         self.observations.list_requested(column.name)
         kwargs = dict(
             callback=self.parse_list,
@@ -188,14 +206,15 @@ class PolicySpider(scrapy.Spider):
         decision = self.plan.decide(on_site)
         stats.inc_value("policywatch/skipped/known", decision.skipped_known)
         stats.inc_value("policywatch/skipped/out_of_dates", decision.skipped_dates)
-        ledger_key = self._ledger_key(column, page)
-        if ledger_key is not None:
-            self._outstanding[ledger_key] = len(decision.fetch)
-            self._page_entries[ledger_key] = len(listing.entries)
+        page_key = self._list_key(column, page)
+        if self.ledger is not None:
+            # Entries asked for in this run, by this page or an earlier one: the page waits
+            # for each; the known, out-of-dates and off-site ones are settled already.
+            self.ledger.listed(page_key, len(listing.entries), {
+                url for url in (canonical(e.url) for e in on_site) if url in self.plan.requested})
         for entry in decision.fetch:
             meta = self._meta()
-            if ledger_key is not None:
-                meta["policywatch_list_page"] = ledger_key
+            meta["policywatch_entry"] = canonical(entry.url)
             if _is_file_url(entry.url):
                 # The entry is the file itself: it may be as big as an attachment may be.
                 meta["download_maxsize"] = self.settings.getint("POLICYWATCH_ATTACHMENT_MAX_BYTES")
@@ -210,15 +229,20 @@ class PolicySpider(scrapy.Spider):
         limit = self._walked(column).max_pages
         self.observations.list_read(column.name, page.page, listing.entries, pages_left_out=any(
             not decision.follow_next or p.page > limit for p in listing.next_pages))
+        recorded = True
         if decision.follow_next:
             for next_page in listing.next_pages:
                 if next_page.page <= limit:
-                    self._discovered(column, next_page)
-                    yield self._list_request(next_page, column)
+                    if not self._discovered(column, next_page):
+                        recorded = False
+                        continue
+                    request = self._list_request(next_page, column)
+                    if request is not None:
+                        yield request
         else:
             stats.inc_value("policywatch/pages/stopped_early")
-        if ledger_key is not None and not decision.fetch:
-            self._page_done(ledger_key)
+        if self.ledger is not None and recorded:
+            self.ledger.parsed(page_key)
 
     def _search_request(self, term: str, page: PageRequest) -> Request:
         return Request(page.url, callback=self.parse_search, errback=self.on_error,
@@ -243,8 +267,9 @@ class PolicySpider(scrapy.Spider):
             return
         stats.inc_value("policywatch/search/results", len(listing.entries))
         for entry in self.plan.decide(listing.entries).fetch:
+            meta = {**self._meta(), "policywatch_entry": canonical(entry.url)}
             yield Request(entry.url, callback=self.parse_detail, errback=self.on_error,
-                          cb_kwargs={"column": f"站内搜索：{term}", "entry": entry}, meta=self._meta(),
+                          cb_kwargs={"column": f"站内搜索：{term}", "entry": entry}, meta=meta,
                           priority=DETAIL_PRIORITY)
         for following in listing.next_pages:
             yield self._search_request(term, following)
@@ -269,7 +294,8 @@ class PolicySpider(scrapy.Spider):
             item = await self.offload.parse_detail(self.site, response.url, response.body, headers,
                                                    fetched_at)
         except ParseError as exc:
-            self._fail(response.url, exc.reason, exc.message, "detail", response.meta)
+            # Read and refused (not a document, an error page...): that entry's fate is final.
+            self._fail(response.url, exc.reason, exc.message, "detail", response.meta, final=True)
             return
         item.column = column
         item.http_status = response.status
@@ -316,13 +342,21 @@ class PolicySpider(scrapy.Spider):
             if verdict is not None and verdict.is_block:
                 self._fail(request.url, "blocked", f"{verdict.kind}: {verdict.evidence}", stage, meta)
             else:
-                self._fail(request.url, f"http_{response.status}", f"HTTP {response.status}", stage, meta)
+                self._fail(request.url, f"http_{response.status}", f"HTTP {response.status}", stage, meta,
+                           final=response.status in FINAL_HTTP_STATUSES)
         elif failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
-            self._fail(request.url, "robots_forbidden", "the portal's robots.txt forbids this page", stage, meta)
+            self._fail(request.url, "robots_forbidden", "the portal's robots.txt forbids this page", stage, meta,
+                       final=True)
+        elif failure.check(IgnoreRequest):  # off the site's domains, or another policy's refusal
+            self._fail(request.url, "ignored", str(failure.value)[:300], stage, meta, final=True)
         else:
             self._fail(request.url, type(failure.value).__name__.lower(), str(failure.value)[:300], stage, meta)
 
-    def _fail(self, url: str, reason: str, message: str, stage: str, meta: dict | None = None) -> None:
+    def _fail(self, url: str, reason: str, message: str, stage: str, meta: dict | None = None,
+              final: bool = False) -> None:
+        """Count and keep a refused page. For a detail page, ``final`` says the refusal is its
+        entry's fate (a backfill may mark its list page done); otherwise the page stays
+        pending, to be read again on resume."""
         stats = self.crawler.stats
         stats.inc_value(f"policywatch/failed/{reason}")
         if reason == "blocked":
@@ -330,8 +364,9 @@ class PolicySpider(scrapy.Spider):
         self.logger.warning("%s page refused (%s): %s — %s", stage, reason, url, message)
         if len(self.failures) < MAX_FAILURES_KEPT:
             self.failures.append({"url": url, "reason": reason, "message": message, "stage": stage})
-        if meta and "policywatch_list_page" in meta:
-            self._detail_done(meta["policywatch_list_page"])
+        entry = (meta or {}).get("policywatch_entry")
+        if self.ledger is not None and entry is not None:
+            (self.ledger.settled if final else self.ledger.failed)(entry)
 
     def _walked(self, column: Column) -> Column:
         """The column with this crawl's page limit: a backfill or a sweep walks the whole
@@ -343,39 +378,60 @@ class PolicySpider(scrapy.Spider):
         return column
 
     # --- backfill checkpoint --------------------------------------------------------------
-    def _ledger_key(self, column: Column, page: PageRequest) -> tuple | None:
-        if self.checkpoint is None:
-            return None
+    def _list_key(self, column: Column, page: PageRequest) -> tuple:
+        # The checkpoint's key of a page (a Hanweb feed's pages differ only in their form data).
         return (column.name, page.url, json.dumps(dict(page.formdata), sort_keys=True))
 
-    def _discovered(self, column: Column, page: PageRequest) -> None:
-        if self.checkpoint is not None:
-            self.checkpoint.discovered(column.name, page.url, page.method, dict(page.formdata), page.page)
+    def _discovered(self, column: Column, page: PageRequest) -> bool:
+        """Record a list page in the checkpoint before it is requested; False when the corpus
+        could not record it (the crawl is stopping)."""
+        if self.checkpoint is None:
+            return True
+        return self.checkpoint.discovered(column.name, page.url, page.method, dict(page.formdata),
+                                          page.page)
 
-    def _item_done(self, item, response=None, spider=None, **kwargs) -> None:
-        # Fired after the pipelines stored (or dropped) the item: only now is its page's
-        # progress safe to record.
-        if spider is not self or response is None:
+    # Scrapy's item signals come after the pipelines stored (or dropped) the item: only then is
+    # its entry's fate known.
+    def _item_stored(self, item, response=None, spider=None, **kwargs) -> None:
+        self._entry_fate(response, settled=True)
+
+    def _item_refused(self, item, response=None, spider=None, **kwargs) -> None:
+        self._entry_fate(response, settled=True)  # dropped with its counted reason
+
+    def _item_failed(self, item, response=None, spider=None, failure=None, **kwargs) -> None:
+        if spider is not self:
             return
-        key = response.meta.get("policywatch_list_page")
-        if key is not None:
-            self._detail_done(key)
+        stats = self.crawler.stats
+        stats.inc_value("policywatch/failed/not_stored")
+        # The first few say why; after a full disk every item fails the same way.
+        if failure is not None and stats.get_value("policywatch/failed/not_stored") <= 3 \
+                and len(self.failures) < MAX_FAILURES_KEPT:
+            url = getattr(item, "url", None) or getattr(response, "url", "")
+            self.failures.append({"url": url, "reason": "not_stored", "stage": "store",
+                                  "message": f"{type(failure.value).__name__}: {failure.value}"[:300]})
+        self._entry_fate(response, settled=False)
 
-    def _detail_done(self, key: tuple) -> None:
-        if key not in self._outstanding:
+    def _request_dropped(self, request, spider=None, **kwargs) -> None:
+        entry = request.meta.get("policywatch_entry")
+        if spider is self and entry is not None and self.ledger is not None:
+            self.ledger.failed(entry)  # never fetched: its pages stay pending
+
+    def _entry_fate(self, response, settled: bool) -> None:
+        if self.ledger is None or response is None or not hasattr(response, "meta"):
             return
-        self._outstanding[key] -= 1
-        if self._outstanding[key] <= 0:
-            self._page_done(key)
+        entry = response.meta.get("policywatch_entry")
+        if entry is not None:
+            (self.ledger.settled if settled else self.ledger.failed)(entry)
 
-    def _page_done(self, key: tuple) -> None:
-        self._outstanding.pop(key, None)
+    def _page_done(self, key: tuple, entries: int) -> None:
         column, url, formdata = key
-        self.checkpoint.done(column, url, json.loads(formdata), self._page_entries.pop(key, 0))
-        self.crawler.stats.inc_value("policywatch/backfill/pages_done")
+        if self.checkpoint.done(column, url, json.loads(formdata), entries):
+            self.crawler.stats.inc_value("policywatch/backfill/pages_done")
 
     def _closed(self, spider, reason: str) -> None:
         if spider is self and self.checkpoint is not None:
+            if self.ledger is not None and self.ledger.pending():
+                self.logger.info("%d list page(s) left pending for the resume", self.ledger.pending())
             self.checkpoint.close()
 
 
