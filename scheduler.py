@@ -203,14 +203,15 @@ def crawl(app: App, site_keys, max_pages, replay_url, contact, incremental, swee
             reports = crawl_distributed(chosen, redis_url=redis_url, crawl_id=crawl_id,
                                         db_path=app.db, replay_url=replay_url,
                                         max_pages=max_pages, contact=contact,
-                                        mode="incremental" if incremental else "full")
+                                        mode="incremental" if incremental else "full",
+                                        settings=app.config.scrapy)
         except DistributedError as exc:
             raise click.ClickException(str(exc)) from None
         _report_and_exit(reports, f"crawl of {', '.join(s.key for s in chosen)}")
         return
     reports = run_crawl(chosen, app.prepared_db(), replay_url=replay_url, max_pages=max_pages,
                         mode="sweep" if sweep else "incremental" if incremental else "full",
-                        revisit_budget=revisit_budget, contact=contact)
+                        revisit_budget=revisit_budget, contact=contact, overrides=app.config.scrapy)
     _report_and_exit(reports, f"crawl of {', '.join(s.key for s in chosen)}")
 
 
@@ -279,7 +280,7 @@ def backfill(app: App, site_key, since, until, max_pages, replay_url, contact) -
     sites = _resolve_sites(app, (site_key,), replay=bool(replay_url))
     reports = run_crawl(sites, app.prepared_db(), run_kind="backfill", replay_url=replay_url,
                         max_pages=max_pages, mode="backfill", since=since, until=until,
-                        contact=contact)
+                        contact=contact, overrides=app.config.scrapy)
     _report_and_exit(reports, f"backfill of {site_key}", resumable=True)
 
 

@@ -36,6 +36,10 @@ recipients = ["team@example.org"]
 [channels.apprise]
 urls_env = "POLICYWATCH_APPRISE_URLS"  # space-separated apprise URLs, kept out of the file
 
+[scrapy]                               # Scrapy settings for crawl, backfill and run
+DOWNLOAD_DELAY = 3.0                   # (a site's own delay and -s on the command line win)
+AUTOTHROTTLE_MAX_DELAY = 120
+
 [[watch]]                              # a config-declared site (`policywatch watch add URL`);
 key = "kjj_example_shi_zcwj"           # see crawlers/watch.py for every key
 issuer = "示例市科学技术局"
@@ -124,6 +128,8 @@ class Config:
     source: Path | None = None  # the file it was read from, if any
     # Config-declared sites ([[watch]] tables, see crawlers/watch.py), as validated Sites.
     watch: tuple = ()
+    # Scrapy settings for every crawl ([scrapy]): name -> value, checked by ``scrapy_settings``.
+    scrapy: dict[str, Any] = field(default_factory=dict)
 
 
 def config_path(explicit: str | Path | None = None) -> Path | None:
@@ -254,7 +260,11 @@ def _suggest(word: str, choices) -> str:
 
 
 FORMATS = ("md", "html", "atom", "json")
-TABLES = ("paths", "schedule", "sites", "channels", "watch")
+TABLES = ("paths", "schedule", "sites", "channels", "scrapy", "watch")
+# Settings a run sets itself: the config cannot point a crawl elsewhere or change its kind.
+RESERVED_SCRAPY = ("POLICYWATCH_DB", "POLICYWATCH_RUN_KIND", "POLICYWATCH_RUN_ID",
+                   "POLICYWATCH_REPLAY_URL", "POLICYWATCH_CONFIG", "POLICYWATCH_CRAWL_ID",
+                   "POLICYWATCH_REDIS_URL", "POLICYWATCH_CHECK_DAY")
 KEYS: dict[str, dict[str, Any]] = {
     "paths": {"db": _path, "digests": _path},
     "schedule": {"time": _time, "timezone": _timezone, "max_parallel": _integer(1),
@@ -316,6 +326,34 @@ def _site_keys(config_sites: tuple, keys: dict[str, tuple[str, ...]], where: Pat
                                   f"{_suggest(key, known)}; `policywatch sites` lists them")
 
 
+def known_scrapy_settings() -> set[str]:
+    """Every setting name a crawl reads: Scrapy's defaults and policywatch's own."""
+    from scrapy.settings import default_settings
+
+    from . import settings as policywatch_settings
+
+    names = {n for n in dir(default_settings) if n.isupper()}
+    return names | {n for n in dir(policywatch_settings) if n.isupper()}
+
+
+def scrapy_settings(section: Any, where: Path) -> dict[str, Any]:
+    """The [scrapy] table: Scrapy setting names (a typo is an error, with a suggestion) with TOML
+    values, less those a run sets itself."""
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"{where}: [scrapy]: expected a table, got {_shown(section)}")
+    known = known_scrapy_settings()
+    for name in section:
+        if name in RESERVED_SCRAPY:
+            raise ConfigError(f"{where}: [scrapy] {name}: set by policywatch for each run "
+                              "(the corpus is [paths] db)")
+        if name not in known:
+            raise ConfigError(f"{where}: [scrapy] {name}: not a Scrapy or policywatch setting"
+                              f"{_suggest(name, known)}")
+    return dict(section)
+
+
 def parse_config(raw: dict[str, Any], where: Path) -> Config:
     """Validate a parsed TOML document into a Config; ``ConfigError`` names the file and key."""
     for key in raw:
@@ -350,6 +388,7 @@ def parse_config(raw: dict[str, Any], where: Path) -> Config:
                                 apprise_urls_env=apprise.get("urls_env", "")),
         source=where,
         watch=watch,
+        scrapy=scrapy_settings(raw.get("scrapy"), where),
     )
 
 

@@ -44,10 +44,12 @@ def redis_option(help_text: str):
 
 def crawl_distributed(sites, *, redis_url: str, crawl_id: str, db_path: Path,
                       replay_url: str | None = None, max_pages: int | None = None,
-                      contact: str | None = None, mode: str = "full"):
+                      contact: str | None = None, mode: str = "full",
+                      settings: dict | None = None):
     """Crawl ``sites`` as one worker of the distributed crawl ``crawl_id`` (blocks until the
     crawl is done everywhere); returns the run reports of this worker. ``mode``: full or
-    incremental (which needs the known URLs ``policywatch ingest`` publishes)."""
+    incremental (which needs the known URLs ``policywatch ingest`` publishes); ``settings``: the
+    config's [scrapy] table (the distributed crawl's own settings win)."""
     from pipelines.knownurls import PUBLISHED_KEY
 
     from .distributed import DISTRIBUTED_MODES, DistributedError, DistributedPolicySpider, connect, \
@@ -60,7 +62,7 @@ def crawl_distributed(sites, *, redis_url: str, crawl_id: str, db_path: Path,
     if mode == "incremental" and not client.exists(PUBLISHED_KEY):
         raise DistributedError("no known URLs in Redis: start `policywatch ingest` (it publishes the "
                                "corpus' documents when it starts) before an incremental distributed crawl")
-    overrides = distributed_settings(redis_url, crawl_id)
+    overrides = {**(settings or {}), **distributed_settings(redis_url, crawl_id)}
     # Take from the shared queue only what this process can fetch now (its sites' download
     # slots); Scrapy's default of 16 would hoard pages the other processes could be fetching.
     overrides["CONCURRENT_REQUESTS"] = sum(4 if replay_url else max(1, s.politeness.concurrency)

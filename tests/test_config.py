@@ -68,3 +68,23 @@ def test_errors_name_the_file_and_key(tmp_path, text, message):
 def test_a_missing_explicit_file_is_an_error(tmp_path):
     with pytest.raises(ConfigError, match="no such config file"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_the_scrapy_table_holds_scrapy_settings_and_refuses_typos_and_reserved_names(tmp_path):
+    from crawlers.config import ConfigError, load_config
+
+    path = tmp_path / "policywatch.toml"
+    path.write_text('[scrapy]\nDOWNLOAD_DELAY = 3.5\nAUTOTHROTTLE_MAX_DELAY = 90\n'
+                    'POLICYWATCH_REVISIT_BUDGET = 5\n', encoding="utf-8")
+    assert load_config(path).scrapy == {"DOWNLOAD_DELAY": 3.5, "AUTOTHROTTLE_MAX_DELAY": 90,
+                                        "POLICYWATCH_REVISIT_BUDGET": 5}
+    path.write_text("[scrapy]\nDOWNLOAD_DELAYS = 3\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[scrapy\] DOWNLOAD_DELAYS: not a Scrapy or policywatch "
+                                          r"setting.*DOWNLOAD_DELAY"):
+        load_config(path)
+    path.write_text('[scrapy]\nPOLICYWATCH_DB = "/elsewhere.db"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[scrapy\] POLICYWATCH_DB: set by policywatch"):
+        load_config(path)
+    path.write_text('scrapy = 5\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[scrapy\]: expected a table"):
+        load_config(path)

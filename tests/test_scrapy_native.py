@@ -95,3 +95,18 @@ def test_a_bad_argument_is_named(portal, tmp_path, args, says):
                   "-s", f"POLICYWATCH_DB={tmp_path / 'c.db'}", home=tmp_path)
     assert says in done.stderr
     assert not (tmp_path / "c.db").exists()
+
+
+def test_the_configs_scrapy_table_reaches_a_crawl(tmp_path):
+    portal = ReplayPortal.from_fixtures()
+    config = tmp_path / "policywatch.toml"
+    config.write_text(f'[paths]\ndb = "{tmp_path / "corpus.db"}"\n\n'
+                      '[scrapy]\nUSER_AGENT = "policywatch-config-test/1.0"\n', encoding="utf-8")
+    with portal.serve() as base:
+        done = subprocess.run([sys.executable, "-m", "scheduler", "--config", str(config), "crawl",
+                               "replay_generic", "--max-pages", "1", "--replay", base],
+                              cwd=REPO, capture_output=True, text=True, timeout=300,
+                              env={"PATH": "/usr/bin:/bin", "POLICYWATCH_HOME": str(tmp_path / "home")})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert portal.user_agents == {"policywatch-config-test/1.0"}
+    assert documents(tmp_path / "corpus.db")
