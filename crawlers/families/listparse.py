@@ -35,6 +35,8 @@ from parsel import Selector
 from ..items import ListEntry, ListPage, PageRequest
 from ..parsing.dates import date_from_url, find_dates
 from ..parsing.detail import ParseError
+from ..parsing.numbers import small_int
+from ..parsing.scan import spans
 from ..sites.spec import Column, Site
 
 log = logging.getLogger(__name__)
@@ -44,7 +46,8 @@ NOT_A_LIST = "not_a_list"
 # Links that never lead to a document.
 _SKIP_HREF = re.compile(r"^\s*(?:javascript:|mailto:|tel:|#|data:)", re.I)
 # Titles a list shows cut short; the full title is then in the link's title attribute.
-_TRUNCATED = re.compile(r"(?:…+|\.{2,}|。。+)\s*$")
+# Each run is tried from its first character only: from every one it would be quadratic.
+_TRUNCATED = re.compile(r"(?:(?<!…)…+|(?<!\.)\.{2,}|(?<!。)。。+)\s*$")
 # Where lists of links are furniture, not content (navigation, footers, "related links").
 _FURNITURE = re.compile(
     r"(?:^|[\s_-])(?:nav|navbar|menu|footer|foot|breadcrumb|crumb|"
@@ -70,9 +73,9 @@ _SPLIT_DATE = re.compile(
     r"(?<![\d-])(?P<d>[0-3]?\d)\s+(?P<y>(?:19|20)\d{2})\s*[-/.年]\s*(?P<m>[01]?\d)\s*月?(?![\d-])"
     r"|(?<!\d)(?P<y2>(?:19|20)\d{2})\s*[-/.年]\s*(?P<m2>[01]?\d)\s*月?\s+(?P<d2>[0-3]?\d)(?![\d-])")
 
-_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.I)
-_COMMENT = re.compile(r"<!--(.*?)-->", re.S)
-_LINK_IN_COMMENT = re.compile(r"<li\b[^>]*>\s*<a\b[^>]*href", re.I)
+_CHARSET = re.compile(rb"""<meta[^<>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.I)
+_COMMENT_OPEN, _COMMENT_CLOSE = re.compile("<!--"), re.compile("-->")
+_LINK_IN_COMMENT = re.compile(r"<li\b[^<>]*>\s*<a\b[^<>]*href", re.I)
 
 
 @dataclass(frozen=True)
@@ -113,11 +116,15 @@ def reveal_commented_lists(html: str) -> str:
     Some Gansu provincial templates (jyt.gansu.gov.cn) ship the static list inside an HTML
     comment and render the visible one with script; the commented copy is the list.
     """
-    def unwrap(m: re.Match) -> str:
-        inner = m.group(1)
-        return inner if _LINK_IN_COMMENT.search(inner) else m.group(0)
-
-    return _COMMENT.sub(unwrap, html)
+    out: list[str] = []
+    copied = 0
+    for start, inner_start, inner_end, end in spans(html, _COMMENT_OPEN, _COMMENT_CLOSE):
+        inner = html[inner_start:inner_end]
+        if _LINK_IN_COMMENT.search(inner):
+            out += [html[copied:start], inner]
+            copied = end
+    out.append(html[copied:])
+    return "".join(out)
 
 
 def load_page(url: str, body: bytes, headers: Mapping[str, str] | None = None) -> Page:
@@ -465,11 +472,16 @@ class PageScript:
 
 
 _CALL = re.compile(r"(?<![\w.])(?<!function )createPageHTML\s*\(([^()]*)\)")
-_ARG = re.compile(r"""\s*(?:"([^"]*)"|'([^']*)'|([A-Za-z_$][\w$.]*)|(-?\d+))\s*""")
+_ARG = re.compile(r"""\s*(?:"([^"]*)"|'([^']*)'|([A-Za-z_$][\w$.]*)|(-?\d{1,9}))\s*""")
+
+
+# A name starts after a non-name character ("$a$a…" is not re-read from each "a"); at most 9
+# digits, which int() reads without refusing.
+_SCRIPT_VAR = re.compile(r"(?<![\w$])(?:var\s+)?([A-Za-z_$][\w$]*)\s*=\s*(\d{1,9})\s*[;,\n]")
 
 
 def _script_vars(html: str) -> dict[str, int]:
-    return {m[1]: int(m[2]) for m in re.finditer(r"\b(?:var\s+)?([A-Za-z_$][\w$]*)\s*=\s*(\d+)\s*[;,\n]", html)}
+    return {m[1]: int(m[2]) for m in _SCRIPT_VAR.finditer(html)}
 
 
 def page_script(html: str) -> PageScript | None:
@@ -544,7 +556,7 @@ def page_count(page: Page) -> int | None:
     return None
 
 
-_LAST_NUMBER = re.compile(r"(\d+)(?!.*\d)")
+_NUMBER = re.compile(r"(\d+)")
 
 
 def _page_from_last(page: Page, request: PageRequest, last_url: str, count: int | None) -> str | None:
@@ -555,8 +567,10 @@ def _page_from_last(page: Page, request: PageRequest, last_url: str, count: int 
         return None
     parts = urlsplit(last_url)
     tail = parts.path.rsplit("/", 1)[-1] + ("?" + parts.query if parts.query else "")
-    m = _LAST_NUMBER.search(tail)
-    if not m:
+    m = None
+    for m in _NUMBER.finditer(tail):  # the last number; (\d+)(?!.*\d) would be quadratic
+        pass
+    if not m or small_int(m.group(0)) is None:
         return None
     offset = int(m.group(1)) - count
     following = (request.page or 1) + 1
