@@ -35,6 +35,7 @@ from parsel import Selector
 from ..items import ListEntry, ListPage, PageRequest
 from ..parsing.dates import date_from_url, find_dates
 from ..parsing.detail import ParseError
+from ..parsing.encoding import decode_text
 from ..parsing.numbers import small_int
 from ..parsing.scan import spans
 from ..sites.spec import Column, Site
@@ -73,7 +74,6 @@ _SPLIT_DATE = re.compile(
     r"(?<![\d-])(?P<d>[0-3]?\d)\s+(?P<y>(?:19|20)\d{2})\s*[-/.年]\s*(?P<m>[01]?\d)\s*月?(?![\d-])"
     r"|(?<!\d)(?P<y2>(?:19|20)\d{2})\s*[-/.年]\s*(?P<m2>[01]?\d)\s*月?\s+(?P<d2>[0-3]?\d)(?![\d-])")
 
-_CHARSET = re.compile(rb"""<meta[^<>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.I)
 _COMMENT_OPEN, _COMMENT_CLOSE = re.compile("<!--"), re.compile("-->")
 _LINK_IN_COMMENT = re.compile(r"<li\b[^<>]*>\s*<a\b[^<>]*href", re.I)
 
@@ -89,25 +89,9 @@ class Page:
 
 
 def decode(body: bytes, headers: Mapping[str, str] | None = None) -> str:
-    """The page's text: the charset the headers declare, else the ``<meta>`` one, else UTF-8,
-    else GB18030 (a superset of GBK and GB2312, which older portals still serve)."""
-    candidates: list[str] = []
-    for key, value in (headers or {}).items():
-        if key.lower() == "content-type":
-            m = re.search(r"charset=([\w-]+)", value, re.I)
-            if m:
-                candidates.append(m.group(1))
-    m = _CHARSET.search(body[:4096])
-    if m:
-        candidates.append(m.group(1).decode("ascii"))
-    candidates += ["utf-8", "gb18030"]
-    for charset in candidates:
-        charset = "gb18030" if charset.lower() in ("gbk", "gb2312") else charset
-        try:
-            return body.decode(charset)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return body.decode("utf-8", errors="replace")
+    """The page's text, decoded as detail pages are (parsing.encoding: declarations are hints,
+    UTF-8 with a few bad bytes stays UTF-8, GBK under a UTF-8 header is read as GBK)."""
+    return decode_text(body, headers)[0]
 
 
 def reveal_commented_lists(html: str) -> str:
