@@ -44,6 +44,10 @@ RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 POLICYWATCH_BACKOFF_MAX_DELAY = 120.0
+# A host that has not answered yet (robots.txt is its first request) gets this timeout and one
+# retry; failing both, it is unreachable and its crawl ends (crawlers.middlewares.UnreachableMiddleware).
+POLICYWATCH_FIRST_CONTACT_TIMEOUT = 10.0
+DNS_TIMEOUT = 10
 
 # --- components ---------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
@@ -51,6 +55,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawlers.robots.SharedRobotsTxtMiddleware": 100,
     "crawlers.middlewares.BackoffMiddleware": 560,
+    # After the backoff, before Scrapy's RetryMiddleware (550), which it keeps to one retry.
+    "crawlers.middlewares.UnreachableMiddleware": 555,
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawlers.middlewares.QuickMetaRefreshMiddleware": 580,
 }
