@@ -92,34 +92,31 @@ def remove_blocks(text: str, names: tuple[str, ...], comments: bool = True,
     """``text`` without its ``<name>…</name>`` elements (scripts, styles) and ``<!-- -->``
     comments, as ``<(names)\\b.*?</\\1\\s*>|<!--.*?-->`` would remove them, in one pass; an
     element or comment left unclosed is kept as text."""
-    alternatives = [rf"<(?P<n{i}>{name})\b" for i, name in enumerate(names)]
-    if comments:
-        alternatives.append(r"<!--")
-    opening = re.compile("|".join(alternatives), re.I)
-    closers = [closer(name) for name in names]
-    exhausted: set[int] = set()  # kinds whose closing no longer occurs after the scan point
+    # A kind whose closing no longer occurs after the scan point is dropped from the search,
+    # so its remaining openings are skipped by the regex engine, not one by one here.
+    active = [name.lower() for name in names] + (["!--"] if comments else [])
+    closers = {name: closer(name) for name in names}
     out: list[str] = []
     pos = copied = 0
-    while True:
-        o = opening.search(text, pos)
-        if o is None:
-            break
-        kind = next((i for i in range(len(names)) if o.group(f"n{i}") is not None), -1)
-        if kind in exhausted:
-            pos = o.end()
-            continue
-        if kind < 0:
-            close_at = text.find("-->", o.end())
-            close_end = close_at + 3
+    while active:
+        opening = re.compile("|".join(r"<!--" if k == "!--" else rf"<{k}\b" for k in active), re.I)
+        while (o := opening.search(text, pos)) is not None:
+            found = o.group(0)
+            kind = "!--" if found == "<!--" else found[1:].lower()
+            if kind == "!--":
+                close_at = text.find("-->", o.end())
+                close_end = close_at + 3
+            else:
+                c = closers[kind].search(text, o.end())
+                close_at, close_end = (c.start(), c.end()) if c else (-1, -1)
+            if close_at < 0:
+                active.remove(kind)
+                pos = o.start()
+                break
+            out.append(text[copied:o.start()])
+            out.append(replacement)
+            pos = copied = close_end
         else:
-            c = closers[kind].search(text, o.end())
-            close_at, close_end = (c.start(), c.end()) if c else (-1, -1)
-        if close_at < 0:
-            exhausted.add(kind)
-            pos = o.end()
-            continue
-        out.append(text[copied:o.start()])
-        out.append(replacement)
-        pos = copied = close_end
+            break
     out.append(text[copied:])
     return "".join(out)
