@@ -122,6 +122,34 @@ class UnreachableMiddleware:
         raise Unreachable(f"{host} is unreachable: {why}")
 
 
+class OffsiteRedirect(IgnoreRequest):
+    """A redirect led off the site's declared domains (recorded as ``offsiteredirect``)."""
+
+
+class OffsiteRedirectMiddleware:
+    """Keeps redirects on the site's declared domains.
+
+    Scrapy's offsite check skips ``dont_filter`` requests, and a redirect inherits the flag: a
+    list page (always ``dont_filter``) redirecting to 127.0.0.1, 169.254.169.254 or any other
+    host would be followed. A redirected request whose URL is off the site's domains is refused.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        came_from = request.meta.get("redirect_urls")
+        site = getattr(self.crawler.spider, "site", None)
+        if not came_from or site is None or not hasattr(site, "allows_url") or site.allows_url(request.url):
+            return None
+        self.crawler.stats.inc_value("policywatch/offsite_redirect")
+        raise OffsiteRedirect(f"{came_from[-1]} redirected to {request.url}, off the site's domains")
+
+
 def _why(exception: Exception) -> str:
     """One line: what kind of failure, and the system's words for it."""
     if isinstance(exception, (CannotResolveHostError, twisted_error.DNSLookupError)):

@@ -57,6 +57,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.BackoffMiddleware": 560,
     # After the backoff, before Scrapy's RetryMiddleware (550), which it keeps to one retry.
     "crawlers.middlewares.UnreachableMiddleware": 555,
+    "crawlers.middlewares.OffsiteRedirectMiddleware": 45,  # before anything is fetched for it
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawlers.middlewares.QuickMetaRefreshMiddleware": 580,
 }

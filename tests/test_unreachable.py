@@ -31,7 +31,7 @@ def test_a_crawl_of_a_closed_port_fails_with_one_line_per_site_and_status_says_u
     assert done.returncode != 0
     assert "Traceback" not in done.stderr and "ERROR" not in done.stderr
     said = [line for line in done.stderr.splitlines() if "is unreachable (connection refused" in line]
-    assert [line.split("crawlers.middlewares: ")[1].split(":")[0] for line in said] == ["jx_gov", "sx_gov"]
+    assert sorted(line.split("crawlers.middlewares: ")[1].split(":")[0] for line in said) == ["jx_gov", "sx_gov"]
     with sqlite3.connect(db) as conn:
         runs = conn.execute("SELECT site, status, counts FROM runs ORDER BY site").fetchall()
     assert [(site, status) for site, status, _ in runs] == [("jx_gov", "failed"), ("sx_gov", "failed")]
@@ -88,3 +88,19 @@ def test_health_flags_an_unreachable_run_and_not_one_that_also_read_documents():
     assert assess("x", [failed]) == (["unreachable"], [message])
     worked = {**failed, "counts": json.dumps({"failed": {"unreachable": 1}, "documents": 3})}
     assert assess("x", [worked]) == ([], [])
+
+
+def test_a_redirect_off_the_sites_domains_is_refused_even_for_dont_filter_requests():
+    from crawlers.middlewares import OffsiteRedirect, OffsiteRedirectMiddleware
+    from crawlers.sites import get_site
+
+    crawler = get_crawler()
+    crawler.spider = SimpleNamespace(site=get_site("jx_gov"))
+    mw = OffsiteRedirectMiddleware.from_crawler(crawler)
+    came_from = {"redirect_urls": ["http://www.jiangxi.gov.cn/col/col4975/index.html"]}
+    for target in ("http://127.0.0.1:8080/", "http://169.254.169.254/latest/meta-data/", "http://evil.example/"):
+        with pytest.raises(OffsiteRedirect, match="off the site's domains"):
+            mw.process_request(Request(target, meta=came_from, dont_filter=True))
+    assert mw.process_request(Request("http://www.jiangxi.gov.cn/col/col4975/index_2.html", meta=came_from,
+                                      dont_filter=True)) is None
+    assert mw.process_request(Request("http://127.0.0.1:8080/", dont_filter=True)) is None  # not a redirect
