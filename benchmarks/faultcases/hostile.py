@@ -83,6 +83,18 @@ def many_links(size: int) -> bytes:
                  b"<span>2024-01-02</span></li>", size, b"</ul></body></html>")
 
 
+def numbered_links(size: int) -> bytes:
+    """One box of links all numbered "1", each in its own <div> (pager-like, never a pager)."""
+    return _fill(b"<html><body><main>", b"<div><a href=\"/p.html\">1</a></div>", size, b"</main></body></html>")
+
+
+def many_lists(size: int) -> bytes:
+    """Thousands of two-item dated lists, then a pager."""
+    item = "<li><a href=\"/art/1.html\">关于元宇宙产业的通知</a><span>2024-01-02</span></li>".encode()
+    return _fill(b"<html><body>", b"<ul>" + item * 2 + b"</ul>", size,
+                 "<div class=\"page\"><a href=\"/2.html\">下一页</a><a href=\"/9.html\">尾页</a></div></body></html>".encode())
+
+
 def single_line(size: int) -> bytes:
     """8 MB of Chinese text on one line, in one paragraph."""
     return _fill(b"<html><head><title>t</title></head><body><p>", "关于印发元宇宙".encode(), size,
@@ -98,6 +110,8 @@ PAGES: dict[str, Callable[[int], bytes]] = {
     "huge-js-literal": huge_js_literal,
     "nested-tables": nested_tables,
     "many-links": many_links,
+    "numbered-links": numbered_links,
+    "many-lists": many_lists,
     "single-line": single_line,
 }
 

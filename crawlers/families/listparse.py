@@ -24,6 +24,7 @@ page whose list is present but empty parses to an empty ``ListPage``.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 from dataclasses import dataclass
@@ -44,6 +45,9 @@ log = logging.getLogger(__name__)
 
 NOT_A_LIST = "not_a_list"
 
+# More links than any column page shows (a few hundred at most, an archive on one page a few
+# thousand): reading each costs about a millisecond, so a hostile page of 100,000 is refused.
+MAX_LINKS = 10_000
 # Links that never lead to a document.
 _SKIP_HREF = re.compile(r"^\s*(?:javascript:|mailto:|tel:|#|data:)", re.I)
 # Titles a list shows cut short; the full title is then in the link's title attribute.
@@ -122,8 +126,11 @@ def load_page(url: str, body: bytes, headers: Mapping[str, str] | None = None) -
     title = " ".join(sel.css("title::text").getall()).strip()
     if title and _ERROR_TITLE.search(title) and len(title) < 40:
         raise ParseError(NOT_A_LIST, f"{url}: error page ({title!r})")
-    if not sel.css("a[href]"):
+    links = int(float(sel.xpath("count(//a[@href])").get()))
+    if not links:
         raise ParseError(NOT_A_LIST, f"{url}: no links at all, not a list page")
+    if links > MAX_LINKS:
+        raise ParseError(NOT_A_LIST, f"{url}: {links:,} links, more than a list page holds ({MAX_LINKS:,})")
     return Page(url=url, base=base, sel=sel, html=html)
 
 
@@ -371,42 +378,61 @@ def _pager_anchor(anchor: Selector) -> bool:
 def find_pager(page: Page) -> Selector | None:
     """The pagination block: the innermost element holding at least two pager links
     (首页, 上一页, page numbers, 下一页, 尾页) of which one moves forward or is a number."""
-    best = None
+    # Each holder is judged once: thousands of numbered links in one box (a hostile page)
+    # would otherwise have that box's links counted again from every one of them.
+    judged: dict[object, bool] = {}  # holder element -> is it the pager
     for anchor in page.sel.css("a"):
         if not _pager_anchor(anchor):
             continue
         for holder in reversed(anchor.xpath("ancestor::*")):
             if holder.root.tag in ("body", "html"):
                 break
+            if holder.root in judged:
+                if judged[holder.root]:
+                    return holder
+                break
             links = [a for a in holder.css("a") if _pager_anchor(a)]
             if len(links) >= 2:
                 texts = {clean_text("".join(a.css("::text").getall())) for a in links}
-                if texts & set(NEXT_TEXTS + LAST_TEXTS) or sum(t.isdigit() for t in texts) >= 2:
-                    best = holder
+                judged[holder.root] = bool(texts & set(NEXT_TEXTS + LAST_TEXTS)
+                                           or sum(t.isdigit() for t in texts) >= 2)
+                if judged[holder.root]:
+                    return holder
                 break
-        if best is not None:
-            return best
     return None
 
 
-def _position(el: Selector) -> int:
-    """The element's index in document order."""
-    return int(float(el.xpath("count(preceding::*) + count(ancestor::*)").get()))
+class _Order:
+    """Document order of a page's elements and links, computed once: asked per group with
+    XPath (count(preceding::*)), it costs the whole page each time, quadratic over many groups."""
+
+    def __init__(self, root):
+        self.position: dict[object, int] = {}
+        self.anchors: list[int] = []  # positions of the <a> elements, ascending
+        for i, el in enumerate(root.iter("*")):  # elements only, as XPath's * counts them
+            self.position[el] = i
+            if el.tag == "a":
+                self.anchors.append(i)
+
+    def anchors_before(self, el) -> int:
+        """``count(preceding::a)``: links before ``el`` in document order, not its ancestors."""
+        before = bisect.bisect_left(self.anchors, self.position[el])
+        return before - sum(1 for a in el.iterancestors("a"))
 
 
 # A group followed by the pager within this many links is the list the pager pages.
 PAGER_REACH = 3
 
 
-def _closeness_to_pager(members: list[Selector], pager: Selector, pager_at: int) -> int:
+def _closeness_to_pager(members: list[Selector], pager: Selector, pager_at: int, order: _Order) -> int:
     """How closely the pager follows the group: PAGER_REACH when no link stands between
     them, down to 0 with PAGER_REACH links between; -1 when the pager does not follow it."""
-    last = members[-1]
-    end = _position(last) + int(float(last.xpath("count(descendant::*)").get()))
+    last = members[-1].root
+    end = order.position[last] + sum(1 for _ in last.iterdescendants("*"))
     if pager_at <= end:
         return -1
-    between = (float(pager.xpath("count(preceding::a)").get())
-               - float(last.xpath("count(preceding::a) + count(descendant-or-self::a)").get()))
+    own = sum(1 for _ in last.iter("a"))
+    between = order.anchors_before(pager.root) - (order.anchors_before(last) + own)
     return int(PAGER_REACH - between) if between <= PAGER_REACH else -1
 
 
@@ -417,7 +443,8 @@ def find_dated_items(page: Page) -> list[Selector]:
     column's last page may list fewer documents than a sidebar of hot topics). Ties go to
     the group with the longer titles."""
     pager = find_pager(page)
-    pager_at = _position(pager) if pager is not None else 0
+    order = _Order(page.sel.root) if pager is not None else None
+    pager_at = order.position[pager.root] if pager is not None else 0
     best: list[Selector] = []
     best_score = (-2, 0, 0)
     # Without a pager a list has two items at least; with one, a last page may hold one.
@@ -427,7 +454,7 @@ def find_dated_items(page: Page) -> list[Selector]:
             if isinstance(child.root.tag, str) and _holds_dated_link(child):
                 groups.setdefault(child.root.tag, []).append(child)
         for members in groups.values():
-            closeness = _closeness_to_pager(members, pager, pager_at) if pager is not None else -1
+            closeness = _closeness_to_pager(members, pager, pager_at, order) if pager is not None else -1
             # One document is a list only where the pager follows it at once (a last page).
             if len(members) < (1 if closeness == PAGER_REACH else 2):
                 continue
