@@ -98,3 +98,17 @@ def test_a_count_of_thousands_of_digits_is_ignored_or_refused_not_a_crash(family
 def test_small_int():
     assert [small_int(v) for v in (12, "34", " 5 ", "9" * 10, -1, "x", True, None, "１２")] == \
         [12, 34, 5, None, None, None, None, None, None]
+
+
+def test_a_page_of_more_links_than_any_list_is_refused_in_one_line():
+    from benchmarks.faultcases.hostile import many_links
+    from crawlers.families.listparse import MAX_LINKS
+
+    site, column = _hanweb("https://www.example.gov.cn/list/index.html")
+    site = Site(key="x_hostile", name="测试", division_code="320000", level="province", family="generic",
+                domains=("www.example.gov.cn",), columns=(column,))
+    body = many_links(100 * (MAX_LINKS + 10))  # about 100 bytes a link
+    with pytest.raises(ParseError) as refused:
+        get_family("generic").parse_list(site, column, PageRequest(url=column.url), body, {})
+    assert refused.value.reason == "not_a_list"
+    assert "links, more than a list page holds (10,000)" in str(refused.value) and "\n" not in str(refused.value)
