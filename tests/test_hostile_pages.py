@@ -112,3 +112,14 @@ def test_a_page_of_more_links_than_any_list_is_refused_in_one_line():
         get_family("generic").parse_list(site, column, PageRequest(url=column.url), body, {})
     assert refused.value.reason == "not_a_list"
     assert "links, more than a list page holds (10,000)" in str(refused.value) and "\n" not in str(refused.value)
+
+
+@pytest.mark.timeout(60)  # the old patterns took 28 s on ten widgets and doubled with each more
+def test_a_line_of_repeated_widgets_is_judged_at_once():
+    from crawlers.parsing.body import _FURNITURE_LINE as body_line
+    from pipelines.changes import _FURNITURE_LINE as change_line
+
+    for pattern in (body_line, change_line):
+        assert pattern.search("打印  " * 100_000 + "x") is None
+        assert pattern.search("字体  " * 100_000 + "x") is None
+        assert pattern.search("【打印本页】 【关闭窗口】")

@@ -95,6 +95,12 @@ def many_lists(size: int) -> bytes:
                  "<div class=\"page\"><a href=\"/2.html\">下一页</a><a href=\"/9.html\">尾页</a></div></body></html>".encode())
 
 
+def widget_line(size: int) -> bytes:
+    """A body line of nothing but "打印  " widgets, then one other character."""
+    return _fill("<html><head><title>关于元宇宙的通知</title></head><body><h1>关于元宇宙的通知</h1><div id=\"zoom\"><p>".encode(),
+                 "打印  ".encode(), size, "x</p><p>正文</p></div></body></html>".encode())
+
+
 def single_line(size: int) -> bytes:
     """8 MB of Chinese text on one line, in one paragraph."""
     return _fill(b"<html><head><title>t</title></head><body><p>", "关于印发元宇宙".encode(), size,
@@ -113,6 +119,7 @@ PAGES: dict[str, Callable[[int], bytes]] = {
     "numbered-links": numbered_links,
     "many-lists": many_lists,
     "single-line": single_line,
+    "widget-line": widget_line,
 }
 
 
