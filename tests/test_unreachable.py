@@ -104,3 +104,17 @@ def test_a_redirect_off_the_sites_domains_is_refused_even_for_dont_filter_reques
     assert mw.process_request(Request("http://www.jiangxi.gov.cn/col/col4975/index_2.html", meta=came_from,
                                       dont_filter=True)) is None
     assert mw.process_request(Request("http://127.0.0.1:8080/", dont_filter=True)) is None  # not a redirect
+
+
+@pytest.mark.timeout(120)
+def test_with_production_settings_a_closed_port_costs_one_retry_and_two_lines(tmp_path):
+    from benchmarks.faultcases.hostile import crawl_closed_watch
+
+    done = crawl_closed_watch(tmp_path)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 2, lines  # the host's one warning, and the list page's refusal
+    assert "closed_port: 127.0.0.1:" in lines[0] and "is unreachable (connection refused" in lines[0]
+    with sqlite3.connect(tmp_path / "watched.db") as conn:
+        (counts,) = conn.execute("SELECT counts FROM runs").fetchone()
+    assert json.loads(counts)["retries"] == 1  # not RETRY_TIMES (3)

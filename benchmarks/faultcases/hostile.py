@@ -347,6 +347,30 @@ def crawl_unreachable(db: Path, sites: tuple[str, ...] = ("jx_gov", "sx_gov"),
     )
 
 
+WATCHED_CLOSED_PORT = """[[watch]]
+key = "closed_port"
+issuer = "示例县人民政府"
+name = "通知公告"
+url = "http://127.0.0.1:{port}/tzgg/"
+family = "generic"
+division_code = "429005"
+level = "county"
+"""
+
+
+def crawl_closed_watch(scratch: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``policywatch crawl`` of a config-declared column on a closed 127.0.0.1 port, with the
+    production settings (no replay portal: its retries, delays and throttling as deployed)."""
+    config = scratch / "pw.toml"
+    config.write_text(WATCHED_CLOSED_PORT.format(port=closed_port()), encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "scheduler", "crawl", "closed_port", "--config", str(config),
+         "--db", str(scratch / "watched.db")],
+        cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
 def _unreachable(scratch: Path) -> str:
     start = time.perf_counter()
     done = crawl_unreachable(scratch / "corpus.db")
@@ -358,7 +382,14 @@ def _unreachable(scratch: Path) -> str:
     if status.stdout.count("unreachable") < 2:
         raise AssertionError(f"status does not say unreachable: {status.stdout[-500:]}")
     lines = [l for l in done.stderr.splitlines() if l.strip()]
-    return f"exit {done.returncode} in {seconds:.1f} s, {len(lines)} log lines, status: unreachable"
+    start = time.perf_counter()
+    deployed = crawl_closed_watch(scratch)
+    deployed_seconds = time.perf_counter() - start
+    if deployed.returncode == 0 or "Traceback" in deployed.stderr or "unreachable" not in deployed.stderr:
+        raise AssertionError(f"exit {deployed.returncode}: {deployed.stderr[-500:]}")
+    return (f"replayed: exit {done.returncode} in {seconds:.1f} s, {len(lines)} log lines, status unreachable; "
+            f"production settings: exit {deployed.returncode} in {deployed_seconds:.1f} s, "
+            f"{len(deployed.stderr.strip().splitlines())} log lines")
 
 
 # --- report ----------------------------------------------------------------------------------
