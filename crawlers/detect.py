@@ -43,6 +43,7 @@ from urllib.parse import urlsplit
 from .families import get_family
 from .families.listparse import ParseError, decode, find_dated_items, load_page, page_count
 from .items import ListEntry, ListPage, PageRequest, PolicyItem
+from .parsing.scan import first_content, remove_blocks
 from .sites.spec import FAMILIES, Column, Politeness, Site
 
 log = logging.getLogger(__name__)
@@ -289,7 +290,7 @@ def _script_clues(recognition: Recognition, url: str, html: str, body: bytes,
                                                      "also shows"))
     elif markup == 0 and _SCRIPT_FETCH.search(html):
         recognition.needs_browser = True
-        loading = " (it says 加载中)" if _LOADING.search(re.sub(r"<script.*?</script>", "", html, flags=re.S)) else ""
+        loading = " (it says 加载中)" if _LOADING.search(remove_blocks(html, ("script",), comments=False, replacement="")) else ""
         recognition.clues.append(Clue("generic", 0, "no list in the served HTML and a script that fetches "
                                                     f"one{loading}: only a browser sees the entries"))
 
@@ -322,8 +323,7 @@ def _family_params(recognition: Recognition, url: str, body: bytes,
 
 
 # --- names ----------------------------------------------------------------------------------
-_META = re.compile(r"""<meta\s+[^>]*name\s*=\s*["']({names})["'][^>]*content\s*=\s*["']([^"']*)["']""", re.I)
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+_META = re.compile(r"""<meta\s+[^<>]*name\s*=\s*["']({names})["'][^<>]*content\s*=\s*["']([^"']*)["']""", re.I)
 _TITLE_SPLIT = re.compile(r"\s*(?:[-_|｜—–]+|\s{2,})\s*")
 _ORG = re.compile(r"(?:政府|委员会|管委会|办公厅|办公室|局|厅|委|部|院|署|中心|办)$")
 
@@ -341,8 +341,8 @@ def page_names(html: str) -> tuple[str, str]:
     ColumnName/SiteName meta tags, else the parts of its <title>; empty when unknown."""
     column = _meta(html, "ColumnName")
     issuer = _meta(html, "SiteName")
-    m = _TITLE.search(html)
-    parts = [p for p in _TITLE_SPLIT.split(htmllib.unescape(" ".join(m.group(1).split()))) if p] if m else []
+    title = first_content(html, "title")
+    parts = [p for p in _TITLE_SPLIT.split(htmllib.unescape(" ".join(title.split()))) if p] if title else []
     if not issuer:
         issuer = next((p for p in reversed(parts) if _ORG.search(p)), "")
     if not column:

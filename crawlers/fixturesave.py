@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from .pageparse import ParseError, parse_saved_list, parse_saved_page
 from .settings import USER_AGENT
 from .sites import get_site
 from .sites.spec import Site
+from .toolfetch import FetchError, Resolver, fetch, resolve_host
 
 
 class FixtureSaveError(ValueError):
@@ -25,17 +25,18 @@ class SavedFixture:
     expected_path: Path
 
 
-def _fetch(url: str, replay_url: str | None) -> tuple[bytes, dict[str, str]]:
-    """One polite GET (a maintainer's single request, not a crawl)."""
+def _fetch(url: str, replay_url: str | None, resolve: Resolver = resolve_host) -> tuple[bytes, dict[str, str]]:
+    """One polite GET (a maintainer's single request, not a crawl), bounded (crawlers.toolfetch)."""
     from .downloader import replay_url as mapped
 
-    target = mapped(replay_url, url) if replay_url else url
-    request = urllib.request.Request(target, headers={"User-Agent": USER_AGENT})
+    target = (lambda u: mapped(replay_url, u)) if replay_url else None
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (http(s) only)
-            return response.read(), dict(response.headers.items())
-    except OSError as exc:
-        raise FixtureSaveError(f"could not fetch {url}: {exc}") from exc
+        got = fetch(url, headers={"User-Agent": USER_AGENT}, resolve=resolve, target=target)
+    except FetchError as exc:
+        raise FixtureSaveError(str(exc)) from None
+    if got.status >= 400:
+        raise FixtureSaveError(f"could not fetch {url}: HTTP {got.status}")
+    return got.body, got.headers
 
 
 def fixtures_root(site: Site, fixtures_dir: Path | None = None) -> Path:

@@ -7,9 +7,19 @@ import re
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
+from scrapy.exceptions import (CannotResolveHostError, DownloadConnectionRefusedError,
+                               DownloadTimeoutError, IgnoreRequest)
 from scrapy.http import Response
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet import error as twisted_error
 
 logger = logging.getLogger(__name__)
+
+# The host was never reached: it cannot be resolved, refuses connections, or no route leads to it.
+_CANNOT_CONNECT = (CannotResolveHostError, DownloadConnectionRefusedError, twisted_error.DNSLookupError,
+                   twisted_error.ConnectError)
+# A timeout means "unreachable" only from a host that has not answered yet.
+_TIMEOUTS = (DownloadTimeoutError, twisted_error.TimeoutError)
 
 # Statuses that mean "slow down": the server is overloaded or rate-limiting us.
 _SLOW_DOWN = {429, 503, 502, 504, 522, 524}
@@ -49,8 +59,109 @@ class BackoffMiddleware:
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:
+        if isinstance(exception, (Unreachable, *_CANNOT_CONNECT)):
+            return None  # the server was never reached: nothing asked us to slow down
         self._slow_down(request, type(exception).__name__)
         return None
+
+
+class Unreachable(IgnoreRequest):
+    """The request's host could not be resolved or connected to (the spider records the
+    failure under the reason ``unreachable``, its class name)."""
+
+
+class UnreachableMiddleware:
+    """Fails a crawl of an unreachable portal within seconds, with one line saying why.
+
+    Until a host has answered once, its requests get a short timeout
+    (``POLICYWATCH_FIRST_CONTACT_TIMEOUT``) and one retry (not ``RETRY_TIMES`` with growing
+    delays). When the retry fails too — DNS, connection refused, no route, or a timeout — the
+    host is unreachable: one warning is logged, and this request and every later one to the host
+    fail at once with :class:`Unreachable` (an ``IgnoreRequest``: no traceback, not even from
+    the robots.txt middleware). A host that has answered keeps Scrapy's usual retries.
+    """
+
+    def __init__(self, crawler, first_contact_timeout: float):
+        self.crawler = crawler
+        self.first_contact_timeout = first_contact_timeout
+        self.answered: set[str] = set()
+        self.unreachable: dict[str, str] = {}  # host -> why
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler, crawler.settings.getfloat("POLICYWATCH_FIRST_CONTACT_TIMEOUT"))
+
+    def process_request(self, request: Request) -> None:
+        host = urlparse_cached(request).netloc
+        if host in self.unreachable:
+            raise Unreachable(f"{host} is unreachable: {self.unreachable[host]}")
+        if host not in self.answered:
+            timeout = request.meta.get("download_timeout") or self.first_contact_timeout
+            request.meta["download_timeout"] = min(timeout, self.first_contact_timeout)
+        return None
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        self.answered.add(urlparse_cached(request).netloc)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        host = urlparse_cached(request).netloc
+        if isinstance(exception, Unreachable) or host in self.answered:
+            return None
+        if not isinstance(exception, (*_CANNOT_CONNECT, *_TIMEOUTS)):
+            return None
+        if not request.meta.get("retry_times"):
+            return None  # Scrapy's RetryMiddleware tries once more; the retry's failure ends here
+        why = _why(exception)
+        if host not in self.unreachable:
+            self.unreachable[host] = why
+            self.crawler.stats.inc_value("policywatch/unreachable")
+            site = getattr(getattr(self.crawler.spider, "site", None), "key", "") or "crawl"
+            logger.warning("%s: %s is unreachable (%s); its requests fail without further retries",
+                           site, host, why)
+        raise Unreachable(f"{host} is unreachable: {why}")
+
+
+class OffsiteRedirect(IgnoreRequest):
+    """A redirect led off the site's declared domains (recorded as ``offsiteredirect``)."""
+
+
+class OffsiteRedirectMiddleware:
+    """Keeps redirects on the site's declared domains.
+
+    Scrapy's offsite check skips ``dont_filter`` requests, and a redirect inherits the flag: a
+    list page (always ``dont_filter``) redirecting to 127.0.0.1, 169.254.169.254 or any other
+    host would be followed. A redirected request whose URL is off the site's domains is refused.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        came_from = request.meta.get("redirect_urls")
+        site = getattr(self.crawler.spider, "site", None)
+        if not came_from or site is None or not hasattr(site, "allows_url") or site.allows_url(request.url):
+            return None
+        self.crawler.stats.inc_value("policywatch/offsite_redirect")
+        raise OffsiteRedirect(f"{came_from[-1]} redirected to {request.url}, off the site's domains")
+
+
+def _why(exception: Exception) -> str:
+    """One line: what kind of failure, and the system's words for it."""
+    if isinstance(exception, (CannotResolveHostError, twisted_error.DNSLookupError)):
+        kind = "DNS lookup failed"
+    elif isinstance(exception, (DownloadConnectionRefusedError, twisted_error.ConnectionRefusedError)):
+        kind = "connection refused"
+    elif isinstance(exception, _TIMEOUTS + (twisted_error.TCPTimedOutError,)):
+        kind = "no answer in time"
+    else:
+        kind = "cannot connect"
+    detail = " ".join(str(exception).split())[:200]
+    return f"{kind}: {detail}" if detail else kind
 
 
 # Scrapy reads a meta refresh from the first 4,096 characters of the page's text: at most

@@ -46,6 +46,10 @@ RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 POLICYWATCH_BACKOFF_MAX_DELAY = 120.0
+# A host that has not answered yet (robots.txt is its first request) gets this timeout and one
+# retry; failing both, it is unreachable and its crawl ends (crawlers.middlewares.UnreachableMiddleware).
+POLICYWATCH_FIRST_CONTACT_TIMEOUT = 10.0
+DNS_TIMEOUT = 10
 
 # Every page through the handler that can re-address it to the replay portal (a no-op on real
 # crawls); a site that needs the browser gets the Playwright one (crawlers.sitesettings).
@@ -60,6 +64,9 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawlers.robots.SharedRobotsTxtMiddleware": 100,
     "crawlers.middlewares.BackoffMiddleware": 560,
+    # After the backoff, before Scrapy's RetryMiddleware (550), which it keeps to one retry.
+    "crawlers.middlewares.UnreachableMiddleware": 555,
+    "crawlers.middlewares.OffsiteRedirectMiddleware": 45,  # before anything is fetched for it
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawlers.middlewares.QuickMetaRefreshMiddleware": 580,
 }

@@ -136,8 +136,12 @@ def period_line(digest: Digest) -> str:
 _MD_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]<>#|"})
 
 
-def _md(text: Any) -> str:
+def md_escape(text: Any) -> str:
+    """``text`` as literal Markdown: its markup characters (and ``<``, so no HTML) escaped."""
     return str(text).translate(_MD_SPECIAL)
+
+
+_md = md_escape
 
 
 def _md_segments(segments) -> str:

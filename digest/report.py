@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
+from urllib.parse import quote
 
 import sqlite_utils
 
 from .labels import (
     CITY_TIERS, DOC_TYPES, LEVELS, REGIONS, RELEVANCE, STATUSES, TAG_FAMILIES, UNSET, tag_label,
 )
+from .render import md_escape
 from .selection import Document, Filters, select_documents, unclassified_count
 
 logger = logging.getLogger(__name__)
@@ -266,9 +268,25 @@ def percent(share: float) -> str:
     return f"{share * 100:.1f}%"
 
 
+class _Markdown(str):
+    """A cell already written as Markdown (a link), not to be escaped again."""
+
+
+def _md_link(url: str) -> _Markdown:
+    # An autolink ends at ">" or a space, and "|" would end the table cell: those are encoded.
+    return _Markdown(f"<{quote(url, safe=_URL_SAFE)}>")
+
+
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
+
+
 def _md_cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """A table cell: text from the portals escaped as the digest escapes it (a title holding
+    ``<script>`` or ``|`` stays text), on one line."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, _Markdown) else md_escape(value)
+    return " ".join(text.splitlines())
 
 
 def _md_table(header: list[str], rows: list[list[Any]], align: list[str]) -> list[str]:
@@ -292,7 +310,7 @@ def _header_lines(report: Report) -> list[tuple[str, str]]:
 
 def render_markdown(report: Report, charts: bool = True) -> str:
     out = [f"# {report.title}", ""]
-    out += [f"- {name}：{value}" for name, value in _header_lines(report)]
+    out += [f"- {name}：{md_escape(value)}" for name, value in _header_lines(report)]
     for i, b in enumerate(report.breakdowns, start=1):
         out += ["", f"## {i}. {b.title}", ""]
         if b.multi_label:
@@ -311,7 +329,7 @@ def render_markdown(report: Report, charts: bool = True) -> str:
         if d.other_documents:
             title += "（另有 " + "；".join(o.title for o in d.other_documents) + "）"
         rows.append([r.number, d.issuer or d.site_name or d.site, d.date or "", title,
-                     d.doc_number or "", f"<{d.url}>", "、".join(r.tags)])
+                     d.doc_number or "", _md_link(d.url), "、".join(r.tags)])
     out += _md_table(["序号", "发文机关", "日期", "标题", "文号", "链接", "标签"], rows,
                      ["r", "l", "l", "l", "l", "l", "l"])
     return "\n".join(out) + "\n"

@@ -48,10 +48,12 @@ _FURNITURE_INLINE = re.compile(
     r"|(?:页面生成|生成|最后更新|更新|下载|打印|导出)(?:时间|日期)\s*[:：]\s*\d[\d\-/.年月日:：\s]*"
     r"|[【\[]\s*(?:打印(?:本页|正文)?|关闭(?:窗口|本页)?|收藏(?:本页)?|返回顶部|字体\s*[:：]?\s*[大中小\s]*)\s*[】\]]"
 )
-_WIDGET = (r"(?:打印(?:本页|正文)?|关闭(?:窗口|本页)?|收藏(?:本页)?|返回顶部|分享到\s*[:：]?"
-           r"|扫一扫在手机(?:上)?(?:打开|查看)(?:当前页)?|相关链接\s*[:：]?|字体\s*[:：]?\s*[大中小\s]*)")
+_WIDGET = (r"(?:打印(?:本页|正文)?|关闭(?:窗口|本页)?|收藏(?:本页)?|返回顶部|分享到\s*+[:：]?"
+           r"|扫一扫在手机(?:上)?(?:打开|查看)(?:当前页)?|相关链接\s*+[:：]?|字体\s*+[:：]?\s*+[大中小\s]*+)")
 # A line made only of widgets: 【打印本页】【关闭窗口】, 分享到：, 相关链接.
-_FURNITURE_LINE = re.compile(rf"^(?:[【\[]?\s*{_WIDGET}\s*[】\]]?[\s|｜/·]*)+$")
+# Possessive whitespace: with plain \s* the spaces between repeated widgets could be split
+# between neighbours in every way (exponential: ten "打印  " took 28 s).
+_FURNITURE_LINE = re.compile(rf"^(?:[【\[]?\s*+{_WIDGET}\s*+[】\]]?[\s|｜/·]*+)+$")
 
 
 def without_furniture(text: str | None) -> str:

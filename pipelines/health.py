@@ -5,7 +5,8 @@ A site is flagged when
 - ``parse_failures``: the share of its pages refused as unparseable jumped;
 - ``blocked``: its last run met WAF/challenge/login pages and stored nothing;
 - ``robots``: its robots.txt forbids the columns;
-- ``not_crawled``: the registry lists it with a reason not to crawl it.
+- ``not_crawled``: the registry lists it with a reason not to crawl it;
+- ``unreachable``: its last run could not resolve or connect to the portal and read nothing.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ class SiteHealth:
             return "not crawled"
         if "blocked" in self.flags or "robots" in self.flags:
             return "blocked"
+        if "unreachable" in self.flags:
+            return "unreachable"
         if self.flags:
             return "broken"
         if not self.runs:
@@ -131,6 +134,11 @@ def assess(site: str, runs: list[dict[str, Any]]) -> tuple[list[str], list[str]]
     if failed.get("robots_forbidden") and last.get("documents", 0) == 0:
         flags.append("robots")
         why.append("robots.txt forbids the columns")
+    if failed.get("unreachable") and not crawl_worked(last):
+        flags.append("unreachable")
+        errors = json.loads(runs[0].get("errors") or "[]")
+        reason = next((e.get("message") for e in errors if e.get("reason") == "unreachable"), "")
+        why.append(reason or "the portal could not be resolved or connected to")
     if failed.get("not_crawled"):
         flags.append("not_crawled")
         errors = json.loads(runs[0].get("errors") or "[]")
@@ -201,4 +209,4 @@ def _as_killed(run: dict[str, Any], dead: Mapping[int, str]) -> dict[str, Any]:
 
 def broken_sites(db: sqlite_utils.Database, sites: list | None = None) -> list[SiteHealth]:
     """The sites a maintainer should look at (for the digest's maintainer section)."""
-    return [h for h in site_health(db, sites) if h.state in ("broken", "blocked")]
+    return [h for h in site_health(db, sites) if h.state in ("broken", "blocked", "unreachable")]

@@ -86,3 +86,34 @@ def test_empty(body):
                                         ("UTF8", "utf-8"), ("big5", "big5"), ("latin1", None), ("nonsense", None)])
 def test_normalize_charset(name, codec):
     assert normalize_charset(name) == codec
+
+
+@pytest.mark.faults
+@pytest.mark.parametrize("declared", ["header", "meta"])
+def test_declared_utf8_with_a_few_bad_bytes_stays_utf8_with_replacement_characters(declared):
+    from benchmarks.faultcases.hostile import BAD_UTF8_TITLE, bad_utf8_page
+
+    body = bad_utf8_page()
+    headers = {"Content-Type": "text/html; charset=utf-8"} if declared == "header" else {}
+    if declared == "header":
+        body = body.replace(b'<meta charset="utf-8">', b"")
+    text, enc = decode_html(body, headers)
+    assert enc == "utf-8" and BAD_UTF8_TITLE in text
+    assert text.count("\ufffd") == 3  # \xff, \xfe and \x80, each one replacement character
+
+
+@pytest.mark.faults
+def test_a_list_page_with_a_few_bad_bytes_keeps_its_chinese_titles():
+    from crawlers.families.listparse import decode
+
+    body = ('<html><head><meta charset="utf-8"></head><body><ul>'
+            '<li><a href="/a.html">关于印发元宇宙行动计划的通知</a></li></ul>\x00</body></html>').encode()
+    body = body.replace(b"\x00", b"\xc3\x28")  # an invalid two-byte sequence
+    assert "关于印发元宇宙行动计划的通知" in decode(body, {})
+
+
+@pytest.mark.faults
+def test_undeclared_gbk_with_an_ascii_scrap_of_bad_utf8_is_still_gbk():
+    body = page("").encode("gbk", "ignore") + b"\xc3\x28"
+    text, enc = decode_html(body, {})
+    assert "关于促进元宇宙产业创新发展的实施意见" in text and enc == "gb18030"

@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..items import ListPage, PageRequest
 from ..parsing.detail import DetailRules, ParseError
+from ..parsing.numbers import small_int
 from ..sites.spec import Column
 from .base import Family
 from .scripted import EntryList, as_date
@@ -107,7 +108,7 @@ class GkmlptFamily(Family):
             entries.add(href, title, published, extra=_extra(article))
         per_page = int(column.params.get("per_page", PER_PAGE))
         total = data.get("total") or (data.get("classify") or {}).get("post_count")
-        total_pages = math.ceil(int(total) / per_page) if str(total or "").isdigit() else None
+        total_pages = math.ceil(small_int(total) / per_page) if small_int(total) else None
         nxt = request.page + 1
         next_pages = []
         if data["articles"] and nxt <= column.max_pages and (total_pages is None or nxt <= total_pages):

@@ -29,6 +29,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from ..items import ListEntry, ListPage, PageRequest
 from ..parsing.dates import parse_date
 from ..parsing.detail import DetailRules, ParseError
+from ..parsing.numbers import small_int
 from ..sites.spec import Column, Site
 from .base import Family
 from .listparse import NOT_A_LIST, clean_text, decode, dedupe_entries, limit_pages
@@ -125,8 +126,8 @@ def parse_feed(site: Site, column: Column, request: PageRequest, body: bytes,
     """A www.gov.cn JSON list feed (最新政策 array or 政策文件库 search response)."""
     try:
         data = json.loads(decode(body, headers).lstrip("\ufeff"))
-    except json.JSONDecodeError as exc:
-        raise ParseError(NOT_A_LIST, f"{request.url}: not a JSON feed: {exc}") from exc
+    except ValueError as exc:  # JSONDecodeError, or a number of more than 4,300 digits
+        raise ParseError(NOT_A_LIST, f"{request.url}: not a JSON feed: {exc}") from None
     if isinstance(data, list):
         return ListPage(entries=_feed_entries(site, request.url, data, _FEED_KEYS["zuixin"]), total_pages=1)
     block = _library_block(data) if isinstance(data, dict) else None
@@ -136,7 +137,7 @@ def parse_feed(site: Site, column: Column, request: PageRequest, body: bytes,
     query = dict(parse_qsl(urlsplit(request.url).query))
     per_page = int(query.get("n") or 0) or len(block["listVO"]) or 1
     current = int(query.get("p") or request.page or 1)
-    total = math.ceil(int(block.get("totalCount") or 0) / per_page) or 1
+    total = math.ceil((small_int(block.get("totalCount")) or 0) / per_page) or 1
     nexts = []
     if current < total and block["listVO"]:
         nexts = limit_pages(column, [PageRequest(url=library_page_url(request.url, current + 1),

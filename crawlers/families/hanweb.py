@@ -39,6 +39,7 @@ import lxml.html
 from ..items import ListPage, PageRequest
 from ..parsing.dates import find_dates
 from ..parsing.detail import DetailRules, ParseError
+from ..parsing.scan import cdata, contents, first_content, opener, spans
 from ..sites.spec import Column, Site
 from .base import Family
 from .listparse import decode, html_list_page
@@ -54,14 +55,15 @@ FORM_DEFAULTS = {"col": "1", "appid": "1", "path": "/", "sourceContentType": "1"
 DEFAULT_PERPAGE = 20
 DEFAULT_GROUP = 3
 
-_DATASTORE = re.compile(r"<datastore\b[^>]*>(.*?)</datastore>", re.S | re.I)
-_RECORD = re.compile(r"<record\b[^>]*>\s*(?:<!\[CDATA\[(.*?)\]\]>|(.*?))\s*</record>", re.S | re.I)
-_NEXTGROUP = re.compile(r"<nextgroup\b[^>]*>\s*<!\[CDATA\[(.*?)\]\]>", re.S | re.I)
+# The datastore, its records and nextgroup are found by linear scans (parsing.scan): as regular
+# expressions they backtrack quadratically over unclosed tags.
+_CDATA_END = re.compile(r"\]\]>")
 _HREF = re.compile(r"""href\s*=\s*["']([^"']+)["']""", re.I)
-_XML_INT = {name: re.compile(rf"<{name}>\s*(\d+)\s*</{name}>", re.I)
+# At most 9 digits: int() refuses a hostile 5,000-digit one with an error.
+_XML_INT = {name: re.compile(rf"<{name}>\s*(\d{{1,9}})\s*</{name}>", re.I)
             for name in ("totalrecord", "totalpage")}
 # jpage's options in the column page's script: $('#123').jpage({perPage: 20, totalRecord: 756, ...})
-_JPAGE_INT = {name: re.compile(rf"""\b{name}\s*:\s*['"]?(\d+)""")
+_JPAGE_INT = {name: re.compile(rf"""\b{name}\s*:\s*['"]?(\d{{1,9}})(?!\d)""")
               for name in ("perPage", "totalRecord", "groupSize")}
 _UNIT_DIV = re.compile(r"""<div\s+id=["']?(\d+)["']?\s*>\s*<script\s+type=["']text/xml["']""", re.I)
 _COLUMN_ID = re.compile(r"/col/col(\d+)/")
@@ -97,8 +99,9 @@ def feed_params(column: Column, page_text: str = "") -> dict[str, str]:
     unit = _UNIT_DIV.search(page_text)
     if unit:
         found["unitid"] = unit.group(1)
-    nextgroup = _NEXTGROUP.search(page_text)
-    href = _HREF.search(nextgroup.group(1)) if nextgroup else None
+    nextgroup = next(spans(page_text, opener("nextgroup"), _CDATA_END, tag=True), None)
+    inner = page_text[nextgroup[1]:nextgroup[2]].lstrip() if nextgroup else ""
+    href = _HREF.search(inner[9:]) if inner.startswith("<![CDATA[") else None
     if href:
         query = urlsplit(htmllib.unescape(href.group(1))).query
         for key, value in parse_qsl(query, keep_blank_values=True):
@@ -160,15 +163,15 @@ class HanwebFamily(Family):
 
     def parse_list(self, site, column, request, body, headers=None) -> ListPage:
         text = decode(body, headers)
-        datastore = _DATASTORE.search(text)
+        datastore = first_content(text, "datastore")
         if request.method == "POST":
             if datastore is None:
                 raise ParseError("not_a_list", f"{request.url}: the Hanweb feed answered without a <datastore>")
-            return self._parse_feed(site, column, request, datastore.group(1))
+            return self._parse_feed(site, column, request, datastore)
         return self._parse_column_page(site, column, request, body, headers, text, datastore)
 
     def _parse_feed(self, site, column, request, store: str) -> ListPage:
-        fragments = [a or b for a, b in _RECORD.findall(store)]
+        fragments = [cdata(r) for r in contents(store, "record")]
         entries = parse_records(site, request.url, fragments)
         totals = _ints(_XML_INT, store)
         query = dict(parse_qsl(urlsplit(request.url).query))
@@ -195,7 +198,7 @@ class HanwebFamily(Family):
                      site.key, column.name)
             return html_list_page(site, column, request, body, headers, RENDERED_ITEMS)
         base = page_base(request.url, text)
-        fragments = [a or b for a, b in _RECORD.findall(datastore.group(1))]
+        fragments = [cdata(r) for r in contents(datastore, "record")]
         entries = parse_records(site, base, fragments)
         options = _ints(_JPAGE_INT, text)
         perpage = options.get("perPage") or int(column.params.get("perpage", DEFAULT_PERPAGE))

@@ -24,6 +24,7 @@ page whose list is present but empty parses to an empty ``ListPage``.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 from dataclasses import dataclass
@@ -35,16 +36,23 @@ from parsel import Selector
 from ..items import ListEntry, ListPage, PageRequest
 from ..parsing.dates import date_from_url, find_dates
 from ..parsing.detail import ParseError
+from ..parsing.encoding import decode_text
+from ..parsing.numbers import small_int
+from ..parsing.scan import spans
 from ..sites.spec import Column, Site
 
 log = logging.getLogger(__name__)
 
 NOT_A_LIST = "not_a_list"
 
+# More links than any column page shows (a few hundred at most, an archive on one page a few
+# thousand): reading each costs about a millisecond, so a hostile page of 100,000 is refused.
+MAX_LINKS = 10_000
 # Links that never lead to a document.
 _SKIP_HREF = re.compile(r"^\s*(?:javascript:|mailto:|tel:|#|data:)", re.I)
 # Titles a list shows cut short; the full title is then in the link's title attribute.
-_TRUNCATED = re.compile(r"(?:…+|\.{2,}|。。+)\s*$")
+# Each run is tried from its first character only: from every one it would be quadratic.
+_TRUNCATED = re.compile(r"(?:(?<!…)…+|(?<!\.)\.{2,}|(?<!。)。。+)\s*$")
 # Where lists of links are furniture, not content (navigation, footers, "related links").
 _FURNITURE = re.compile(
     r"(?:^|[\s_-])(?:nav|navbar|menu|footer|foot|breadcrumb|crumb|"
@@ -70,9 +78,8 @@ _SPLIT_DATE = re.compile(
     r"(?<![\d-])(?P<d>[0-3]?\d)\s+(?P<y>(?:19|20)\d{2})\s*[-/.年]\s*(?P<m>[01]?\d)\s*月?(?![\d-])"
     r"|(?<!\d)(?P<y2>(?:19|20)\d{2})\s*[-/.年]\s*(?P<m2>[01]?\d)\s*月?\s+(?P<d2>[0-3]?\d)(?![\d-])")
 
-_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.I)
-_COMMENT = re.compile(r"<!--(.*?)-->", re.S)
-_LINK_IN_COMMENT = re.compile(r"<li\b[^>]*>\s*<a\b[^>]*href", re.I)
+_COMMENT_OPEN, _COMMENT_CLOSE = re.compile("<!--"), re.compile("-->")
+_LINK_IN_COMMENT = re.compile(r"<li\b[^<>]*>\s*<a\b[^<>]*href", re.I)
 
 
 @dataclass(frozen=True)
@@ -86,25 +93,9 @@ class Page:
 
 
 def decode(body: bytes, headers: Mapping[str, str] | None = None) -> str:
-    """The page's text: the charset the headers declare, else the ``<meta>`` one, else UTF-8,
-    else GB18030 (a superset of GBK and GB2312, which older portals still serve)."""
-    candidates: list[str] = []
-    for key, value in (headers or {}).items():
-        if key.lower() == "content-type":
-            m = re.search(r"charset=([\w-]+)", value, re.I)
-            if m:
-                candidates.append(m.group(1))
-    m = _CHARSET.search(body[:4096])
-    if m:
-        candidates.append(m.group(1).decode("ascii"))
-    candidates += ["utf-8", "gb18030"]
-    for charset in candidates:
-        charset = "gb18030" if charset.lower() in ("gbk", "gb2312") else charset
-        try:
-            return body.decode(charset)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return body.decode("utf-8", errors="replace")
+    """The page's text, decoded as detail pages are (parsing.encoding: declarations are hints,
+    UTF-8 with a few bad bytes stays UTF-8, GBK under a UTF-8 header is read as GBK)."""
+    return decode_text(body, headers)[0]
 
 
 def reveal_commented_lists(html: str) -> str:
@@ -113,11 +104,15 @@ def reveal_commented_lists(html: str) -> str:
     Some Gansu provincial templates (jyt.gansu.gov.cn) ship the static list inside an HTML
     comment and render the visible one with script; the commented copy is the list.
     """
-    def unwrap(m: re.Match) -> str:
-        inner = m.group(1)
-        return inner if _LINK_IN_COMMENT.search(inner) else m.group(0)
-
-    return _COMMENT.sub(unwrap, html)
+    out: list[str] = []
+    copied = 0
+    for start, inner_start, inner_end, end in spans(html, _COMMENT_OPEN, _COMMENT_CLOSE):
+        inner = html[inner_start:inner_end]
+        if _LINK_IN_COMMENT.search(inner):
+            out += [html[copied:start], inner]
+            copied = end
+    out.append(html[copied:])
+    return "".join(out)
 
 
 def load_page(url: str, body: bytes, headers: Mapping[str, str] | None = None) -> Page:
@@ -131,8 +126,11 @@ def load_page(url: str, body: bytes, headers: Mapping[str, str] | None = None) -
     title = " ".join(sel.css("title::text").getall()).strip()
     if title and _ERROR_TITLE.search(title) and len(title) < 40:
         raise ParseError(NOT_A_LIST, f"{url}: error page ({title!r})")
-    if not sel.css("a[href]"):
+    links = int(float(sel.xpath("count(//a[@href])").get()))
+    if not links:
         raise ParseError(NOT_A_LIST, f"{url}: no links at all, not a list page")
+    if links > MAX_LINKS:
+        raise ParseError(NOT_A_LIST, f"{url}: {links:,} links, more than a list page holds ({MAX_LINKS:,})")
     return Page(url=url, base=base, sel=sel, html=html)
 
 
@@ -380,42 +378,61 @@ def _pager_anchor(anchor: Selector) -> bool:
 def find_pager(page: Page) -> Selector | None:
     """The pagination block: the innermost element holding at least two pager links
     (首页, 上一页, page numbers, 下一页, 尾页) of which one moves forward or is a number."""
-    best = None
+    # Each holder is judged once: thousands of numbered links in one box (a hostile page)
+    # would otherwise have that box's links counted again from every one of them.
+    judged: dict[object, bool] = {}  # holder element -> is it the pager
     for anchor in page.sel.css("a"):
         if not _pager_anchor(anchor):
             continue
         for holder in reversed(anchor.xpath("ancestor::*")):
             if holder.root.tag in ("body", "html"):
                 break
+            if holder.root in judged:
+                if judged[holder.root]:
+                    return holder
+                break
             links = [a for a in holder.css("a") if _pager_anchor(a)]
             if len(links) >= 2:
                 texts = {clean_text("".join(a.css("::text").getall())) for a in links}
-                if texts & set(NEXT_TEXTS + LAST_TEXTS) or sum(t.isdigit() for t in texts) >= 2:
-                    best = holder
+                judged[holder.root] = bool(texts & set(NEXT_TEXTS + LAST_TEXTS)
+                                           or sum(t.isdigit() for t in texts) >= 2)
+                if judged[holder.root]:
+                    return holder
                 break
-        if best is not None:
-            return best
     return None
 
 
-def _position(el: Selector) -> int:
-    """The element's index in document order."""
-    return int(float(el.xpath("count(preceding::*) + count(ancestor::*)").get()))
+class _Order:
+    """Document order of a page's elements and links, computed once: asked per group with
+    XPath (count(preceding::*)), it costs the whole page each time, quadratic over many groups."""
+
+    def __init__(self, root):
+        self.position: dict[object, int] = {}
+        self.anchors: list[int] = []  # positions of the <a> elements, ascending
+        for i, el in enumerate(root.iter("*")):  # elements only, as XPath's * counts them
+            self.position[el] = i
+            if el.tag == "a":
+                self.anchors.append(i)
+
+    def anchors_before(self, el) -> int:
+        """``count(preceding::a)``: links before ``el`` in document order, not its ancestors."""
+        before = bisect.bisect_left(self.anchors, self.position[el])
+        return before - sum(1 for a in el.iterancestors("a"))
 
 
 # A group followed by the pager within this many links is the list the pager pages.
 PAGER_REACH = 3
 
 
-def _closeness_to_pager(members: list[Selector], pager: Selector, pager_at: int) -> int:
+def _closeness_to_pager(members: list[Selector], pager: Selector, pager_at: int, order: _Order) -> int:
     """How closely the pager follows the group: PAGER_REACH when no link stands between
     them, down to 0 with PAGER_REACH links between; -1 when the pager does not follow it."""
-    last = members[-1]
-    end = _position(last) + int(float(last.xpath("count(descendant::*)").get()))
+    last = members[-1].root
+    end = order.position[last] + sum(1 for _ in last.iterdescendants("*"))
     if pager_at <= end:
         return -1
-    between = (float(pager.xpath("count(preceding::a)").get())
-               - float(last.xpath("count(preceding::a) + count(descendant-or-self::a)").get()))
+    own = sum(1 for _ in last.iter("a"))
+    between = order.anchors_before(pager.root) - (order.anchors_before(last) + own)
     return int(PAGER_REACH - between) if between <= PAGER_REACH else -1
 
 
@@ -426,7 +443,8 @@ def find_dated_items(page: Page) -> list[Selector]:
     column's last page may list fewer documents than a sidebar of hot topics). Ties go to
     the group with the longer titles."""
     pager = find_pager(page)
-    pager_at = _position(pager) if pager is not None else 0
+    order = _Order(page.sel.root) if pager is not None else None
+    pager_at = order.position[pager.root] if pager is not None else 0
     best: list[Selector] = []
     best_score = (-2, 0, 0)
     # Without a pager a list has two items at least; with one, a last page may hold one.
@@ -436,7 +454,7 @@ def find_dated_items(page: Page) -> list[Selector]:
             if isinstance(child.root.tag, str) and _holds_dated_link(child):
                 groups.setdefault(child.root.tag, []).append(child)
         for members in groups.values():
-            closeness = _closeness_to_pager(members, pager, pager_at) if pager is not None else -1
+            closeness = _closeness_to_pager(members, pager, pager_at, order) if pager is not None else -1
             # One document is a list only where the pager follows it at once (a last page).
             if len(members) < (1 if closeness == PAGER_REACH else 2):
                 continue
@@ -465,11 +483,16 @@ class PageScript:
 
 
 _CALL = re.compile(r"(?<![\w.])(?<!function )createPageHTML\s*\(([^()]*)\)")
-_ARG = re.compile(r"""\s*(?:"([^"]*)"|'([^']*)'|([A-Za-z_$][\w$.]*)|(-?\d+))\s*""")
+_ARG = re.compile(r"""\s*(?:"([^"]*)"|'([^']*)'|([A-Za-z_$][\w$.]*)|(-?\d{1,9}))\s*""")
+
+
+# A name starts after a non-name character ("$a$a…" is not re-read from each "a"); at most 9
+# digits, which int() reads without refusing.
+_SCRIPT_VAR = re.compile(r"(?<![\w$])(?:var\s+)?([A-Za-z_$][\w$]*)\s*=\s*(\d{1,9})\s*[;,\n]")
 
 
 def _script_vars(html: str) -> dict[str, int]:
-    return {m[1]: int(m[2]) for m in re.finditer(r"\b(?:var\s+)?([A-Za-z_$][\w$]*)\s*=\s*(\d+)\s*[;,\n]", html)}
+    return {m[1]: int(m[2]) for m in _SCRIPT_VAR.finditer(html)}
 
 
 def page_script(html: str) -> PageScript | None:
@@ -544,7 +567,7 @@ def page_count(page: Page) -> int | None:
     return None
 
 
-_LAST_NUMBER = re.compile(r"(\d+)(?!.*\d)")
+_NUMBER = re.compile(r"(\d+)")
 
 
 def _page_from_last(page: Page, request: PageRequest, last_url: str, count: int | None) -> str | None:
@@ -555,8 +578,10 @@ def _page_from_last(page: Page, request: PageRequest, last_url: str, count: int 
         return None
     parts = urlsplit(last_url)
     tail = parts.path.rsplit("/", 1)[-1] + ("?" + parts.query if parts.query else "")
-    m = _LAST_NUMBER.search(tail)
-    if not m:
+    m = None
+    for m in _NUMBER.finditer(tail):  # the last number; (\d+)(?!.*\d) would be quadratic
+        pass
+    if not m or small_int(m.group(0)) is None:
         return None
     offset = int(m.group(1)) - count
     following = (request.page or 1) + 1

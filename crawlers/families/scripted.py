@@ -34,6 +34,8 @@ from urllib.parse import urljoin, urlsplit
 from ..items import ListEntry, ListPage, PageRequest
 from ..parsing.dates import date_from_url, parse_date
 from ..parsing.detail import DetailRules
+from ..parsing.numbers import small_int
+from ..parsing.scan import contents, remove_tags
 from ..sites.spec import Column, Site
 from .base import Family
 from .listparse import decode, html_list_page
@@ -57,7 +59,7 @@ def pick_title(text: str | None, title_attr: str | None) -> str:
     return attr if len(attr) > len(stem) and attr.startswith(stem) else text
 
 
-_BASE_HREF = re.compile(r"""<base\s[^>]*href\s*=\s*["']([^"']+)["']""", re.I)
+_BASE_HREF = re.compile(r"""<base\s[^<>]*href\s*=\s*["']([^"']+)["']""", re.I)
 
 
 def page_base(page_url: str, html: str) -> str:
@@ -103,7 +105,10 @@ class JSLiteralError(ValueError):
     """A script literal could not be read as data."""
 
 
-_ASSIGN = re.compile(r"(?:\bvar|\blet|\bconst|\bwindow\.)?\s*\b([A-Za-z_$][\w$]*)\s*=\s*(?=[\[{])")
+# (?<![\w$]): a name starts after a non-name character, so "$a$a$a…" is not re-read from each "a".
+_ASSIGN = re.compile(r"(?:\bvar|\blet|\bconst|\bwindow\.)?\s*(?<![\w$])([A-Za-z_$][\w$]*)\s*=\s*(?=[\[{])")
+# Deeper nesting than any real list's data is a hostile page (and Python's recursion limit).
+MAX_DEPTH = 64
 _IDENT = re.compile(r"[A-Za-z_$][\w$]*")
 _NUMBER = re.compile(r"-?(?:0[xX][0-9a-fA-F]+|\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)")
 _KEYWORDS = {"true": True, "false": False, "null": None, "undefined": None}
@@ -117,8 +122,11 @@ class _Reader:
     def __init__(self, text: str, pos: int):
         self.text = text
         self.pos = pos
+        self.depth = 0
+        self.reach = pos  # the furthest offset read, so a caller never reads it again
 
     def fail(self, why: str) -> JSLiteralError:
+        self.reach = max(self.reach, self.pos)
         snippet = self.text[self.pos:self.pos + 30].replace("\n", " ")
         return JSLiteralError(f"{why} at offset {self.pos} near {snippet!r}")
 
@@ -134,6 +142,7 @@ class _Reader:
             elif text.startswith("/*", self.pos):
                 end = text.find("*/", self.pos + 2)
                 if end < 0:
+                    self.reach = len(text)
                     raise self.fail("unclosed comment")
                 self.pos = end + 2
             else:
@@ -144,10 +153,13 @@ class _Reader:
         if self.pos >= len(self.text):
             raise self.fail("unexpected end")
         ch = self.text[self.pos]
-        if ch == "{":
-            return self.obj()
-        if ch == "[":
-            return self.arr()
+        if ch in "{[":
+            if self.depth >= MAX_DEPTH:
+                raise self.fail(f"nested deeper than {MAX_DEPTH}")
+            self.depth += 1
+            value = self.obj() if ch == "{" else self.arr()
+            self.depth -= 1
+            return value
         if ch in "\"'`":
             return self.string()
         m = _NUMBER.match(self.text, self.pos)
@@ -244,7 +256,12 @@ class _Reader:
 def parse_js_literal(text: str, start: int = 0) -> tuple[Any, int]:
     """Read the object/array literal at ``text[start:]``; return it and the offset after it."""
     reader = _Reader(text, start)
-    value = reader.value()
+    try:
+        value = reader.value()
+    except (ValueError, IndexError) as exc:  # JSLiteralError, or a bad \u escape
+        error = exc if isinstance(exc, JSLiteralError) else JSLiteralError(f"{exc} at offset {reader.pos}")
+        error.reach = max(reader.reach, reader.pos)
+        raise error from None
     return value, reader.pos
 
 
@@ -254,13 +271,16 @@ def script_literals(html: str) -> dict[str, Any]:
     Assignments whose right side is not plain data (a function call, an expression) are skipped.
     """
     found: dict[str, Any] = {}
-    for script in re.finditer(r"<script\b[^>]*>(.*?)</script>", html, re.S | re.I):
-        code = script.group(1)
-        for m in _ASSIGN.finditer(code):
+    for code in contents(html, "script"):
+        pos = 0
+        while (m := _ASSIGN.search(code, pos)) is not None:
+            # The search resumes after what a literal read, failed or not: re-reading it from
+            # each assignment nested inside it would be quadratic in a hostile script.
             try:
-                value, _ = parse_js_literal(code, m.end())
+                value, pos = parse_js_literal(code, m.end())
             except (JSLiteralError, ValueError, IndexError) as exc:
                 log.debug("skipped script assignment %s: %s", m.group(1), exc)
+                pos = max(m.end(), getattr(exc, "reach", m.end()))
                 continue
             found.setdefault(m.group(1), value)
     return found
@@ -274,7 +294,6 @@ _TITLE_KEYS = ("title", "showTitle", "name", "docTitle", "articleTitle")
 _URL_KEYS = ("url", "urls", "pcUrl", "link", "href", "docUrl", "articleUrl", "post_url")
 _DATE_KEYS = ("pubDate", "date", "publishTime", "publish_time", "time", "releaseTime",
               "first_publish_time", "display_publish_time", "createTime", "created_at")
-_TAGS = re.compile(r"<[^>]+>")
 _CHINA = timezone(timedelta(hours=8))
 
 
@@ -329,7 +348,7 @@ def _url_of(value: Any) -> str | None:
 def _title_of(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
-    text = " ".join(_TAGS.sub("", value).split())
+    text = " ".join(remove_tags(value, "").split())
     return text if len(text) >= 4 and _CJK.search(text) else None
 
 
@@ -380,8 +399,8 @@ def _find_number(literals: dict[str, Any], keys: Iterable[str]) -> int | None:
         if isinstance(value, dict):
             for k in keys:
                 v = value.get(k)
-                if isinstance(v, (int, str)) and str(v).isdigit() and int(v) > 0:
-                    return int(v)
+                if small_int(v):
+                    return small_int(v)
     return None
 
 
@@ -465,7 +484,7 @@ class ScriptedFamily(Family):
         if params.get("total"):
             name, _, path = params["total"].partition(".")
             raw = get_path(literals.get(name), path) if path else literals.get(name)
-            total = int(raw) if isinstance(raw, (int, str)) and str(raw).isdigit() else None
+            total = small_int(raw)
         if total is None:
             total = _find_number(literals, _TOTAL_KEYS)
         if total and per_page:

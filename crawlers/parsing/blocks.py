@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from .encoding import binary_kind, decode_text
+from .scan import contents, remove_blocks, remove_tags
 
 KINDS = ("waf", "challenge", "login", "error", "not_found")
 
@@ -55,7 +56,8 @@ _WAF_TEXT = re.compile(
     re.I,
 )
 _JS_REQUIRED = re.compile(r"请开启\s*JavaScript|请启用\s*JavaScript|enable JavaScript|浏览器安全检查|正在进行安全检测|请稍候.{0,10}正在", re.I)
-_PASSWORD_INPUT = re.compile(r"<input[^>]+type\s*=\s*[\"']?password", re.I)
+# [^<>], not [^>]: an opening without its ">" must not be searched to the end of the page.
+_PASSWORD_INPUT = re.compile(r"<input[^<>]+type\s*=\s*[\"']?password", re.I)
 _LOGIN_TEXT = re.compile(r"用户登录|账号登录|帐号登录|统一身份认证|登录后|请先登录|请登录|密码")
 _ERROR_TEXT = re.compile(
     r"页面不存在|您访问的页面不存在|你访问的页面不存在|页面找不到|找不到页面|页面未找到|页面已删除|信息已删除|文章不存在"
@@ -63,10 +65,8 @@ _ERROR_TEXT = re.compile(
     r"|\b404\b|\b500\b.{0,20}(?:错误|Error)|Internal Server Error|Service Unavailable|Bad Gateway",
     re.I,
 )
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
-_HEADINGS = re.compile(r"<h[1-3][^>]*>(.*?)</h[1-3]>", re.I | re.S)
-_INVISIBLE = re.compile(r"<(script|style|noscript|template|textarea|select)\b.*?</\1\s*>|<!--.*?-->", re.I | re.S)
-_TAG = re.compile(r"<[^>]+>")
+_INVISIBLE = ("script", "style", "noscript", "template", "textarea", "select")
+_HEADING_TAGS = ("title", "h1", "h2", "h3")
 _WS = re.compile(r"\s+")
 
 # A block/error page says little; a document says a lot. Text longer than this is not judged
@@ -78,7 +78,7 @@ _WAF_STATUSES = {403, 405, 429, 444, 468, 493, 501, 567}
 
 def visible_text(html: str) -> str:
     """The page's text without scripts, styles, comments and tags, on one line."""
-    return _WS.sub(" ", _TAG.sub(" ", _INVISIBLE.sub(" ", html))).strip()
+    return _WS.sub(" ", remove_tags(remove_blocks(html, _INVISIBLE))).strip()
 
 
 def detect_block(status: int | None, headers: Mapping[str, str] | None,
@@ -126,7 +126,7 @@ def detect_block(status: int | None, headers: Mapping[str, str] | None,
         return BlockVerdict("login", "a login form with a password field is the page's content")
     if short:
         # Error wording counts in the title and headings, or anywhere on a very short page.
-        heads = " ".join(visible_text(m) for m in _TITLE.findall(html) + _HEADINGS.findall(html))
+        heads = " ".join(visible_text(m) for name in _HEADING_TAGS for m in contents(html, name))
         err = _ERROR_TEXT.search(heads) or (len(text) < 300 and _ERROR_TEXT.search(text))
         if err:
             kind = "not_found" if re.search(r"404|不存在|找不到|未找到|已删除|失效", err.group(0)) else "error"

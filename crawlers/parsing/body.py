@@ -36,8 +36,10 @@ DEFAULT_FURNITURE = (
 _FURNITURE_CLASS = re.compile(
     r"qr_?code|qr_container|ewm|erweima|sweep|print|fontsize|font-size|zihao|changeSize|pagesource"
     r"|xglj|xgwj|xgjd|reldoc|related|relevant|visit|counter|llcs|prenext|goTop|gotop", re.I)
+# Possessive whitespace (\s*+): with plain \s* the spaces between repeated widgets could be
+# split between neighbours in every way, and a line of ten "打印  " took 28 s.
 _FURNITURE_LINE = re.compile(
-    r"^(?:[【\[]?\s*(?:打印本?页?|关闭本?页?|关闭窗口|返回顶部|保存|收藏|纠错|分享)\s*[】\]]?\s*)+$"
+    r"^(?:[【\[]?\s*+(?:打印本?页?|关闭本?页?|关闭窗口|返回顶部|保存|收藏|纠错|分享)\s*+[】\]]?\s*+)+$"
     r"|^扫一扫在手机(?:上)?打开当前页面?$|^扫一扫.{0,10}$"
     r"|^字号\s*[:：]?.{0,20}$|^【?\s*字体\s*[:：].{0,20}$"
     r"|^(?:浏览次数|访问量|阅读次数|点击数|点击量|浏览量)\s*[:：]?\s*\d*\s*次?$"
