@@ -55,7 +55,9 @@ def _run_one(area: str, name: str) -> None:
         except Exception as exc:  # the product misbehaved: that is the finding, not a crash here
             outcome, ok = f"{type(exc).__name__}: {exc}".splitlines()[0][:300], False
         seconds = time.monotonic() - started
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # VmHWM is this process's own peak (ru_maxrss would carry the parent's over exec); what the
+    # case started is measured by the largest child it waited for.
+    own = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print(json.dumps({"ok": ok, "outcome": outcome, "seconds": seconds,
                       "rss_mb": own / 1024, "children_rss_mb": kids / 1024}, ensure_ascii=False))

@@ -4,21 +4,18 @@ replay portal; one writer (`policywatch ingest`) stores every document exactly o
 from __future__ import annotations
 
 import json
-import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from benchmarks import synthportal
-from crawlers.items import Attachment, PolicyItem
-from pipelines.corpus import open_corpus
 from benchmarks.faultcases import queue as faults
+from crawlers.items import Attachment, PolicyItem
 from crawlers.queuecodec import MAX_MESSAGE_BYTES, decode_message
+from pipelines.corpus import open_corpus
 from pipelines.redisqueue import decode_item, encode_item, message_bytes
 
 pytestmark = pytest.mark.e2e
@@ -26,38 +23,14 @@ REPO = Path(__file__).resolve().parents[1]
 N = 40
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory):
     """A real redis-server on 127.0.0.1, on a free port, with a temporary directory."""
-    binary = shutil.which("redis-server")
-    if binary is None:
+    try:
+        with faults.redis_server(tmp_path_factory.mktemp("redis")) as url:
+            yield url
+    except FileNotFoundError:
         pytest.fail("redis-server is not installed (.ci/setup installs it)")
-    port = _free_port()
-    folder = tmp_path_factory.mktemp("redis")
-    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
-                               "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
-    import redis
-
-    client = redis.Redis(port=port)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline:
-                server.kill()
-                raise
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    server.terminate()
-    server.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +95,7 @@ def test_a_document_survives_the_queue_intact():
 
 
 def test_no_redis_is_a_clear_error(tmp_path):
-    port = _free_port()
+    port = faults.free_port()
     result = subprocess.run([sys.executable, "-m", "scheduler", "crawl", "replay_generic", "--distributed",
                              "--redis", f"redis://127.0.0.1:{port}/0", "--replay", "http://127.0.0.1:9"],
                             cwd=REPO, capture_output=True, text=True, timeout=60)

@@ -9,6 +9,7 @@ refusal (a WAF page, an error page, a page that is not a document) is counted un
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import replace
 from datetime import date, datetime, timezone
 from typing import Any
@@ -23,6 +24,7 @@ from twisted.python.failure import Failure
 from ..crawlplan import CrawlPlan, canonical
 from ..families import get_family
 from ..items import Attachment, ListEntry, PageRequest, PolicyItem, Revisit
+from ..middlewares import OffsiteRedirect, Unreachable
 from ..observations import Observations
 from ..parsepool import OffloadedWork
 from ..parsing.blocks import detect_block
@@ -347,6 +349,10 @@ class PolicySpider(scrapy.Spider):
         elif failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
             self._fail(request.url, "robots_forbidden", "the portal's robots.txt forbids this page", stage, meta,
                        final=True)
+        elif failure.check(Unreachable):  # the portal may answer next time: the page stays pending
+            self._fail(request.url, "unreachable", str(failure.value)[:300], stage, meta)
+        elif failure.check(OffsiteRedirect):
+            self._fail(request.url, "offsiteredirect", str(failure.value)[:300], stage, meta, final=True)
         elif failure.check(IgnoreRequest):  # off the site's domains, or another policy's refusal
             self._fail(request.url, "ignored", str(failure.value)[:300], stage, meta, final=True)
         else:
@@ -361,7 +367,9 @@ class PolicySpider(scrapy.Spider):
         stats.inc_value(f"policywatch/failed/{reason}")
         if reason == "blocked":
             stats.inc_value("policywatch/blocked")
-        self.logger.warning("%s page refused (%s): %s — %s", stage, reason, url, message)
+        # An unreachable host was said once, by the middleware; each of its pages is counted.
+        level = logging.DEBUG if reason == "unreachable" else logging.WARNING
+        self.logger.log(level, "%s page refused (%s): %s — %s", stage, reason, url, message)
         if len(self.failures) < MAX_FAILURES_KEPT:
             self.failures.append({"url": url, "reason": reason, "message": message, "stage": stage})
         entry = (meta or {}).get("policywatch_entry")
