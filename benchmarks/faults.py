@@ -8,7 +8,7 @@ feeds it through the real code path; it returns a one-line outcome, and raises o
 product misbehaved (a traceback, a wrong exit status, a document lost). A case runs in a child
 process of this one, so its peak RSS is its own; what it starts (a crawl, a server) is counted
 as its children's peak. The summary adds the figures the resume cases report in their outcome
-("kills survived N", "lost N", "duplicated N").
+("N kills survived", "N lost", "N duplicated").
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ if str(REPO) not in sys.path:
 import benchmarks.faultcases as faultcases  # noqa: E402
 
 CASE_TIMEOUT = 600  # seconds: a case that runs longer is a hang, which is itself a finding
-FIGURES = {"kills": r"kills survived (\d+)", "lost": r"lost (\d+)", "duplicated": r"duplicated (\d+)"}
+# As the resume cases say them: "3 kills survived (...): 0 lost, 0 duplicated".
+FIGURES = {"kills": r"(\d+) kills survived", "lost": r"(\d+) lost", "duplicated": r"(\d+) duplicated"}
 
 
 def areas() -> list[str]:
