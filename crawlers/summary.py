@@ -31,14 +31,6 @@ def render_run_reports(reports: list[SiteRunReport]) -> str:
     return table(["site", "list pages", "detail pages", "new", "revised", "unchanged", "refused"], rows)
 
 
-def render_failures(reports: list[SiteRunReport], limit: int = 20) -> str:
-    lines = []
-    for r in reports:
-        for f in r.failures[:limit]:
-            lines.append(f"  {r.site:16} {f['reason']:14} {f['url']}\n  {'':16} {f['message'][:110]}")
-    return "\n".join(lines)
-
-
 def crawl_outcome(reports: list[SiteRunReport], what: str, resumable: bool = False) -> tuple[int, str]:
     """The exit status of a crawl of ``reports`` and, unless it is ok, the one line that says
     why. ``what`` names the crawl ("backfill of jx_gov"); ``resumable``: a run of the same

@@ -143,13 +143,6 @@ def parse_watch(raw: Any, where: Path | str) -> tuple[Site, ...]:
 
 
 # --- resolving sites: the registry, the config's, the replay portal's --------------------------
-def load(explicit: str | Path | None = None) -> "Config":
-    """The config (``--config``, $POLICYWATCH_CONFIG, $POLICYWATCH_HOME/policywatch.toml)."""
-    from .config import load_config
-
-    return load_config(explicit)
-
-
 def known_sites(config: "Config | None" = None, replay: bool = False) -> list[Site]:
     """Every site policywatch can crawl: the registry's, then the config's (and, for the replay
     portal, its own)."""

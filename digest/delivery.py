@@ -48,10 +48,6 @@ from .render import FORMATS, SUFFIXES, render, render_atom, render_html, render_
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Called after a channel accepted a digest and before its changes are marked sent, with the
-# channel's name and the change ids. Tests set it to kill the process at exactly that point.
-AFTER_SEND: Callable[[str, list[int]], None] | None = None
-
 APPRISE_MAX_CHARS = 3500  # chat services cap message sizes; the full digest is in the files
 LATEST_FEED = "latest.atom"
 FEED_ID = "urn:policywatch:feed"
@@ -441,8 +437,6 @@ def _deliver(db: sqlite_utils.Database, channels: Sequence[Channel], now: dateti
             reports.append(DeliveryReport(channel.name, len(ids), "failed", error=str(exc),
                                           resent=len(resent)))
             continue
-        if AFTER_SEND is not None:
-            AFTER_SEND(channel.name, ids)
         _mark_sent(db, channel.name, ids, _now(now), digest, delivered)
         reports.append(DeliveryReport(channel.name, len(ids), "sent", delivered, resent=len(resent)))
     return reports

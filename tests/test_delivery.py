@@ -305,10 +305,12 @@ recipients = ["team@example.org"]
     killer = (
         "import os, signal, sys\n"
         "import digest.delivery as delivery\n"
-        "def die(channel, ids):\n"
+        "mark_sent = delivery._mark_sent\n"
+        "def die_before_marking(db, channel, *args):\n"
         "    if channel == 'email':\n"
         "        os.kill(os.getpid(), signal.SIGKILL)\n"
-        "delivery.AFTER_SEND = die\n"
+        "    return mark_sent(db, channel, *args)\n"
+        "delivery._mark_sent = die_before_marking\n"
         "from scheduler import main\n"
         "main(sys.argv[1:])\n"
     )
