@@ -37,7 +37,7 @@ def _setup_logging(verbose: int) -> None:
 def _resolve_sites(app: App, keys: tuple[str, ...], all_enabled: bool = False, replay: bool = False):
     """The sites to crawl by key: the registry's, the config's [[watch]] sites, and (crawling
     the replay portal) the replay-only ones."""
-    from crawlers.watch import find_sites, known_sites
+    from crawlers.tools.watch import find_sites, known_sites
 
     config = app.config
     if all_enabled or not keys:
@@ -100,7 +100,7 @@ def sites(app: App, as_json: bool, markdown: bool, readme: Path | None) -> None:
     """List the registered portals: key, name, division code, level, CMS family, columns,
     verification status (verified against a saved real page, or unverified) and evidence;
     then the config's [[watch]] sites, marked config-declared (the README lists the registry)."""
-    from crawlers.sitelist import ReadmeError, readme_section, replace_readme_section, site_rows, sites_table
+    from crawlers.tools.sitelist import ReadmeError, readme_section, replace_readme_section, site_rows, sites_table
     from crawlers.sites import all_sites
 
     registry = all_sites()
@@ -155,9 +155,9 @@ def _crawl_options(fn):
 
 
 def _report_and_exit(reports, what: str, resumable: bool = False) -> None:
-    """Print what the crawl did; exit with its status (``crawlers.summary``), with one line on
+    """Print what the crawl did; exit with its status (``crawlers.engine.summary``), with one line on
     stderr saying why when it is not ok."""
-    from crawlers.summary import crawl_outcome, render_run_reports
+    from crawlers.engine.summary import crawl_outcome, render_run_reports
 
     click.echo(render_run_reports(reports))
     code, line = crawl_outcome(reports, what, resumable=resumable)
@@ -189,11 +189,11 @@ def _report_and_exit(reports, what: str, resumable: bool = False) -> None:
 def crawl(app: App, site_keys, max_pages, replay_url, contact, incremental, sweep, revisit_budget,
           distributed, redis_url, crawl_id) -> None:
     """Crawl the named sites (registry or config-declared) now and store what they publish."""
-    from crawlers.runner import run_crawl
+    from crawlers.engine.runner import run_crawl
 
     chosen = _resolve_sites(app, site_keys, replay=bool(replay_url))
     if distributed:
-        from crawlers.distributed import DistributedError
+        from crawlers.engine.distributed import DistributedError
         from crawlers.distributedcommands import crawl_distributed
 
         if sweep:
@@ -226,8 +226,8 @@ def crawl(app: App, site_keys, max_pages, replay_url, contact, incremental, swee
 def run(app: App, digest: bool, replay_url) -> None:
     """One round now, as the schedule runs it daily: every enabled site, then the digest.
     Exit 0 when a site's crawl worked, 1 when none did, 130 when interrupted."""
-    from crawlers.rounds import STOP
-    from crawlers.summary import EXIT_FAILED, EXIT_INTERRUPTED
+    from crawlers.engine.rounds import STOP
+    from crawlers.engine.summary import EXIT_FAILED, EXIT_INTERRUPTED
 
     try:
         # A bad config or corpus is refused in one line before any crawl starts.
@@ -273,7 +273,7 @@ def _parse_day(ctx, param, value):
 @pass_app
 def backfill(app: App, site_key, since, until, max_pages, replay_url, contact) -> None:
     """Walk a site's whole archive into the corpus; stop it any time and run it again to resume."""
-    from crawlers.runner import run_crawl
+    from crawlers.engine.runner import run_crawl
 
     if since and until and since > until:
         raise click.BadParameter(f"--since {since} is after --until {until}")
@@ -298,7 +298,7 @@ def backfill(app: App, site_key, since, until, max_pages, replay_url, contact) -
 def demo(app: App, db, keep: bool, browser: bool, out, repeat_days) -> None:
     """A week on the bundled replay portal (127.0.0.1): a backfill, a new policy, a revision, a
     withdrawal, an anti-bot day, a draft finalised, a repeal, a quiet day — each day's digest written."""
-    from crawlers.demo import run_demo
+    from crawlers.replay.demo import run_demo
 
     run_demo(db or demo_db(app.home), out or app.home / "demo-digests", fresh=not keep, browser=browser,
              echo=click.echo, repeat_days=tuple(repeat_days))
@@ -318,7 +318,7 @@ SEARCH_FIELDS = ("url", "site", "title", "doc_number", "index_no", "issuer", "wr
 def search(app: App, query: str, limit: int, as_json: bool) -> None:
     """Search titles and text (Chinese terms of any length), 文号 and 索引号: `A B` both, `A OR B`
     either, `"A B"` the phrase; a 文号 is found however its brackets are written."""
-    from crawlers.sitelist import table
+    from crawlers.tools.sitelist import table
     from digest.labels import RELEVANCE
     from pipelines.search import search as search_corpus
 
@@ -344,7 +344,7 @@ def serve_replay(port: int) -> None:
     """Serve the fixture portal on 127.0.0.1 until Ctrl-C (crawl it with --replay URL)."""
     import time
 
-    from crawlers.replay import ReplayPortal
+    from crawlers.replay.portal import ReplayPortal
 
     portal = ReplayPortal.from_fixtures()
     with portal.serve(port) as base:
@@ -375,7 +375,7 @@ def fixture() -> None:
 def fixture_save(app: App, site_key, source, url, kind, column, name, replay_url, fixtures_dir) -> None:
     """Save a page (a file, or fetched from a URL) as a fixture with its parse for review.
     SITE is a registry key or a config-declared ([[watch]]) one."""
-    from crawlers.fixturesave import FixtureSaveError, fixtures_root, save_fixture
+    from crawlers.tools.fixturesave import FixtureSaveError, fixtures_root, save_fixture
 
     site = resolve_site(site_key, app.config)
     try:
@@ -399,8 +399,8 @@ def fixture_save(app: App, site_key, source, url, kind, column, name, replay_url
 def status(app: App, as_json: bool) -> None:
     """Every site's health: last success, documents, new this week, failures, blocked or broken
     (config-declared sites marked so)."""
-    from crawlers.sitelist import table
-    from crawlers.watch import known_sites
+    from crawlers.tools.sitelist import table
+    from crawlers.tools.watch import known_sites
     from pipelines.corpus import dead_runs
     from pipelines.health import site_health
     from pipelines.ingest import dead_letter_line
@@ -449,7 +449,7 @@ def scheduled_sites(config, interval: bool | None = None, replay: bool = False) 
     """The sites a schedule crawls: the registry's and the config's [[watch]] enabled sites (and
     the replay-only ones when crawling the replay portal), narrowed by the config;
     ``interval`` True/False keeps only sites with/without an interval of their own."""
-    from crawlers.watch import known_sites
+    from crawlers.tools.watch import known_sites
 
     candidates = known_sites(config, replay=replay)
     chosen = [s for s in candidates if s.enabled and not getattr(s, "blocked_reason", "")]
@@ -475,7 +475,7 @@ def daily_round(config_path: str | None = None, replay_url: str | None = None, *
     import subprocess
 
     from crawlers.config import load_config
-    from crawlers.rounds import REPO, STOP, run_round
+    from crawlers.engine.rounds import REPO, STOP, run_round
 
     config = load_config(config_path)
     if db is not None:
@@ -529,7 +529,7 @@ def site_round(site_key: str, config_path: str | None = None, replay_url: str | 
     import dataclasses
 
     from crawlers.config import load_config
-    from crawlers.rounds import STOP, run_round
+    from crawlers.engine.rounds import STOP, run_round
 
     config = load_config(config_path)
     if db is not None:
@@ -593,7 +593,7 @@ def schedule(app: App, run_now: bool, replay_url) -> None:
     import signal
     from datetime import datetime
 
-    from crawlers.rounds import STOP
+    from crawlers.engine.rounds import STOP
 
     config = app.config
     # The jobs name the config file found now, so a later change of environment does not move them.

@@ -4,7 +4,7 @@ Run (the benchmark runs it in a subprocess): python benchmarks/barefetch.py REPL
 
 It crawls the synthetic portal's column (``benchmarks/synthportal.py``) as policywatch's
 backfill does — every list page, every detail page, through the same settings
-(``crawlers.runner.build_settings`` in replay mode: the same download handler, robots.txt
+(``crawlers.engine.runner.build_settings`` in replay mode: the same download handler, robots.txt
 middleware, per-host slot of 4 requests at a time, no delay) — but its callbacks only find the
 links with a regular expression: no parsing, no classifying, no storing. It prints one JSON line:
 pages fetched, detail pages, seconds from the crawl's start to its finish (as
@@ -58,9 +58,9 @@ class BareSpider(scrapy.Spider):
 
 
 def main() -> None:
-    from crawlers.replay import REPLAY_SITES
-    from crawlers.runner import build_settings
-    from crawlers.sitesettings import apply_site_settings
+    from crawlers.replay.portal import REPLAY_SITES
+    from crawlers.engine.runner import build_settings
+    from crawlers.engine.sitesettings import apply_site_settings
 
     replay_url = sys.argv[1]
     with tempfile.TemporaryDirectory() as tmp:

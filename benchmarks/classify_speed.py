@@ -40,7 +40,7 @@ def rate(fn, items, rounds: int) -> float:
 
 
 def fixture_pages():
-    from crawlers.fixtures import all_fixture_sites, load_site_fixtures
+    from crawlers.tools.fixtures import all_fixture_sites, load_site_fixtures
 
     pages = []
     for key in all_fixture_sites():

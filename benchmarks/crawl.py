@@ -2,7 +2,7 @@
 
 Run: python benchmarks/crawl.py MODE DB REPLAY_URL [--workers N]
 
-MODE is backfill, full or incremental; the crawl is ``crawlers.runner.run_crawl`` of the site
+MODE is backfill, full or incremental; the crawl is ``crawlers.engine.runner.run_crawl`` of the site
 ``replay_generic`` — the same call ``policywatch backfill`` / ``policywatch crawl`` make — with
 ``POLICYWATCH_PARSE_WORKERS`` set when ``--workers`` is given (0: parse in the crawl process,
 as before the process pool). Prints one JSON line: documents stored (new), pages fetched,
@@ -57,9 +57,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="parse worker processes (0: none)")
     args = parser.parse_args()
 
-    from crawlers import settings as defaults
-    from crawlers.replay import REPLAY_SITES
-    from crawlers.runner import run_crawl
+    from crawlers.engine import settings as defaults
+    from crawlers.replay.portal import REPLAY_SITES
+    from crawlers.engine.runner import run_crawl
 
     logging.basicConfig(level=logging.WARNING)
     overrides = {"EXTENSIONS": {**defaults.EXTENSIONS, "benchmarks.crawl.StatsLine": 990}}

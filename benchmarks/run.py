@@ -188,7 +188,7 @@ def measure_cpu_alone(count: int, repeats: int) -> dict:
     """Parsing alone and classifying alone, one core, in this process."""
     from classifiers.classify import classify
     from crawlers.families import get_family
-    from crawlers.replay import REPLAY_SITES
+    from crawlers.replay.portal import REPLAY_SITES
     from pipelines.classify import document_for
 
     site = REPLAY_SITES[0]

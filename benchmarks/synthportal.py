@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from crawlers.replay import ReplayPortal, ServedPage  # noqa: E402
+from crawlers.replay.portal import ReplayPortal, ServedPage  # noqa: E402
 
 HOST = "http://www.example-gov.cn"
 SITE_KEY = "replay_generic"

@@ -13,13 +13,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import model as model_module
-from .doctype import classify_type
-from .gazetteer import data_version
-from .issuer import resolve_issuer
-from .relevance import decide, model_text, signals
-from .sentences import MAX_CHARS, prepare
-from .tags import tag_document
+from classifiers import model as model_module
+from classifiers.doctype import classify_type
+from classifiers.gazetteer import data_version
+from classifiers.issuer import resolve_issuer
+from classifiers.relevance import decide, model_text, signals
+from classifiers.sentences import MAX_CHARS, prepare
+from classifiers.tags import tag_document
 
 VERSION_PREFIX = "1"
 # The sources whose change changes what the classifier says (with the model and the gazetteer).

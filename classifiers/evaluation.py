@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from .classify import Classification, Document, classify
-from .labelled import DATA_DIR, LabelledDoc, load, split
-from .lexicon import FAMILIES
-from .relevance import LABELS
+from classifiers.classify import Classification, Document, classify
+from classifiers.labelled import DATA_DIR, LabelledDoc, load, split
+from classifiers.lexicon import FAMILIES
+from classifiers.relevance import LABELS
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .gazetteer import NATIONAL_CODE, Division, Gazetteer, city_tier, gazetteer
+from classifiers.gazetteer import NATIONAL_CODE, Division, Gazetteer, city_tier, gazetteer
 
 LEVELS = ("national", "province", "prefecture", "county")
 _RANK_ORDER = {"national": 0, "province": 1, "prefecture": 2, "county": 3}

@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from .classify import Document
-from .doctype import STATUSES, TYPES
-from .issuer import LEVELS
-from .lexicon import FAMILIES
-from .relevance import LABELS
+from classifiers.classify import Document
+from classifiers.doctype import STATUSES, TYPES
+from classifiers.issuer import LEVELS
+from classifiers.lexicon import FAMILIES
+from classifiers.relevance import LABELS
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "labelled"
 HELD_BACK_PERCENT = 30

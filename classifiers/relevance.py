@@ -16,8 +16,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .lexicon import matcher, negated
-from .sentences import Prepared, Sentence
+from classifiers.lexicon import matcher, negated
+from classifiers.sentences import Prepared, Sentence
 
 LABELS = ("dedicated", "mentions", "related", "none")
 # How central each label is: the score is the model's probabilities weighed by these.

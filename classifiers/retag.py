@@ -14,7 +14,7 @@ from typing import Callable
 
 import sqlite_utils
 
-from .classify import ClassifyError, Document, classifier_version, classify
+from classifiers.classify import ClassifyError, Document, classifier_version, classify
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ import re
 
 from dataclasses import dataclass
 
-from .lexicon import FAMILIES, matcher, negated
-from .sentences import Prepared
+from classifiers.lexicon import FAMILIES, matcher, negated
+from classifiers.sentences import Prepared
 
 PLACE_WEIGHT = {"title": 3.0, "heading": 1.5, "body": 1.0, "attachment": 1.0}
 # The longest enumeration whose items still count, per family (None: no limit).

@@ -13,10 +13,10 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from .labelled import DATA_DIR, LabelledDoc, load, split, training_sha256
-from .model import MODEL_PATH, NGRAMS, RelevanceModel, char_ngrams
-from .relevance import FEATURE_NAMES, LABELS, model_text, signals
-from .sentences import prepare
+from classifiers.labelled import DATA_DIR, LabelledDoc, load, split, training_sha256
+from classifiers.model import MODEL_PATH, NGRAMS, RelevanceModel, char_ngrams
+from classifiers.relevance import FEATURE_NAMES, LABELS, model_text, signals
+from classifiers.sentences import prepare
 
 logger = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import click
 
-from .config import Config, ConfigError, config_path, load_config
-from .paths import data_dir
+from crawlers.config import Config, ConfigError, config_path, load_config
+from crawlers.paths import data_dir
 
 
 @dataclass(frozen=True)

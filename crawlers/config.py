@@ -41,7 +41,7 @@ DOWNLOAD_DELAY = 3.0                   # (a site's own delay and -s on the comma
 AUTOTHROTTLE_MAX_DELAY = 120
 
 [[watch]]                              # a config-declared site (`policywatch watch add URL`);
-key = "kjj_example_shi_zcwj"           # see crawlers/watch.py for every key
+key = "kjj_example_shi_zcwj"           # see crawlers/tools/watch.py for every key
 issuer = "示例市科学技术局"
 name = "政策文件"
 url = "http://kjj.example-shi.cn/zcwj/index.html"
@@ -64,7 +64,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .paths import data_dir, default_db
+from crawlers.paths import data_dir, default_db
 
 
 class ConfigError(ValueError):
@@ -126,7 +126,7 @@ class Config:
     contact: str = ""
     channels: ChannelsConfig = ChannelsConfig()
     source: Path | None = None  # the file it was read from, if any
-    # Config-declared sites ([[watch]] tables, see crawlers/watch.py), as validated Sites.
+    # Config-declared sites ([[watch]] tables, see crawlers/tools/watch.py), as validated Sites.
     watch: tuple = ()
     # Scrapy settings for every crawl ([scrapy]): name -> value, checked by ``scrapy_settings``.
     scrapy: dict[str, Any] = field(default_factory=dict)
@@ -315,8 +315,8 @@ def _site_keys(config_sites: tuple, keys: dict[str, tuple[str, ...]], where: Pat
     the config's [[watch]] ones (a typo would silently crawl every site, or none)."""
     if not any(keys.values()):
         return
-    from .replay import REPLAY_SITES  # imports the registry: only when sites are named
-    from .sites import all_sites
+    from crawlers.replay.portal import REPLAY_SITES  # imports the registry: only when sites are named
+    from crawlers.sites import all_sites
 
     known = [s.key for s in all_sites()] + [s.key for s in REPLAY_SITES] + [s.key for s in config_sites]
     for name, values in keys.items():
@@ -330,7 +330,7 @@ def known_scrapy_settings() -> set[str]:
     """Every setting name a crawl reads: Scrapy's defaults and policywatch's own."""
     from scrapy.settings import default_settings
 
-    from . import settings as policywatch_settings
+    from crawlers.engine import settings as policywatch_settings
 
     names = {n for n in dir(default_settings) if n.isupper()}
     return names | {n for n in dir(policywatch_settings) if n.isupper()}
@@ -393,6 +393,6 @@ def parse_config(raw: dict[str, Any], where: Path) -> Config:
 
 
 def _watch_sites(raw: Any, where: Path) -> tuple:
-    from .watch import parse_watch  # imports the registry: only when a file is read
+    from crawlers.tools.watch import parse_watch  # imports the registry: only when a file is read
 
     return parse_watch(raw, where)

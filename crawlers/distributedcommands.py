@@ -1,5 +1,5 @@
 """The commands of distributed crawling: ``policywatch crawl --distributed`` calls
-``crawl_distributed``; ``policywatch ingest`` is the one writer. See ``crawlers.distributed``."""
+``crawl_distributed``; ``policywatch ingest`` is the one writer. See ``crawlers.engine.distributed``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .app import App, config_option, db_option, pass_app
+from crawlers.app import App, config_option, db_option, pass_app
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ class RedisURL(click.ParamType):
     name = "URL"
 
     def convert(self, value, param, ctx):
-        from .distributed import PASSWORD_ENV, with_password
+        from crawlers.engine.distributed import PASSWORD_ENV, with_password
 
         scheme = str(value).partition("://")[0]
         if scheme not in ("redis", "rediss", "unix"):
@@ -52,9 +52,9 @@ def crawl_distributed(sites, *, redis_url: str, crawl_id: str, db_path: Path,
     config's [scrapy] table (the distributed crawl's own settings win)."""
     from pipelines.knownurls import PUBLISHED_KEY
 
-    from .distributed import DISTRIBUTED_MODES, DistributedError, DistributedPolicySpider, connect, \
+    from crawlers.engine.distributed import DISTRIBUTED_MODES, DistributedError, DistributedPolicySpider, connect, \
         distributed_settings
-    from .runner import run_crawl
+    from crawlers.engine.runner import run_crawl
 
     if mode not in DISTRIBUTED_MODES:
         raise DistributedError(f"a distributed crawl is a full or an incremental one, not {mode}")
@@ -86,7 +86,7 @@ def ingest(app: App, redis_url: str, until_idle) -> None:
 
     from pipelines.ingest import DEAD_KEY, IngestStopped, Writer
 
-    from .distributed import DistributedError, connect, redact
+    from crawlers.engine.distributed import DistributedError, connect, redact
 
     path = app.prepared_db()  # a bad corpus is refused before anything is taken from Redis
     try:

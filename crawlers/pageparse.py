@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Mapping
 
-from .families import get_family
-from .items import ListPage, PolicyItem
-from .parsing.detail import ParseError, parse_detail_page
-from .sites import Site, all_sites, get_site
+from crawlers.families import get_family
+from crawlers.items import ListPage, PolicyItem
+from crawlers.parsing.detail import ParseError, parse_detail_page
+from crawlers.sites import Site, all_sites, get_site
 
 __all__ = ["ParseError", "parse_saved_page", "parse_saved_list", "site_for_url"]
 
@@ -39,7 +39,7 @@ def parse_saved_page(
 def parse_saved_list(body: bytes, url: str, site: Site, column_name: str | None = None,
                      headers: Mapping[str, str] | None = None) -> ListPage:
     """Parse a list page of ``site`` (its first column unless ``column_name`` says which)."""
-    from .items import PageRequest
+    from crawlers.items import PageRequest
 
     columns = {c.name: c for c in site.columns}
     if column_name is not None and column_name not in columns:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .app import App, config_option, pass_app
+from crawlers.app import App, config_option, pass_app
 
 
 def _extension(content_type: str, body: bytes) -> str:
@@ -32,7 +32,7 @@ def fixture_site_options(fn):
 
 def resolve_site(site_key: str, config):
     """The registry's or the config's site ``site_key``, or a click error naming what is wrong."""
-    from .watch import find_sites
+    from crawlers.tools.watch import find_sites
 
     try:
         site, = find_sites((site_key,), config)
@@ -44,8 +44,8 @@ def resolve_site(site_key: str, config):
 def save_pages(report, root: Path | None = None) -> list[Path]:
     """Save the probe's list page and document as new fixtures of the site (their parses as the
     expected results, for a person to review); returns the files written."""
-    from .fixtures import SITES_DIR
-    from .fixturesave import save_fixture
+    from crawlers.tools.fixtures import SITES_DIR
+    from crawlers.tools.fixturesave import save_fixture
 
     site = report.site
     stamp = date.today().strftime("%Y%m%d")
@@ -82,9 +82,9 @@ def probe(app: App, site_key: str, replay_url: str | None, save: bool | None, co
     entries, a page that does not parse, no title or date), 2 when it is blocked (robots.txt,
     a WAF or challenge page, or listed as not crawled).
     """
-    from .fixturesave import FixtureSaveError, fixtures_root
-    from .probe import PoliteFetcher, probe_site, render
-    from .settings import USER_AGENT
+    from crawlers.tools.fixturesave import FixtureSaveError, fixtures_root
+    from crawlers.tools.probe import PoliteFetcher, probe_site, render
+    from crawlers.engine.settings import USER_AGENT
 
     site = resolve_site(site_key, app.config)
     try:

@@ -9,21 +9,21 @@ from pathlib import Path
 
 import click
 
-from .app import App, config_option, pass_app
+from crawlers.app import App, config_option, pass_app
 
 
 def _fetcher(replay_url: str | None, contact: str | None, delay: float = 2.0):
-    from .probe import PoliteFetcher
-    from .settings import USER_AGENT
+    from crawlers.tools.probe import PoliteFetcher
+    from crawlers.engine.settings import USER_AGENT
 
     agent = f"{USER_AGENT} contact: {contact}" if contact else USER_AGENT
     return PoliteFetcher(agent, delay, replay_url=replay_url)
 
 
 def _renderer(browser: bool | None, replay_url: str | None, contact: str | None):
-    from .demo import CHROMIUM
-    from .detect import chromium_renderer
-    from .settings import USER_AGENT
+    from crawlers.replay.demo import CHROMIUM
+    from crawlers.tools.detect import chromium_renderer
+    from crawlers.engine.settings import USER_AGENT
 
     if browser is False or not CHROMIUM.exists():
         return None
@@ -34,7 +34,7 @@ def _renderer(browser: bool | None, replay_url: str | None, contact: str | None)
 def run_detection(url: str, *, file=None, detail_file=None, replay_url=None, contact=None,
                   browser: bool | None = None, family: str | None = None):
     """Detect the column at ``url``: fetched politely, or read from saved pages (``file``)."""
-    from .detect import Fetch, detect_column
+    from crawlers.tools.detect import Fetch, detect_column
 
     if not url.startswith(("http://", "https://")):
         raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URL")
@@ -91,7 +91,7 @@ def detect(url, file, detail_file, as_json, replay_url, contact, browser, family
     """
     detection = run_detection(url, file=file, detail_file=detail_file, replay_url=replay_url,
                               contact=contact, browser=browser, family=family)
-    from .detect import render, to_json
+    from crawlers.tools.detect import render, to_json
 
     if as_json:
         click.echo(json.dumps(to_json(detection), ensure_ascii=False, indent=2))
@@ -123,8 +123,8 @@ def watch() -> None:
 def watch_add(app: App, url, name, issuer, division, level, key, delay, replay_url, contact,
               browser, family) -> None:
     """Detect the column at URL and add it to the config's watch list ([[watch]])."""
-    from .detect import OK, jurisdiction, suggest_key
-    from .watch import WatchError, add_site, spec_table, writable_config
+    from crawlers.tools.detect import OK, jurisdiction, suggest_key
+    from crawlers.tools.watch import WatchError, add_site, spec_table, writable_config
 
     path = writable_config(app.config_path)
     config = app.config if path.exists() else None  # a broken file is refused, never rewritten
@@ -143,13 +143,13 @@ def watch_add(app: App, url, name, issuer, division, level, key, delay, replay_u
     division, level = division or guessed_division, level or guessed_level
     if not division or not level:
         raise click.UsageError(f"cannot place {issuer!r} in the gazetteer: give --division CODE and --level")
-    from .watch import known_sites
+    from crawlers.tools.watch import known_sites
 
     taken = {s.key for s in known_sites(config, replay=True)}
     key = key or suggest_key(url, taken)
     import dataclasses
 
-    from .sites.spec import Politeness, SiteSpecError
+    from crawlers.sites.spec import Politeness, SiteSpecError
 
     column = dataclasses.replace(detection.site.columns[0], name=name)
     try:
@@ -176,8 +176,8 @@ def watch_add(app: App, url, name, issuer, division, level, key, delay, replay_u
 @pass_app
 def watch_list(app: App, as_json: bool) -> None:
     """The config-declared sites: key, issuer, column, family, jurisdiction, URL."""
-    from .sitelist import table
-    from .watch import spec_table, writable_config
+    from crawlers.tools.sitelist import table
+    from crawlers.tools.watch import spec_table, writable_config
 
     path = writable_config(app.config_path)
     config = app.config if path.exists() else None
@@ -200,7 +200,7 @@ def watch_list(app: App, as_json: bool) -> None:
 @pass_app
 def watch_remove(app: App, key: str) -> None:
     """Remove the config-declared site KEY from the watch list (its stored documents stay)."""
-    from .watch import WatchError, remove_site, writable_config
+    from crawlers.tools.watch import WatchError, remove_site, writable_config
 
     path = writable_config(app.config_path)
     try:

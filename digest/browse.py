@@ -203,7 +203,7 @@ def make_datasette(path: Path, live: bool = False):
     from datasette.database import Database
     from datasette.plugins import pm
 
-    from . import browseplugin
+    from digest import browseplugin
 
     path = Path(path).resolve()
     columns, tables = corpus_columns(path)

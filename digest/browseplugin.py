@@ -19,7 +19,7 @@ from datasette.utils import escape_sqlite, path_with_added_args, path_with_remov
 from datasette.utils.asgi import NotFound, Response
 
 from pipelines.search import TRIGRAM
-from pipelines.textnorm import search_form
+from crawlers.parsing.textnorm import search_form
 
 DATABASE = "corpus"
 

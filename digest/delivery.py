@@ -42,8 +42,8 @@ import sqlite_utils
 from crawlers.config import ChannelsConfig
 from crawlers.config import EmailChannel as EmailSettings
 
-from .build import Digest, build_digest
-from .render import FORMATS, SUFFIXES, render, render_atom, render_html, render_markdown
+from digest.build import Digest, build_digest
+from digest.render import FORMATS, SUFFIXES, render, render_atom, render_html, render_markdown
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

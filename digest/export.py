@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from .labels import COLUMN_DOCS, code_label, evidence_text, tag_label
-from .selection import Document, Filters, select_documents
+from digest.labels import COLUMN_DOCS, code_label, evidence_text, tag_label
+from digest.selection import Document, Filters, select_documents
 
 logger = logging.getLogger(__name__)
 

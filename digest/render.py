@@ -12,13 +12,13 @@ from html import escape
 from typing import Any, Callable
 from xml.etree import ElementTree as ET
 
-from .build import KIND_LABELS, RELEVANCE_LABELS, BackfillSummary, Digest, Entry
+from digest.build import KIND_LABELS, RELEVANCE_LABELS, BackfillSummary, Digest, Entry
 
 FORMATS = ("md", "html", "atom", "json")
 SUFFIXES = {"md": ".md", "html": ".html", "atom": ".atom", "json": ".json"}
 
 try:  # the taxonomy's Chinese labels, when the report package that owns them is present
-    from . import labels as _labels
+    from digest import labels as _labels
 
     TAG_LABELS = {**getattr(_labels, "SCENARIOS", {}), **getattr(_labels, "MEASURES", {}),
                   **getattr(_labels, "TECHS", {})}

@@ -21,11 +21,11 @@ from urllib.parse import quote
 
 import sqlite_utils
 
-from .labels import (
+from digest.labels import (
     CITY_TIERS, DOC_TYPES, LEVELS, REGIONS, RELEVANCE, STATUSES, TAG_FAMILIES, UNSET, tag_label,
 )
-from .render import md_escape
-from .selection import Document, Filters, select_documents, unclassified_count
+from digest.render import md_escape
+from digest.selection import Document, Filters, select_documents, unclassified_count
 
 logger = logging.getLogger(__name__)
 
@@ -355,7 +355,7 @@ def write_report(report: Report, out_dir: Path, charts: bool = True) -> list[Pat
     Everything is drawn in a scratch folder first: a failure (a chart without its glyphs, a
     full disk) leaves ``out_dir`` as it was.
     """
-    from .charts import Bar, bar_chart, find_cjk_font
+    from digest.charts import Bar, bar_chart, find_cjk_font
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

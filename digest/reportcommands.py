@@ -10,7 +10,7 @@ import click
 
 from crawlers.app import App, config_option, db_option, pass_app
 
-from .labels import DEFAULT_RELEVANCE, LEVELS, REGIONS, RELEVANCE
+from digest.labels import DEFAULT_RELEVANCE, LEVELS, REGIONS, RELEVANCE
 
 
 def _split(allowed: tuple[str, ...] | None):
@@ -65,7 +65,7 @@ def _filter_options(default_relevance: str):
 
 
 def _filters(db, date_from, date_to, relevance, sites, levels, regions):
-    from .selection import Filters, SelectionError, parse_date, site_keys
+    from digest.selection import Filters, SelectionError, parse_date, site_keys
 
     try:
         unknown = sorted(set(sites) - site_keys(db))
@@ -91,9 +91,9 @@ def _filters(db, date_from, date_to, relevance, sites, levels, regions):
 def report(app: App, date_from, date_to, relevance, sites, levels, regions, out_dir, title, charts):
     """Statistics report for a period: counts by relevance, tag, level, region, city tier and
     month with shares and charts, and the documents behind every number (Markdown + HTML)."""
-    from .charts import ChartError
-    from .report import DEFAULT_TITLE, build_report, write_report
-    from .selection import SelectionError
+    from digest.charts import ChartError
+    from digest.report import DEFAULT_TITLE, build_report, write_report
+    from digest.selection import SelectionError
 
     corpus, path = app.read_corpus(), app.db
     filters = _filters(corpus, date_from, date_to, relevance or DEFAULT_RELEVANCE, sites,
@@ -128,8 +128,8 @@ def report(app: App, date_from, date_to, relevance, sites, levels, regions, out_
 def export(app: App, date_from, date_to, relevance, sites, levels, regions, fmt, out, per_policy,
            with_text):
     """Export documents with their tags as CSV (UTF-8 with BOM), JSON Lines or Excel."""
-    from .export import ExportError, export_documents, format_for
-    from .selection import SelectionError
+    from digest.export import ExportError, export_documents, format_for
+    from digest.selection import SelectionError
 
     corpus = app.read_corpus()
     filters = _filters(corpus, date_from, date_to, relevance, sites, levels, regions)
@@ -154,7 +154,7 @@ def export(app: App, date_from, date_to, relevance, sites, levels, regions, fmt,
 def browse(app: App, host, port, live):
     """Browse and search the corpus in Datasette, read-only: facets, Chinese search,
     canned queries, document versions and diffs."""
-    from .browse import BrowseError, serve
+    from digest.browse import BrowseError, serve
 
     app.read_corpus().close()  # missing, damaged, foreign or another schema: one line, now
     try:

@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 import sqlite_utils
 
-from .labels import LEVELS, REGIONS, RELEVANCE, TAG_FAMILIES
+from digest.labels import LEVELS, REGIONS, RELEVANCE, TAG_FAMILIES
 
 logger = logging.getLogger(__name__)
 

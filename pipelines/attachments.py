@@ -5,14 +5,14 @@ middlewares apply to them as to pages: robots.txt, retries, backoff, the per-dom
 delays. Only files on the item's site's domains are fetched. A failed download is recorded on
 the attachment (``error``) and never drops the document.
 
-A file's text is read in the crawl's worker pool (``crawlers.parsepool``), never in the reactor:
+A file's text is read in the crawl's worker pool (``crawlers.engine.parsepool``), never in the reactor:
 a zip bomb or a 90,000-page PDF is refused by the ``FileLimits`` before it is unpacked, and a
 file that still takes too long or too much memory is refused by the pool's job limits. Either
 way the attachment is stored with its hash and size, without text, and ``error`` says why
 (``over_limit: …``, ``time_limit: …``, ``memory_limit: …``).
 
 Settings: ``POLICYWATCH_ATTACHMENT_MAX_BYTES`` (default 20 MB), the largest file fetched; the
-``POLICYWATCH_ATTACHMENT_MAX_*`` limits (see ``crawlers/settings.py``).
+``POLICYWATCH_ATTACHMENT_MAX_*`` limits (see ``crawlers/engine/settings.py``).
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 
 from crawlers.items import Attachment, PolicyItem
-from crawlers.parsepool import OffloadedWork
+from crawlers.engine.parsepool import OffloadedWork
 from crawlers.parsing.attachments import file_extension
 from crawlers.parsing.filetext import FileLimits
 from crawlers.sites import Site, get_site
 
-from .textnorm import clean_text
+from crawlers.parsing.textnorm import clean_text
 
 logger = logging.getLogger(__name__)
 

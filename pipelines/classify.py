@@ -16,7 +16,7 @@ import logging
 
 from crawlers.items import PolicyItem
 
-from .attachments import site_for
+from pipelines.attachments import site_for
 
 logger = logging.getLogger(__name__)
 

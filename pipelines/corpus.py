@@ -33,13 +33,13 @@ from crawlers.items import PolicyItem
 from crawlers.parsing.attachments import VOLATILE_PARAMS, changed_params
 from crawlers.sites.spec import Site
 
-from . import changes as detect
-from . import lineage
-from .repeals import record_targets, repealing_decision, stored_text
-from .schema import SCHEMA_VERSION, CorpusError, migrate, open_corpus, schema_version
-from .diff import text_diff
-from .search import index_document, reindex, search
-from .textnorm import body_forms, hash_form
+from pipelines import changes as detect
+from pipelines import lineage
+from pipelines.repeals import record_targets, repealing_decision, stored_text
+from pipelines.schema import SCHEMA_VERSION, CorpusError, migrate, open_corpus, schema_version
+from pipelines.diff import text_diff
+from pipelines.search import index_document, reindex, search
+from crawlers.parsing.textnorm import body_forms, hash_form
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ import unicodedata
 from difflib import SequenceMatcher
 from typing import Any, Iterable, Mapping
 
-from .textnorm import hash_form
+from crawlers.parsing.textnorm import hash_form
 
 # Characters that end a sentence (full-width as written, half-width as PDF extractors give them).
 SENTENCE_ENDS = "。；！？;!?"

@@ -37,16 +37,16 @@ from typing import Any
 import redis
 import sqlite_utils
 
-from crawlers.queuecodec import MAX_MESSAGE_BYTES, decode, parse_message
+from crawlers.items.codec import MAX_MESSAGE_BYTES, decode, parse_message
 
-from .corpus import (
+from pipelines.corpus import (
     canonical_url, finish_run, open_corpus, record_site_failure, record_site_success, start_run,
     store_document, upsert_site,
 )
-from .knownurls import add_known, publish_known
-from .redisqueue import INGESTING_KEY, ITEMS_KEY, decode_item
-from .revisits import record_checks
-from .store import run_status
+from pipelines.knownurls import add_known, publish_known
+from pipelines.redisqueue import INGESTING_KEY, ITEMS_KEY, decode_item
+from pipelines.revisits import record_checks
+from pipelines.store import run_status
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
-from .textnorm import hash_form
+from crawlers.parsing.textnorm import hash_form
 
 # A draft announces itself in its title.
 _DRAFT = re.compile(r"征求意见稿|草案|送审稿|公开征求.{0,60}意见|征求意见的(?:通知|公告)")

@@ -3,7 +3,7 @@
 The classifier is CPU-bound (tens of milliseconds for a long document); in the reactor it would
 hold up every download and use one core. This stage does exactly what ``ClassifyPipeline``
 does — the same ``Document``, the same counts, an unclassifiable document stored untagged — but
-awaits ``classifiers.classify.classify`` in a worker of ``crawlers.parsepool``.
+awaits ``classifiers.classify.classify`` in a worker of ``crawlers.engine.parsepool``.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 
 from crawlers.items import PolicyItem
-from crawlers.parsepool import OffloadedWork
+from crawlers.engine.parsepool import OffloadedWork
 
-from .attachments import site_for
-from .classify import ClassifyPipeline, document_for
+from pipelines.attachments import site_for
+from pipelines.classify import ClassifyPipeline, document_for
 
 logger = logging.getLogger(__name__)
 

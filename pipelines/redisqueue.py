@@ -19,9 +19,9 @@ from scrapy import signals
 from scrapy.exceptions import DropItem
 
 from crawlers.items import Attachment, PolicyItem
-from crawlers.queuecodec import MAX_MESSAGE_BYTES, CodecError, encode
+from crawlers.items.codec import MAX_MESSAGE_BYTES, CodecError, encode
 
-from .store import counts_from_stats, errors_from_stats
+from pipelines.store import counts_from_stats, errors_from_stats
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ ITEMS_KEY = "policywatch:items"
 INGESTING_KEY = "policywatch:items:ingesting"
 
 
-# --- the codec: crawlers.queuecodec's tagged JSON ---------------------------------------------
+# --- the codec: crawlers.items.codec's tagged JSON ---------------------------------------------
 # Derived in the crawler's workers, derived again by the writer: not sent.
 TRANSIENT = ("body_forms",)
 
@@ -76,7 +76,7 @@ class RedisQueuePipeline:
     """Push ``run-start``, each document, then ``run-end`` to ``policywatch:items``.
 
     Settings: ``POLICYWATCH_REDIS_URL``, ``POLICYWATCH_CRAWL_ID`` (set by
-    ``crawlers.distributed.distributed_settings``)."""
+    ``crawlers.engine.distributed.distributed_settings``)."""
 
     def __init__(self, crawler, redis_url: str, crawl_id: str):
         self.crawler = crawler
@@ -97,7 +97,7 @@ class RedisQueuePipeline:
         self.redis.lpush(ITEMS_KEY, message_bytes(message))
 
     def open_spider(self) -> None:
-        from crawlers.distributed import connect
+        from crawlers.engine.distributed import connect
 
         self.redis = connect(self.redis_url)
         spider = self.crawler.spider

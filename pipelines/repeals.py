@@ -52,7 +52,7 @@ def record_existing_decisions(db: sqlite_utils.Database) -> None:
     """Migration step: the targets of the decisions already stored, and the documents stored
     after a decision that repeals them (it could not mark them then) marked repealed from their
     first sight."""
-    from .changes import is_repeal_decision, repealed_numbers
+    from pipelines.changes import is_repeal_decision, repealed_numbers
 
     decisions = db.execute("SELECT id, title, doc_number, first_seen FROM documents").fetchall()
     for doc_id, title, number, first_seen in decisions:

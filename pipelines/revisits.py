@@ -19,9 +19,9 @@ from datetime import date, datetime, timedelta, timezone
 import sqlite_utils
 from scrapy import signals
 
-from .health import last_sweeps
-from .schema import open_corpus
-from .unwritable import stop_crawl, unwritable_reason
+from pipelines.health import last_sweeps
+from pipelines.schema import open_corpus
+from pipelines.unwritable import stop_crawl, unwritable_reason
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ def record_checks(db: sqlite_utils.Database, checks: list[tuple[str, str | None]
 
 class BackfillCheckpoint:
     """The backfill's progress in the corpus: which list pages were discovered and which are
-    done (every entry stored or deliberately refused: ``crawlers.spiders.pageledger``). A page is
+    done (every entry stored or deliberately refused: ``crawlers.engine.pageledger``). A page is
     marked done only after its documents were stored, so a backfill killed at any moment resumes
     from its pending pages and loses nothing. A write the corpus refuses for good (a full disk)
     stops the crawl (``crawler``) and leaves the page as it was."""
@@ -255,7 +255,7 @@ class RevisitPipeline:
 
 
 def _canonical(url: str) -> str:
-    from .corpus import canonical_url
+    from pipelines.corpus import canonical_url
 
     try:
         return canonical_url(url)

@@ -16,8 +16,8 @@ from typing import Callable, Union
 
 import sqlite_utils
 
-from .lineage import key_existing_documents
-from .search import reindex
+from pipelines.lineage import key_existing_documents
+from pipelines.search import reindex
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ Step = Union[str, Callable[[sqlite_utils.Database], None]]
 # Each entry migrates the schema from version i to i + 1; append, never edit a shipped one.
 def _record_existing_repeal_targets(db: sqlite_utils.Database) -> None:
     # Imported when run: pipelines.corpus, which the repeals module serves, imports this one.
-    from .repeals import record_existing_decisions
+    from pipelines.repeals import record_existing_decisions
 
     record_existing_decisions(db)
 

@@ -17,15 +17,15 @@ from twisted.internet import task
 
 from crawlers.items import PolicyItem
 
-from . import drop
-from .attachments import site_for
-from .corpus import (
+from pipelines import drop
+from pipelines.attachments import site_for
+from pipelines.corpus import (
     RUN_HEARTBEAT, Refused, beat_run, finish_run, open_corpus, reap_dead_runs,
     record_observations, record_site_failure, record_site_success, start_run, store_document,
     upsert_site,
 )
-from .health import crawl_worked
-from .unwritable import CorpusUnwritable, stop_crawl, stopped_reason, unwritable_reason
+from pipelines.health import crawl_worked
+from pipelines.unwritable import CorpusUnwritable, stop_crawl, stopped_reason, unwritable_reason
 
 logger = logging.getLogger(__name__)
 

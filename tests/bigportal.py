@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from crawlers.replay import ReplayPortal
+from crawlers.replay.portal import ReplayPortal
 
 HOST = "http://www.example-gov.cn"
 COLUMN = f"{HOST}/zcwj/index.html"

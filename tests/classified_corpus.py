@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from crawlers.replay import ReplayPortal
+from crawlers.replay.portal import ReplayPortal
 
 REPO = Path(__file__).resolve().parents[1]
 _CACHE: dict[str, Path] = {}

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from benchmarks.faultcases import attachments as cases
-from crawlers.parsepool import JobLimits, JobRefused, limits_setting
+from crawlers.engine.parsepool import JobLimits, JobRefused, limits_setting
 from crawlers.parsing.filetext import FileLimitError, FileLimits, extract_file_text
 from fixtures.pdfmaker import make_pdf
 
@@ -110,9 +110,9 @@ def test_every_kind_of_pool_job_turns_a_refusal_into_its_own_failure(monkeypatch
     import asyncio
 
     from classifiers.classify import Document
-    from crawlers.parsepool import OffloadedWork
+    from crawlers.engine.parsepool import OffloadedWork
     from crawlers.parsing.errors import ParseError
-    from crawlers.replay import REPLAY_SITES
+    from crawlers.replay.portal import REPLAY_SITES
 
     async def refuse(self, fn, *args):
         raise JobRefused("time_limit", f"{fn.__name__} took more than 1 s; its worker was stopped")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.replay import ReplayPortal
+from crawlers.replay.portal import ReplayPortal
 from pipelines.corpus import open_corpus
 from tests import bigportal
 

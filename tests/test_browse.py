@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.replay import ReplayPortal
-from crawlers.settings import PLAYWRIGHT_LAUNCH_OPTIONS
+from crawlers.replay.portal import ReplayPortal
+from crawlers.engine.settings import PLAYWRIGHT_LAUNCH_OPTIONS
 from digest.browse import canned_queries, metadata
 from digest.browseplugin import search_sql
-from pipelines.textnorm import search_form
+from crawlers.parsing.textnorm import search_form
 from tests.classified_corpus import DRAFT_TITLE, REPO, classified_copy
 
 REVISED_URL = "http://www.example-gov.cn/zcwj/202203/t20220310_1002.html"

@@ -309,7 +309,7 @@ def test_the_store_uses_precomputed_body_forms_only_for_their_own_text(db):
     """A parse worker computes the body's hash and search form; the store takes them when the
     text is the one they were computed from, and computes its own for any other text."""
     from pipelines.search import search
-    from pipelines.textnorm import BodyForms, text_hash
+    from crawlers.parsing.textnorm import BodyForms, text_hash
 
     fresh = item(1)
     fresh.body_forms = BodyForms.of(fresh.body_text)

@@ -1,4 +1,4 @@
-"""What a crawl observes for withdrawal detection (crawlers.observations): which column walks
+"""What a crawl observes for withdrawal detection (crawlers.engine.observations): which column walks
 were complete, which pages answered, which were gone."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from crawlers.items import ListEntry
-from crawlers.observations import Observations
+from crawlers.engine.observations import Observations
 
 
 def entries(*days: int) -> list[ListEntry]:

@@ -69,7 +69,7 @@ def test_the_pipeline_tags_the_item_with_the_sites_jurisdiction():
 
 
 def test_the_pipeline_reads_attachment_text_and_a_replay_sites_jurisdiction():
-    from crawlers.replay import REPLAY_SITES
+    from crawlers.replay.portal import REPLAY_SITES
 
     site = REPLAY_SITES[0]  # 示例市, county-level, division 429004: not in the registry
     item = make_item(site=site.key, issuer="示例市人民政府", title="关于印发示例市产业园建设方案的通知",

@@ -7,7 +7,7 @@ import json
 import click
 from click.testing import CliRunner
 
-from crawlers.fixtures import load_site_fixtures
+from crawlers.tools.fixtures import load_site_fixtures
 from crawlers.sites import all_sites
 from scheduler import main
 
@@ -76,7 +76,7 @@ def test_run_is_one_round_and_one_failing_site_stops_nothing(tmp_path):
     import sys
     from pathlib import Path
 
-    from crawlers.replay import ReplayPortal
+    from crawlers.replay.portal import ReplayPortal
     from pipelines.corpus import open_corpus
 
     repo = Path(__file__).resolve().parents[1]
@@ -115,7 +115,7 @@ def test_the_daily_round_sweeps_a_site_when_its_sweep_is_due(tmp_path):
     import sys
     from pathlib import Path
 
-    from crawlers.replay import ReplayPortal
+    from crawlers.replay.portal import ReplayPortal
     from pipelines.corpus import open_corpus
 
     repo = Path(__file__).resolve().parents[1]

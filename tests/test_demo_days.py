@@ -149,7 +149,7 @@ def test_each_days_atom_feed_is_valid_and_holds_its_changes(demo, day):
 def test_a_days_html_digest_shows_every_change_of_the_day_in_chromium(demo, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    from crawlers.settings import PLAYWRIGHT_LAUNCH_OPTIONS
+    from crawlers.engine.settings import PLAYWRIGHT_LAUNCH_OPTIONS
 
     if not Path("/usr/bin/chromium").exists():
         pytest.fail("/usr/bin/chromium is missing: .ci/setup installs it")

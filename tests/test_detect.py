@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crawlers.detect import (
+from crawlers.tools.detect import (
     BLOCKED, BROKEN, OK, choose, detect_column, page_clues, page_names, recognise, registrable,
     suggest_key,
 )
 from crawlers.families import get_family
-from crawlers.fixtures import all_fixture_sites, load_site_fixtures
+from crawlers.tools.fixtures import all_fixture_sites, load_site_fixtures
 from crawlers.items import PageRequest
-from crawlers.probe import PoliteFetcher
-from crawlers.replay import REPLAY_DIR, ReplayPortal
+from crawlers.tools.probe import PoliteFetcher
+from crawlers.replay.portal import REPLAY_DIR, ReplayPortal
 from crawlers.sites import get_site
 from scheduler import main
 
@@ -288,7 +288,7 @@ def test_a_list_only_script_fills_is_rendered_in_chromium(portal):
     url = "http://www.example-js.cn/tzgg/index.html"
     without = detect_column(url, fetcher(base), browser=False)
     assert without.recognition.needs_browser and without.verdict == BROKEN
-    from crawlers.detect import chromium_renderer
+    from crawlers.tools.detect import chromium_renderer
 
     detection = detect_column(url, fetcher(base), renderer=chromium_renderer(base))
     assert detection.verdict == OK, detection.notes

@@ -151,7 +151,7 @@ def test_an_empty_digest_says_so_plainly(built):
 def test_the_html_email_shows_every_change_in_chromium(built, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    from crawlers.settings import PLAYWRIGHT_LAUNCH_OPTIONS
+    from crawlers.engine.settings import PLAYWRIGHT_LAUNCH_OPTIONS
 
     if not Path("/usr/bin/chromium").exists():
         pytest.fail("/usr/bin/chromium is missing: .ci/setup installs it")

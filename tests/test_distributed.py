@@ -14,7 +14,7 @@ import pytest
 from benchmarks import synthportal
 from benchmarks.faultcases import queue as faults
 from crawlers.items import Attachment, PolicyItem
-from crawlers.queuecodec import MAX_MESSAGE_BYTES, decode_message
+from crawlers.items.codec import MAX_MESSAGE_BYTES, decode_message
 from pipelines.corpus import open_corpus
 from pipelines.redisqueue import decode_item, encode_item, message_bytes
 
@@ -110,7 +110,7 @@ def test_the_writer_stores_what_a_dead_writer_left_and_nothing_twice(redis_url, 
     import redis
 
     from crawlers.families import get_family
-    from crawlers.replay import REPLAY_SITES
+    from crawlers.replay.portal import REPLAY_SITES
     from pipelines.ingest import DEAD_COUNT_KEY, DEAD_KEY, RUNS_KEY, Writer
     from pipelines.redisqueue import INGESTING_KEY, ITEMS_KEY
 
@@ -151,7 +151,7 @@ def test_an_incremental_distributed_crawl_fetches_only_what_the_corpus_lacks(red
     and the writer stores the new documents."""
     import redis
 
-    from crawlers.replay import REPLAY_SITES
+    from crawlers.replay.portal import REPLAY_SITES
     from pipelines.corpus import store_document
 
     client = redis.Redis.from_url(redis_url)
@@ -288,7 +288,7 @@ def test_workers_and_the_writer_use_the_password_from_the_environment(tmp_path):
     (b'{"url": "' + b"x" * (2 << 20) + b'"}', "over the"),
 ])
 def test_the_request_codec_refuses_what_is_not_a_request_of_the_spider(raw, why):
-    from crawlers import queuecodec
+    from crawlers.items import codec
 
     with pytest.raises(queuecodec.CodecError, match=__import__("re").escape(why)):
         queuecodec.loads(raw)
@@ -302,7 +302,7 @@ def test_the_request_codec_keeps_every_request_the_spider_makes():
     from scrapy import FormRequest, Request
     from scrapy.utils.request import request_from_dict
 
-    from crawlers import queuecodec
+    from crawlers.items import codec
     from crawlers.items import ListEntry, PageRequest
     from crawlers.sites.spec import Column
 

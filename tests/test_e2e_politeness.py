@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.replay import REPLAY_DIR, ReplayPortal
+from crawlers.replay.portal import REPLAY_DIR, ReplayPortal
 from pipelines.corpus import open_corpus
 
 pytestmark = pytest.mark.e2e

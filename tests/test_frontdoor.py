@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from benchmarks.faultcases import frontdoor as faults
 from benchmarks.faultcases.frontdoor import BAD_CONFIGS, BAD_CORPORA, UNREACHABLE
-from crawlers.replay import ReplayPortal
+from crawlers.replay.portal import ReplayPortal
 from pipelines.schema import SCHEMA_VERSION, open_corpus
 from scheduler import main
 from tests.test_distributed import redis_url  # noqa: F401 — the project's real Redis fixture

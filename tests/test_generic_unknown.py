@@ -16,7 +16,7 @@ import pytest
 from crawlers.families import get_family
 from crawlers.families.listparse import find_next_link, load_page, page_count, split_dates
 from crawlers.items import PageRequest
-from crawlers.replay import REPLAY_DIR
+from crawlers.replay.portal import REPLAY_DIR
 from crawlers.sites.spec import Column, Site
 
 GENERIC = get_family("generic")
@@ -187,7 +187,7 @@ def watched(tmp_path_factory):
     """The three unknown columns added with `watch add` and crawled once, on the replay portal."""
     from click.testing import CliRunner
 
-    from crawlers.replay import ReplayPortal
+    from crawlers.replay.portal import ReplayPortal
     from scheduler import main
 
     folder = tmp_path_factory.mktemp("unknown")

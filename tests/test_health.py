@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.replay import ReplayPortal
+from crawlers.replay.portal import ReplayPortal
 from pipelines.health import assess
 from tests import bigportal
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from crawlers.items import PolicyItem
-from crawlers.replay import ReplayPortal
+from crawlers.replay.portal import ReplayPortal
 from pipelines.corpus import open_corpus, store_document
 from pipelines.revisits import load_crawl_state, revisit_interval
 from tests import bigportal
@@ -171,7 +171,7 @@ def test_which_sites_are_due_a_sweep(tmp_path):
     days = [sites_due_a_sweep(db, unswept, 7, now + timedelta(days=d)) for d in range(7)]
     assert sorted(s for due in days for s in due) == sorted(unswept)  # each once in the week
     assert max(len(due) for due in days) < len(unswept) / 2
-    from crawlers.rounds import crawl_command
+    from crawlers.engine.rounds import crawl_command
 
     assert "--sweep" in crawl_command("x", tmp_path / "c.db", mode="sweep")
     assert "--incremental" in crawl_command("x", tmp_path / "c.db")

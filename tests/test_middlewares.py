@@ -8,8 +8,8 @@ from scrapy import Request
 from scrapy.http import HtmlResponse, TextResponse
 from scrapy.utils.test import get_crawler
 
-from crawlers.downloader import _under_url
-from crawlers.middlewares import QuickMetaRefreshMiddleware
+from crawlers.engine.downloader import _under_url
+from crawlers.engine.middlewares import QuickMetaRefreshMiddleware
 
 URL = "https://www.example.gov.cn/zwgk/index.html"
 # A GBK page that declares no charset: Scrapy would guess its encoding with charset-normalizer.

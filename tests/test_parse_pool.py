@@ -1,4 +1,4 @@
-"""Parsing and classifying in worker processes (crawlers/parsepool.py): the same results as in
+"""Parsing and classifying in worker processes (crawlers/engine/parsepool.py): the same results as in
 the crawl process, refusals with their reasons, a dead worker loses no page, and a crawl uses
 the pool, stops cleanly on Ctrl-C and leaves no process behind, even when killed. (Jobs over
 their time or memory limit: tests/test_attachment_limits.py.)"""
@@ -19,9 +19,9 @@ import pytest
 
 from benchmarks import synthportal
 from crawlers.families import get_family
-from crawlers.parsepool import OffloadedWork, workers_setting
+from crawlers.engine.parsepool import OffloadedWork, workers_setting
 from crawlers.parsing.errors import ParseError
-from crawlers.replay import REPLAY_SITES
+from crawlers.replay.portal import REPLAY_SITES
 from crawlers.sites.spec import Selectors
 from pipelines.corpus import open_corpus
 
@@ -100,7 +100,7 @@ def test_a_dead_worker_loses_no_page(pool):
     expected = get_family(SITE.family).parse_detail(SITE, url, body, headers).to_json()
     run(pool.parse_detail(SITE, url, body, headers, None))  # the pool is up
 
-    from crawlers import parsepool
+    from crawlers.engine import parsepool
 
     before = parsepool._POOL.pids()
     assert before
@@ -116,7 +116,7 @@ def test_a_dead_worker_loses_no_page(pool):
 
 def test_classify_in_the_pool_is_the_classifier(pool):
     from classifiers.classify import Document, classify
-    from pipelines.textnorm import BodyForms, search_form, text_hash
+    from crawlers.parsing.textnorm import BodyForms, search_form, text_hash
 
     document = Document(title="示例市元宇宙产业创新发展行动方案",
                         text="加快虚拟现实、数字孪生技术融合创新，打造元宇宙产业集聚区。" * 5,

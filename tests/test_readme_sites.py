@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crawlers.sitelist import README_END, README_START, ReadmeError, current_readme_section, readme_section
+from crawlers.tools.sitelist import README_END, README_START, ReadmeError, current_readme_section, readme_section
 from crawlers.sites import all_sites
 from scheduler import main
 

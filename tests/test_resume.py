@@ -18,9 +18,9 @@ import pytest
 
 from benchmarks import synthportal
 from benchmarks.faultcases import resume as faults
-from crawlers.runner import SiteRunReport
-from crawlers.spiders.pageledger import PageLedger
-from crawlers.summary import EXIT_BLOCKED, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, crawl_outcome
+from crawlers.engine.runner import SiteRunReport
+from crawlers.engine.pageledger import PageLedger
+from crawlers.engine.summary import EXIT_BLOCKED, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, crawl_outcome
 from pipelines.corpus import RUN_STALE_AFTER, beat_run, finish_run, open_corpus, reap_dead_runs, start_run
 from pipelines.health import site_health
 

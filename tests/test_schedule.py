@@ -19,7 +19,7 @@ from apscheduler.schedulers.base import BaseScheduler
 
 import scheduler as cli
 from crawlers.config import load_config
-from crawlers.replay import ReplayPortal
+from crawlers.replay.portal import ReplayPortal
 from tests import bigportal
 
 pytestmark = pytest.mark.e2e
@@ -131,7 +131,7 @@ def test_simulated_days_and_a_missed_run(tmp_path):
 def test_sites_with_their_own_interval_get_their_own_job(tmp_path, monkeypatch):
     from dataclasses import replace
 
-    from crawlers.replay import REPLAY_SITES
+    from crawlers.replay.portal import REPLAY_SITES
 
     hourly = replace(REPLAY_SITES[0], interval_hours=6.0)
     monkeypatch.setattr(cli, "scheduled_sites",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.replay import ReplayPortal
+from crawlers.replay.portal import ReplayPortal
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[1]

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.fixtures import load_site_fixtures
+from crawlers.tools.fixtures import load_site_fixtures
 from crawlers.items import PageRequest
-from crawlers.replay import ReplayPortal
-from crawlers.search_discovery import parse_results, search_pages, search_url, unwrap
+from crawlers.replay.portal import ReplayPortal
+from crawlers.engine.search_discovery import parse_results, search_pages, search_url, unwrap
 from crawlers.sites import get_site
 from crawlers.sites.spec import SEARCH_TERMS, Column, Search, Site, SiteSpecError
 
@@ -155,7 +155,7 @@ def test_a_bad_search_declaration_names_the_field(search, field):
 CRAWL = textwrap.dedent("""
     import json, sys
     from pathlib import Path
-    from crawlers.runner import run_crawl
+    from crawlers.engine.runner import run_crawl
     from crawlers.sites.spec import Column, Politeness, Search, Site
 
     site = Site(key="search_test", name="示例搜索市人民政府", division_code="360400", level="prefecture",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crawlers.families import get_family
-from crawlers.fixtures import load_site_fixtures
+from crawlers.tools.fixtures import load_site_fixtures
 from crawlers.sites import all_sites
 
 SITES = all_sites()

@@ -11,7 +11,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from crawlers.sitelist import site_rows, sites_table, verification
+from crawlers.tools.sitelist import site_rows, sites_table, verification
 from crawlers.sites import all_sites
 from crawlers.sites.spec import FAMILIES, LEVELS, Column, Site, SiteSpecError
 from fixtures import sitegen
@@ -112,7 +112,7 @@ def test_a_blocked_site_is_never_crawled():
     """The spider asks nothing of a site listed as not crawled, and records why."""
     from scrapy.utils.test import get_crawler
 
-    from crawlers.spiders.policy import PolicySpider
+    from crawlers.engine.spiders.policy import PolicySpider
 
     crawler = get_crawler(PolicySpider)
     spider = PolicySpider.from_crawler(crawler, site=_blocked_site())

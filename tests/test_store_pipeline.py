@@ -149,7 +149,7 @@ def test_run_status():
 def test_a_crawl_is_broken_only_when_nothing_worked():
     """`policywatch crawl` exits 1 when every site's crawl is broken: no document and no
     stored document listed, and pages refused."""
-    from crawlers.runner import SiteRunReport
+    from crawlers.engine.runner import SiteRunReport
 
     assert SiteRunReport("x", failed={"http_404": 1}).broken
     assert not SiteRunReport("x", known=20, failed={"blocked": 2}).broken  # a quiet day

@@ -10,11 +10,11 @@ import sys
 import pytest
 
 from benchmarks.faultcases.hostile import ROOT, fake_resolve, local_server
-from crawlers.fixturesave import FixtureSaveError, _fetch as fixture_fetch
+from crawlers.tools.fixturesave import FixtureSaveError, _fetch as fixture_fetch
 from crawlers.items import PageRequest
-from crawlers.probe import PoliteFetcher, ProbeError
-from crawlers.settings import DOWNLOAD_MAXSIZE
-from crawlers.toolfetch import FetchError, check_redirect, is_internal
+from crawlers.tools.probe import PoliteFetcher, ProbeError
+from crawlers.engine.settings import DOWNLOAD_MAXSIZE
+from crawlers.tools.toolfetch import FetchError, check_redirect, is_internal
 
 pytestmark = pytest.mark.faults
 
@@ -23,7 +23,7 @@ _HUGE_FETCH = """
 import json, sys
 from benchmarks.faultcases.hostile import fake_resolve
 from crawlers.items import PageRequest
-from crawlers.probe import PoliteFetcher, ProbeError
+from crawlers.tools.probe import PoliteFetcher, ProbeError
 try:
     PoliteFetcher("policywatch-test", 0.0, resolve=fake_resolve).fetch(PageRequest(url=sys.argv[1]))
     outcome = "read whole"

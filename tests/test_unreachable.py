@@ -17,8 +17,8 @@ from scrapy.http import Response
 from scrapy.utils.test import get_crawler
 
 from benchmarks.faultcases.hostile import ROOT, crawl_unreachable
-from crawlers import settings as crawl_settings
-from crawlers.middlewares import Unreachable, UnreachableMiddleware
+from crawlers.engine import settings as crawl_settings
+from crawlers.engine.middlewares import Unreachable, UnreachableMiddleware
 from pipelines.health import assess
 
 pytestmark = pytest.mark.faults
@@ -31,7 +31,7 @@ def test_a_crawl_of_a_closed_port_fails_with_one_line_per_site_and_status_says_u
     assert done.returncode != 0
     assert "Traceback" not in done.stderr and "ERROR" not in done.stderr
     said = [line for line in done.stderr.splitlines() if "is unreachable (connection refused" in line]
-    assert sorted(line.split("crawlers.middlewares: ")[1].split(":")[0] for line in said) == ["jx_gov", "sx_gov"]
+    assert sorted(line.split("crawlers.engine.middlewares: ")[1].split(":")[0] for line in said) == ["jx_gov", "sx_gov"]
     with sqlite3.connect(db) as conn:
         runs = conn.execute("SELECT site, status, counts FROM runs ORDER BY site").fetchall()
     assert [(site, status) for site, status, _ in runs] == [("jx_gov", "failed"), ("sx_gov", "failed")]
@@ -78,7 +78,7 @@ def test_a_host_that_answered_keeps_the_usual_timeouts_and_retries():
 
 def test_the_middleware_runs_before_scrapys_retry():
     order = crawl_settings.DOWNLOADER_MIDDLEWARES
-    assert order["crawlers.middlewares.UnreachableMiddleware"] > 550  # RetryMiddleware's place
+    assert order["crawlers.engine.middlewares.UnreachableMiddleware"] > 550  # RetryMiddleware's place
 
 
 def test_health_flags_an_unreachable_run_and_not_one_that_also_read_documents():
@@ -91,7 +91,7 @@ def test_health_flags_an_unreachable_run_and_not_one_that_also_read_documents():
 
 
 def test_a_redirect_off_the_sites_domains_is_refused_even_for_dont_filter_requests():
-    from crawlers.middlewares import OffsiteRedirect, OffsiteRedirectMiddleware
+    from crawlers.engine.middlewares import OffsiteRedirect, OffsiteRedirectMiddleware
     from crawlers.sites import get_site
 
     crawler = get_crawler()

@@ -162,7 +162,7 @@ def test_a_corpus_of_the_previous_schema_gains_sightings_and_keeps_its_data(tmp_
 
 @pytest.mark.e2e
 def test_daily_crawls_alert_real_changes_only(tmp_path):
-    from crawlers.replay import ReplayPortal
+    from crawlers.replay.portal import ReplayPortal
 
     portal = ReplayPortal()
     path = tmp_path / "corpus.db"

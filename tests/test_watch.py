@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from crawlers.config import ConfigError, load_config
-from crawlers.replay import REPLAY_DIR, ReplayPortal
+from crawlers.replay.portal import REPLAY_DIR, ReplayPortal
 from scheduler import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -237,7 +237,7 @@ def test_sites_and_status_mark_config_declared_sites(tmp_path):
 
 
 def test_the_schedule_crawls_config_sites_with_their_config(tmp_path):
-    from crawlers.rounds import crawl_command
+    from crawlers.engine.rounds import crawl_command
     from scheduler import scheduled_sites
 
     path = tmp_path / "pw.toml"
@@ -262,7 +262,7 @@ def test_a_watched_site_lives_through_days_like_any_other(tmp_path, monkeypatch)
     """watch add a replay column; the daily round (`policywatch run`) crawls it: a `new` change
     per document; the next day the demo's machinery revises one page and crawls again: one
     `revised` change; the digest lists them."""
-    from crawlers.demo import Day, PortalDays, crawl_day
+    from crawlers.replay.demo import Day, PortalDays, crawl_day
     from pipelines.corpus import open_corpus
 
     config, db = tmp_path / "policywatch.toml", tmp_path / "corpus.db"

@@ -217,8 +217,8 @@ def crawl(base: str, db: Path, overrides: dict | None = None, day: str | None = 
 
 
 def _crawl_main(base: str, db: str, overrides: str) -> int:
-    from crawlers.replay import REPLAY_SITES
-    from crawlers.runner import run_crawl
+    from crawlers.replay.portal import REPLAY_SITES
+    from crawlers.engine.runner import run_crawl
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     reports = run_crawl([REPLAY_SITES[0]], Path(db), replay_url=base, overrides=json.loads(overrides))
@@ -279,7 +279,7 @@ def fetched(linked: Linked) -> "Attachment":
     from crawlers.items import Attachment
     from crawlers.parsing.filetext import extract_file_text
     from pipelines.attachments import sniff_format
-    from pipelines.textnorm import clean_text
+    from crawlers.parsing.textnorm import clean_text
 
     fmt = sniff_format(linked.data)
     text = clean_text(extract_file_text(linked.data, fmt)) if fmt else None
@@ -367,7 +367,7 @@ def hostile_docs() -> list[Doc]:
 
 def hostile_crawl(scratch: Path):
     """Crawl the hostile column into ``scratch``/corpus.db: the process, the corpus."""
-    from crawlers.replay import ReplayPortal
+    from crawlers.replay.portal import ReplayPortal
     from pipelines.corpus import open_corpus
 
     portal = ReplayPortal()
@@ -396,7 +396,7 @@ def _hostile_crawl_case(scratch: Path) -> str:
 
 def extract_in_pool(data: bytes, fmt: str, seconds: float = 60.0, memory_mb: int = 2048):
     """``attachment_text`` of one file in a one-worker pool with these job limits."""
-    from crawlers.parsepool import JobLimits, OffloadedWork
+    from crawlers.engine.parsepool import JobLimits, OffloadedWork
     from crawlers.parsing.filetext import FileLimits
 
     work = OffloadedWork(1, limits=JobLimits(seconds=seconds, memory_mb=memory_mb))
@@ -422,7 +422,7 @@ def allocate(megabytes: int) -> int:
 def run_in_pool(fn, *args, seconds: float = 60.0, memory_mb: int = 2048):
     """``fn(*args)`` as a pool job: its result, or the ``JobRefused`` the pool raised; then
     a plain job in the same pool, to show the worker was replaced."""
-    from crawlers.parsepool import JobLimits, JobRefused, OffloadedWork
+    from crawlers.engine.parsepool import JobLimits, JobRefused, OffloadedWork
 
     work = OffloadedWork(1, limits=JobLimits(seconds=seconds, memory_mb=memory_mb))
     try:
@@ -463,7 +463,7 @@ def _lying_pdf_case(scratch: Path) -> str:
 
 
 def _hang_case(scratch: Path) -> str:
-    from crawlers.parsepool import JobRefused
+    from crawlers.engine.parsepool import JobRefused
 
     outcome, after = run_in_pool(hang, 600, seconds=3)
     if not isinstance(outcome, JobRefused) or outcome.reason != "time_limit" or after != 1024 * 1024:
@@ -472,7 +472,7 @@ def _hang_case(scratch: Path) -> str:
 
 
 def _memory_case(scratch: Path) -> str:
-    from crawlers.parsepool import JobRefused
+    from crawlers.engine.parsepool import JobRefused
 
     outcome, after = run_in_pool(allocate, 4096, memory_mb=1024)
     if not isinstance(outcome, JobRefused) or outcome.reason != "memory_limit" or after != 1024 * 1024:

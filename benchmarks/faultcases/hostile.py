@@ -26,7 +26,7 @@ from typing import Callable, Iterator
 from . import FaultCase
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE_CAP = 8 * 1024 * 1024  # crawlers.settings.DOWNLOAD_MAXSIZE, the largest page a crawl reads
+PAGE_CAP = 8 * 1024 * 1024  # crawlers.engine.settings.DOWNLOAD_MAXSIZE, the largest page a crawl reads
 HUGE = 500 * 1024 * 1024
 # 4n/n of a linear parser is about 4; a quadratic one shows 16.
 SUPERLINEAR = 10.0
@@ -127,7 +127,7 @@ def parse_everywhere(body: bytes) -> list[str]:
     """Feed ``body`` to every page reader: block detection, the detail parser, each family's
     list reader (the Hanweb feed as well), detect's recognition. Returns one word per reader
     (``ok`` or the ParseError reason); any other exception propagates."""
-    from crawlers.detect import recognise
+    from crawlers.tools.detect import recognise
     from crawlers.families import get_family
     from crawlers.items import PageRequest
     from crawlers.parsing.blocks import detect_block
@@ -287,7 +287,7 @@ def peak_rss_mb() -> float:
 
 
 def _huge_response(scratch: Path) -> str:
-    from crawlers.probe import PoliteFetcher, ProbeError
+    from crawlers.tools.probe import PoliteFetcher, ProbeError
     from crawlers.items import PageRequest
 
     with local_server() as base:
@@ -305,7 +305,7 @@ def _huge_response(scratch: Path) -> str:
 
 def _redirects(scratch: Path) -> str:
     from crawlers.items import PageRequest
-    from crawlers.probe import PoliteFetcher, ProbeError
+    from crawlers.tools.probe import PoliteFetcher, ProbeError
 
     refused = []
     with local_server() as base:

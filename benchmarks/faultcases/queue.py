@@ -105,7 +105,7 @@ def pickle_payload(marker: Path) -> bytes:
 
 
 def site_declaration() -> dict:
-    from crawlers.replay import REPLAY_SITES
+    from crawlers.replay.portal import REPLAY_SITES
 
     site = next(s for s in REPLAY_SITES if s.key == SITE)
     return {"key": site.key, "name": site.name, "division_code": site.division_code, "level": site.level,
@@ -116,7 +116,7 @@ def document_message(n: int) -> bytes:
     """A good document message: the synthetic portal's document ``n``, parsed as a worker would."""
     from benchmarks import synthportal
     from crawlers.families import get_family
-    from crawlers.replay import REPLAY_SITES
+    from crawlers.replay.portal import REPLAY_SITES
     from pipelines.redisqueue import encode_item, message_bytes
 
     site = next(s for s in REPLAY_SITES if s.key == SITE)
@@ -134,7 +134,7 @@ def good_messages() -> tuple[bytes, list[bytes], bytes]:
 
 
 def huge_message() -> bytes:
-    from crawlers.queuecodec import MAX_MESSAGE_BYTES
+    from crawlers.items.codec import MAX_MESSAGE_BYTES
 
     filler = "元" * (MAX_MESSAGE_BYTES // 3 + 10)
     return json.dumps({"type": "document", "run": RUN, "item": {"url": "http://x/", "site": SITE,
@@ -223,7 +223,7 @@ def pickle_in_request_queue(scratch: Path) -> str:
     import redis
 
     from benchmarks import synthportal
-    from crawlers.distributed import requests_key
+    from crawlers.engine.distributed import requests_key
     from pipelines.redisqueue import ITEMS_KEY
 
     marker = scratch / "pwned"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from functools import lru_cache
 
-from .base import Family
+from crawlers.families.base import Family
 
 # name -> "module:Class"; imported on first use so one broken adapter cannot hide the others.
 _ADAPTERS = {

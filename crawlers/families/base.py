@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Mapping
 
-from ..items import ListPage, PageRequest, PolicyItem
-from ..parsing.detail import DetailRules, parse_detail_page
-from ..sites.spec import Column, Site
-from .listparse import html_list_page
+from crawlers.items import ListPage, PageRequest, PolicyItem
+from crawlers.parsing.detail import DetailRules, parse_detail_page
+from crawlers.sites.spec import Column, Site
+from crawlers.families.listparse import html_list_page
 
 
 class Family:

@@ -19,10 +19,10 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Mapping
 
-from ..items import PolicyItem
-from ..parsing.detail import DetailRules, parse_detail_page
-from ..sites.spec import Site
-from .base import Family
+from crawlers.items import PolicyItem
+from crawlers.parsing.detail import DetailRules, parse_detail_page
+from crawlers.sites.spec import Site
+from crawlers.families.base import Family
 
 # Body containers of CMSs without an adapter: 博达 VSB (university and county portals) and
 # WebPlus; after them the common parser tries the known families' containers, then trafilatura.

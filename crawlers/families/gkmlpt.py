@@ -26,12 +26,12 @@ import logging
 import math
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ..items import ListPage, PageRequest
-from ..parsing.detail import DetailRules, ParseError
-from ..parsing.numbers import small_int
-from ..sites.spec import Column
-from .base import Family
-from .scripted import EntryList, as_date
+from crawlers.items import ListPage, PageRequest
+from crawlers.parsing.detail import DetailRules, ParseError
+from crawlers.parsing.numbers import small_int
+from crawlers.sites.spec import Column
+from crawlers.families.base import Family
+from crawlers.families.scripted import EntryList, as_date
 
 log = logging.getLogger(__name__)
 

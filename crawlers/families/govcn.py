@@ -26,13 +26,13 @@ import re
 from typing import Any, Mapping
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from ..items import ListEntry, ListPage, PageRequest
-from ..parsing.dates import parse_date
-from ..parsing.detail import DetailRules, ParseError
-from ..parsing.numbers import small_int
-from ..sites.spec import Column, Site
-from .base import Family
-from .listparse import NOT_A_LIST, clean_text, decode, dedupe_entries, limit_pages
+from crawlers.items import ListEntry, ListPage, PageRequest
+from crawlers.parsing.dates import parse_date
+from crawlers.parsing.detail import DetailRules, ParseError
+from crawlers.parsing.numbers import small_int
+from crawlers.sites.spec import Column, Site
+from crawlers.families.base import Family
+from crawlers.families.listparse import NOT_A_LIST, clean_text, decode, dedupe_entries, limit_pages
 
 LIST_ITEMS = (
     ".news_box .list li",

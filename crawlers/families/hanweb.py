@@ -36,14 +36,14 @@ from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
 
 import lxml.html
 
-from ..items import ListPage, PageRequest
-from ..parsing.dates import find_dates
-from ..parsing.detail import DetailRules, ParseError
-from ..parsing.scan import cdata, contents, first_content, opener, spans
-from ..sites.spec import Column, Site
-from .base import Family
-from .listparse import decode, html_list_page
-from .scripted import EntryList, page_base, pick_title
+from crawlers.items import ListPage, PageRequest
+from crawlers.parsing.dates import find_dates
+from crawlers.parsing.detail import DetailRules, ParseError
+from crawlers.parsing.scan import cdata, contents, first_content, opener, spans
+from crawlers.sites.spec import Column, Site
+from crawlers.families.base import Family
+from crawlers.families.listparse import decode, html_list_page
+from crawlers.families.scripted import EntryList, page_base, pick_title
 
 log = logging.getLogger(__name__)
 

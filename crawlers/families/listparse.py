@@ -33,13 +33,13 @@ from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
 
-from ..items import ListEntry, ListPage, PageRequest
-from ..parsing.dates import date_from_url, find_dates
-from ..parsing.detail import ParseError
-from ..parsing.encoding import decode_text
-from ..parsing.numbers import small_int
-from ..parsing.scan import spans
-from ..sites.spec import Column, Site
+from crawlers.items import ListEntry, ListPage, PageRequest
+from crawlers.parsing.dates import date_from_url, find_dates
+from crawlers.parsing.detail import ParseError
+from crawlers.parsing.encoding import decode_text
+from crawlers.parsing.numbers import small_int
+from crawlers.parsing.scan import spans
+from crawlers.sites.spec import Column, Site
 
 log = logging.getLogger(__name__)
 

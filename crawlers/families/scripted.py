@@ -31,14 +31,14 @@ from datetime import date, datetime, timezone, timedelta
 from typing import Any, Iterable
 from urllib.parse import urljoin, urlsplit
 
-from ..items import ListEntry, ListPage, PageRequest
-from ..parsing.dates import date_from_url, parse_date
-from ..parsing.detail import DetailRules
-from ..parsing.numbers import small_int
-from ..parsing.scan import contents, remove_tags
-from ..sites.spec import Column, Site
-from .base import Family
-from .listparse import decode, html_list_page
+from crawlers.items import ListEntry, ListPage, PageRequest
+from crawlers.parsing.dates import date_from_url, parse_date
+from crawlers.parsing.detail import DetailRules
+from crawlers.parsing.numbers import small_int
+from crawlers.parsing.scan import contents, remove_tags
+from crawlers.sites.spec import Column, Site
+from crawlers.families.base import Family
+from crawlers.families.listparse import decode, html_list_page
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ Detail pages keep the body in a TRS editor element (``.TRS_Editor``, ``.TRS_UEDI
 
 from __future__ import annotations
 
-from ..parsing.detail import DetailRules
-from .base import Family
+from crawlers.parsing.detail import DetailRules
+from crawlers.families.base import Family
 
 # One element per entry on TRS list pages, most specific first.
 LIST_ITEMS = (

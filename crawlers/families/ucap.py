@@ -10,8 +10,8 @@ List pages carry ``<li><a href title>…</a><span>date</span></li>`` items and a
 
 from __future__ import annotations
 
-from ..parsing.detail import DetailRules
-from .base import Family
+from crawlers.parsing.detail import DetailRules
+from crawlers.families.base import Family
 
 LIST_ITEMS = (
     "ul.list > li",

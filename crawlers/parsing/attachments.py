@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
-from ..items import Attachment
-from .text import squash
+from crawlers.items import Attachment
+from crawlers.parsing.text import squash
 
 EXTENSIONS = ("pdf", "doc", "docx", "wps", "ofd", "xls", "xlsx", "et", "zip", "rar", "7z", "txt",
               "ppt", "pptx", "csv")

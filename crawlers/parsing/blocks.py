@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
-from .encoding import binary_kind, decode_text
-from .scan import contents, remove_blocks, remove_tags
+from crawlers.parsing.encoding import binary_kind, decode_text
+from crawlers.parsing.scan import contents, remove_blocks, remove_tags
 
 KINDS = ("waf", "challenge", "login", "error", "not_found")
 

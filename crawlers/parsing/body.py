@@ -16,8 +16,8 @@ from functools import lru_cache
 import trafilatura
 from lxml.cssselect import CSSSelector
 
-from .metadata import FURNITURE_HINT
-from .text import normalize_text, squash
+from crawlers.parsing.metadata import FURNITURE_HINT
+from crawlers.parsing.text import normalize_text, squash
 
 log = logging.getLogger(__name__)
 

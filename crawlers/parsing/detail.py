@@ -36,14 +36,14 @@ from urllib.parse import urljoin
 import lxml.html
 from lxml import etree
 
-from ..items import Attachment, PolicyItem
-from .attachments import DOCUMENT_EXTENSIONS, attachment_blocks, file_extension, find_attachments
-from .blocks import detect_block
-from .body import extract_body, find_content, select_first
-from .dates import date_from_url, parse_date
-from .encoding import decode_html
-from .errors import ParseError
-from .metadata import (
+from crawlers.items import Attachment, PolicyItem
+from crawlers.parsing.attachments import DOCUMENT_EXTENSIONS, attachment_blocks, file_extension, find_attachments
+from crawlers.parsing.blocks import detect_block
+from crawlers.parsing.body import extract_body, find_content, select_first
+from crawlers.parsing.dates import date_from_url, parse_date
+from crawlers.parsing.encoding import decode_html
+from crawlers.parsing.errors import ParseError
+from crawlers.parsing.metadata import (
     find_doc_number,
     find_metadata,
     is_empty_value,
@@ -51,7 +51,7 @@ from .metadata import (
     normalize_doc_number,
     read_meta_tags,
 )
-from .text import join_cjk, squash
+from crawlers.parsing.text import join_cjk, squash
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ import logging
 import re
 from typing import Mapping
 
-from .errors import ParseError
+from crawlers.parsing.errors import ParseError
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ A readable file with no extractable text (a scanned PDF) returns "".
 Files come from the network: before anything is unpacked or parsed, a file is checked
 against ``FileLimits`` (a DOCX's members and their unpacked size, a PDF's pages, the text's
 length); a file over a limit raises ``FileLimitError`` and yields no text. Time and memory are
-bounded by the worker that runs the extraction (``crawlers.parsepool``).
+bounded by the worker that runs the extraction (``crawlers.engine.parsepool``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import logging
 import zipfile
 from dataclasses import dataclass
 
-from .text import normalize_text
+from crawlers.parsing.text import normalize_text
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def extract_file_text(data: bytes, filename_or_ext: str, limits: FileLimits = Fi
         check_zip(data, limits)
         text = _docx_text(data)
     else:
-        from .encoding import decode_text
+        from crawlers.parsing.encoding import decode_text
 
         text = normalize_text(decode_text(data)[0])
     _check_chars(ext, text, limits)

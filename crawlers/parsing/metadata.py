@@ -14,7 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from .text import squash
+from crawlers.parsing.text import squash
 
 # label -> (canonical field, rank); a lower rank is more trustworthy. Within one rank the first
 # occurrence in document order wins.

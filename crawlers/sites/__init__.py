@@ -9,7 +9,7 @@ import importlib
 import pkgutil
 from functools import lru_cache
 
-from .spec import Column, Politeness, Search, Selectors, Site, SiteSpecError
+from crawlers.sites.spec import Column, Politeness, Search, Selectors, Site, SiteSpecError
 
 __all__ = ["Column", "Politeness", "Search", "Selectors", "Site", "SiteSpecError", "all_sites",
            "get_site"]

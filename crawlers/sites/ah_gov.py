@@ -1,7 +1,7 @@
 """安徽省人民政府 (www.ah.gov.cn): the province's own 政务公开 platform (``/public/column/...``),
 read by the shape of its dated list."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="ah_gov",

@@ -1,6 +1,6 @@
 """保定市人民政府 (www.baoding.gov.cn): 政务公开 > 市政府文件; TRS static columns."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="bd_gov",

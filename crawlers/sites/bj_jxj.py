@@ -2,7 +2,7 @@
 
 A TRS column: ``index.html``, ``index_1.html``...; articles ``YYYYMM/tYYYYMMDD_N.html``."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="bj_jxj",

@@ -4,7 +4,7 @@ Both columns are JSON: the 最新政策 page is drawn by script from ZUIXINZHENG
 the 国务院政策文件库 is the sousuo.www.gov.cn search API (paged by ``p``/``n``).
 """
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="cn_gov",

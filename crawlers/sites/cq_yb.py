@@ -1,7 +1,7 @@
 """重庆市渝北区人民政府 (www.ybq.gov.cn): 政府信息公开 > 区政府文件; TRS, as the Chongqing
 cluster. A district of a 直辖市 ranks as prefecture (TAXONOMY.md)."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="cq_yb",

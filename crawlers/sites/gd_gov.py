@@ -1,7 +1,7 @@
 """广东省人民政府 (www.gd.gov.cn): the gkmlpt 政府信息公开目录; its JSON list API
 (``/gkmlpt/api/all/5?page=N&sid=2``)."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="gd_gov",

@@ -3,7 +3,7 @@
 Some notices carry their text only in a PDF attachment (see the fixture's PDF).
 """
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="gs_fzgg",

@@ -5,7 +5,7 @@ The list template ships its items inside an HTML comment and paginates with
 use the Gansu cluster's ``#detailContent`` body.
 """
 
-from .spec import Column, Politeness, Selectors, Site
+from crawlers.sites.spec import Column, Politeness, Selectors, Site
 
 SITE = Site(
     key="gs_jyt",

@@ -2,7 +2,7 @@
 (``content/post_N.html``). Its gkmlpt catalogue needs the portal's sid, which no saved page
 or public code here gives; a maintainer can add it after `policywatch probe`."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="gz_hp",

@@ -1,6 +1,6 @@
 """广州市南沙区人民政府 (www.gzns.gov.cn): static NFCMS columns (``content/post_N.html``)."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="gz_ns",

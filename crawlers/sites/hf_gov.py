@@ -1,7 +1,7 @@
 """合肥市人民政府 (www.hefei.gov.cn): the Anhui 政务公开 platform (``/public/column/...``),
 read by the shape of its dated list."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="hf_gov",

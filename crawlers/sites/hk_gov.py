@@ -1,7 +1,7 @@
 """海口市人民政府 (www.haikou.gov.cn): 政府信息公开 > 市政府文件. Public crawler notes found this
 column behind a 安全狗 web firewall; such pages are refused as blocked, never stored."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="hk_gov",

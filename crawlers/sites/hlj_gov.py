@@ -1,6 +1,6 @@
 """黑龙江省人民政府 (www.hlj.gov.cn): a portal of the Ucap/开普云 cluster (``/hlj/cNNNNNN/...shtml``)."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="hlj_gov",

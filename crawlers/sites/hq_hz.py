@@ -3,7 +3,7 @@
 The zone sits inside 珠海 (division 440400); its 执行委员会 issues at a rank above a
 district, counted here as prefecture."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="hq_hz",

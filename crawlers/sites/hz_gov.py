@@ -1,6 +1,6 @@
 """杭州市人民政府 (www.hangzhou.gov.cn): Hanweb 大汉 JCMS, as the Zhejiang cluster."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="hz_gov",

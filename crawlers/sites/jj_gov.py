@@ -5,7 +5,7 @@ The irs-c-web result page draws its results by script (the saved real page is th
 rendered), so the search goes through the browser; it is declared as http so that the browser
 follows the portal's own redirect."""
 
-from .spec import Column, Politeness, Search, Site
+from crawlers.sites.spec import Column, Politeness, Search, Site
 
 SITE = Site(
     key="jj_gov",

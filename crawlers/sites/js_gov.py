@@ -1,6 +1,6 @@
 """江苏省人民政府 (www.jiangsu.gov.cn): Hanweb 大汉 JCMS; 省政府及办公厅最新文件."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="js_gov",

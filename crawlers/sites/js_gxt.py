@@ -1,6 +1,6 @@
 """江苏省工业和信息化厅 (gxt.jiangsu.gov.cn): Hanweb 大汉 JCMS."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="js_gxt",

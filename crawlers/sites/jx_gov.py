@@ -1,6 +1,6 @@
 """江西省人民政府 (www.jiangxi.gov.cn): Hanweb 大汉 JCMS."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="jx_gov",

@@ -1,6 +1,6 @@
 """江西省生态环境厅 (sthjt.jiangxi.gov.cn): lists carried as script data (``var listData``)."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="jx_sthjt",

@@ -4,7 +4,7 @@ The column page is a shell: its list is drawn by script from the portal's jpaas 
 so the list is read from the page the browser renders (``needs_browser``). Declared as http so
 that the browser follows the portal's own redirect."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="miit",

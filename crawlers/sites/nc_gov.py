@@ -1,6 +1,6 @@
 """南昌市人民政府 (www.nc.gov.cn): a Jiangxi Ucap/开普云 portal (``/ncszf/.../*.shtml``)."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="nc_gov",

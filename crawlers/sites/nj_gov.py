@@ -1,6 +1,6 @@
 """南京市人民政府 (www.nanjing.gov.cn): 政府信息公开 > 市政府文件; TRS static columns."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="nj_gov",

@@ -1,6 +1,6 @@
 """南京市江宁区人民政府 (www.jiangning.gov.cn), which publishes for 江宁高新区 too; Hanweb 大汉."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="nj_jn",

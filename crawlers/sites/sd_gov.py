@@ -1,6 +1,6 @@
 """山东省人民政府 (www.shandong.gov.cn): Hanweb 大汉 JCMS; 政策文件."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="sd_gov",

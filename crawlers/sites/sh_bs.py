@@ -2,7 +2,7 @@
 
 A district of a 直辖市 ranks as prefecture (TAXONOMY.md)."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="sh_bs",

@@ -3,7 +3,7 @@
 Static list pages ``index.html``, ``index_2.html``... with ``ul.tadaty-list`` items; articles at
 ``/nw12344/YYYYMMDD/<id>.html`` keep the body in ``#ivs_content``."""
 
-from .spec import Column, Politeness, Selectors, Site
+from crawlers.sites.spec import Column, Politeness, Selectors, Site
 
 SITE = Site(
     key="sh_gov",

@@ -1,6 +1,6 @@
 """上海市经济和信息化委员会 (sheitc.sh.gov.cn): 政策法规; articles at ``/<column>/YYYYMMDD/<id>.html``."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="sh_jxw",

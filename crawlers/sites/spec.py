@@ -18,7 +18,7 @@ FAMILIES = ("trs", "hanweb", "govcn", "ucap", "gkmlpt", "scripted", "generic")
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _DIVISION_RE = re.compile(r"^\d{6}$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# Result-page readers of the keyword-discovery adapter (crawlers/search_discovery.py):
+# Result-page readers of the keyword-discovery adapter (crawlers/engine/search_discovery.py):
 # TRS 智能检索 (irs-c-web), Hanweb jsearchfront, and any list of dated result links.
 SEARCH_RESULTS = ("irs", "jsearch", "generic")
 # What keyword discovery asks a portal's site search by default: 元宇宙 and the core

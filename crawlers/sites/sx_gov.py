@@ -1,6 +1,6 @@
 """山西省人民政府 (www.shanxi.gov.cn): a TRS WCM portal; 省政府文件 in its 信息公开 section."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="sx_gov",

@@ -1,6 +1,6 @@
 """沈阳市和平区人民政府 (www.syhp.gov.cn): 政务公开 > 政策文件; TRS static columns."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="sy_hp",

@@ -1,7 +1,7 @@
 """深圳市福田区人民政府 (www.szft.gov.cn): static NFCMS columns (``index_N.html``,
 ``content/post_N.html``)."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="sz_ft",

@@ -1,7 +1,7 @@
 """武汉市人民政府 (www.wuhan.gov.cn): 政府信息公开 > 政府文件 > 市政府文件; TRS
 (``YYYYMM/tYYYYMMDD_N.shtml`` articles)."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="wh_gov",

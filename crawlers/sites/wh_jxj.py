@@ -1,6 +1,6 @@
 """武汉市经济和信息化局 (jxj.wuhan.gov.cn): 政府信息公开 > 政策文件; TRS like the city portal."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="wh_jxj",

@@ -1,6 +1,6 @@
 """无锡市滨湖区人民政府 (www.wxbh.gov.cn): Hanweb 大汉, as the Jiangsu cluster."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="wx_bh",

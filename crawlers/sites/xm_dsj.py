@@ -1,6 +1,6 @@
 """厦门市大数据管理局 (dsj.xm.gov.cn): 政务公开 > 政策文件; TRS static columns."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="xm_dsj",

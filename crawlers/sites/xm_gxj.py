@@ -1,6 +1,6 @@
 """厦门市工业和信息化局 (gxj.xm.gov.cn): 政务公开 > 政策文件; TRS static columns."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="xm_gxj",

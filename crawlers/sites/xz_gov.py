@@ -1,6 +1,6 @@
 """西藏自治区人民政府 (www.xizang.gov.cn): 政务公开 > 政府文件; TRS-style static columns."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="xz_gov",

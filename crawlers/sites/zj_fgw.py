@@ -1,6 +1,6 @@
 """浙江省发展和改革委员会 (fgw.zj.gov.cn): Hanweb 大汉 JCMS."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="zj_fgw",

@@ -1,6 +1,6 @@
 """浙江省人民政府 (www.zj.gov.cn): Hanweb 大汉 JCMS; the column page supplies the feed's unitid/webid."""
 
-from .spec import Column, Politeness, Site
+from crawlers.sites.spec import Column, Politeness, Site
 
 SITE = Site(
     key="zj_gov",

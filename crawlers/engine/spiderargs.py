@@ -15,9 +15,9 @@ from typing import Any
 
 from scrapy.settings import BaseSettings
 
-from .config import ConfigError, load_config
-from .sites.spec import Site
-from .watch import find_sites
+from crawlers.config import ConfigError, load_config
+from crawlers.sites.spec import Site
+from crawlers.tools.watch import find_sites
 
 MODES = ("full", "incremental", "sweep", "backfill")
 TRUE = ("1", "true", "yes", "on")

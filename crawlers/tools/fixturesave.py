@@ -7,12 +7,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .fixtures import SITES_DIR
-from .pageparse import ParseError, parse_saved_list, parse_saved_page
-from .settings import USER_AGENT
-from .sites import get_site
-from .sites.spec import Site
-from .toolfetch import FetchError, Resolver, fetch, resolve_host
+from crawlers.tools.fixtures import SITES_DIR
+from crawlers.pageparse import ParseError, parse_saved_list, parse_saved_page
+from crawlers.engine.settings import USER_AGENT
+from crawlers.sites import get_site
+from crawlers.sites.spec import Site
+from crawlers.tools.toolfetch import FetchError, Resolver, fetch, resolve_host
 
 
 class FixtureSaveError(ValueError):
@@ -26,8 +26,8 @@ class SavedFixture:
 
 
 def _fetch(url: str, replay_url: str | None, resolve: Resolver = resolve_host) -> tuple[bytes, dict[str, str]]:
-    """One polite GET (a maintainer's single request, not a crawl), bounded (crawlers.toolfetch)."""
-    from .downloader import replay_url as mapped
+    """One polite GET (a maintainer's single request, not a crawl), bounded (crawlers.tools.toolfetch)."""
+    from crawlers.engine.downloader import replay_url as mapped
 
     target = (lambda u: mapped(replay_url, u)) if replay_url else None
     try:
@@ -42,7 +42,7 @@ def _fetch(url: str, replay_url: str | None, resolve: Resolver = resolve_host) -
 def fixtures_root(site: Site, fixtures_dir: Path | None = None) -> Path:
     """Where a site's fixture folder goes: ``fixtures_dir``, else the project's — for registry
     sites only, since the project's fixtures are checked against the registry."""
-    from .watch import is_config_declared
+    from crawlers.tools.watch import is_config_declared
 
     if fixtures_dir is not None:
         return fixtures_dir

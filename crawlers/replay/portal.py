@@ -1,7 +1,7 @@
 """The local replay portal: saved portal pages served over real HTTP on 127.0.0.1.
 
 It serves every site's fixtures at their own URLs (mapped as ``/<scheme>/<host>/<path>``, see
-``crawlers.downloader``), plus the pages under ``fixtures/replay/`` that belong to no site module:
+``crawlers.engine.downloader``), plus the pages under ``fixtures/replay/`` that belong to no site module:
 the replay-only test sites below, anti-bot and error pages. Pages can be added, changed and
 removed while it runs, so a test can move the portal from one "day" to the next.
 """
@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit
 
-from .fixtures import FIXTURES_DIR, SITES_DIR, all_fixture_sites, load_site_fixtures
-from .sites.spec import Column, Politeness, Site
+from crawlers.tools.fixtures import FIXTURES_DIR, SITES_DIR, all_fixture_sites, load_site_fixtures
+from crawlers.sites.spec import Column, Politeness, Site
 
 logger = logging.getLogger(__name__)
 

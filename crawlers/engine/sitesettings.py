@@ -12,10 +12,10 @@ from urllib.parse import urlsplit
 
 from scrapy.settings import Settings
 
-from .sites.spec import Site
+from crawlers.sites.spec import Site
 
-PLAIN_HANDLER = "crawlers.downloader.ReplayAwareDownloadHandler"
-BROWSER_HANDLER = "crawlers.downloader.ReplayAwareBrowserHandler"
+PLAIN_HANDLER = "crawlers.engine.downloader.ReplayAwareDownloadHandler"
+BROWSER_HANDLER = "crawlers.engine.downloader.ReplayAwareBrowserHandler"
 # Our own 127.0.0.1 replay portal needs no politeness, but one request at a time would make
 # Scrapy's per-request turnaround (~70 ms here) dominate every test crawl.
 REPLAY_CONCURRENCY = 4

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Iterable
 
-from .items import ListEntry
+from crawlers.items import ListEntry
 
 GONE_STATUSES = (404, 410)
 

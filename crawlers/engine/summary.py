@@ -13,8 +13,8 @@ Exit statuses of ``crawl``, ``backfill`` and ``run`` (the README lists them):
 
 from __future__ import annotations
 
-from .runner import SiteRunReport
-from .sitelist import table
+from crawlers.engine.runner import SiteRunReport
+from crawlers.tools.sitelist import table
 
 EXIT_OK = 0
 EXIT_FAILED = 1

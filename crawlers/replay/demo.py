@@ -27,13 +27,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
-from .fixtures import FIXTURES_DIR
-from .replay import ReplayPortal, ServedPage
-from .sitelist import table
+from crawlers.tools.fixtures import FIXTURES_DIR
+from crawlers.replay.portal import ReplayPortal, ServedPage
+from crawlers.tools.sitelist import table
 
 CHROMIUM = Path("/usr/bin/chromium")
 DAYS_DIR = FIXTURES_DIR / "days"
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 # The sites the story happens on: the project's own hand-written fixture sites and the replay-only
 # generic site with its bad pages (other registered sites are not crawled: the demo stays short).
 DEMO_SITES = ("cn_gov", "gs_fzgg", "gs_jyt", "js_gxt", "jx_gov", "jx_sthjt", "sx_gov", "zj_fgw",
@@ -125,8 +125,8 @@ class DayResult:
 
 
 def crawl_day(keys: list[str], db_path: Path, replay_url: str, day: Day) -> dict[str, dict[str, Any]]:
-    """One day's crawl in its own process (``python -m crawlers.demo``); returns its run reports."""
-    cmd = [sys.executable, "-m", "crawlers.demo", "--db", str(db_path), "--replay", replay_url,
+    """One day's crawl in its own process (``python -m crawlers.replay.demo``); returns its run reports."""
+    cmd = [sys.executable, "-m", "crawlers.replay.demo", "--db", str(db_path), "--replay", replay_url,
            "--day", day.date, "--kind", day.run_kind, *keys]
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
@@ -243,17 +243,17 @@ def _echo_day(result: DayResult, echo: Callable[[str], None]) -> None:
 
 
 def _main(argv: list[str] | None = None) -> int:
-    """The day's crawl, in its own process: ``python -m crawlers.demo --day D SITE...``."""
-    parser = argparse.ArgumentParser(prog="python -m crawlers.demo")
+    """The day's crawl, in its own process: ``python -m crawlers.replay.demo --day D SITE...``."""
+    parser = argparse.ArgumentParser(prog="python -m crawlers.replay.demo")
     parser.add_argument("sites", nargs="+")
     parser.add_argument("--db", required=True, type=Path)
     parser.add_argument("--replay", required=True)
     parser.add_argument("--day", required=True, help="the check day, YYYY-MM-DD")
     parser.add_argument("--kind", default="crawl", choices=("crawl", "backfill"))
     args = parser.parse_args(argv)
-    from .config import load_config
-    from .runner import run_crawl
-    from .watch import find_sites
+    from crawlers.config import load_config
+    from crawlers.engine.runner import run_crawl
+    from crawlers.tools.watch import find_sites
 
     # Registry, replay-only and config-declared ([[watch]], $POLICYWATCH_CONFIG) sites alike.
     sites = find_sites(args.sites, load_config(), replay=True)

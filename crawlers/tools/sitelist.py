@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from .sites.spec import Site
+from crawlers.sites.spec import Site
 
 
 def site_rows(sites: list[Site]) -> list[dict[str, Any]]:

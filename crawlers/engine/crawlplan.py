@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from .items import ListEntry
+from crawlers.items import ListEntry
 
 MODES = ("full", "incremental", "sweep", "backfill")
 

@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 from parsel import Selector
 
-from .families.listparse import (
+from crawlers.families.listparse import (
     Page,
     absolute_url,
     clean_text,
@@ -42,9 +42,9 @@ from .families.listparse import (
     link_title,
     load_page,
 )
-from .items import ListEntry, ListPage, PageRequest
-from .parsing.dates import find_dates
-from .sites.spec import Search, Site
+from crawlers.items import ListEntry, ListPage, PageRequest
+from crawlers.parsing.dates import find_dates
+from crawlers.sites.spec import Search, Site
 
 log = logging.getLogger(__name__)
 

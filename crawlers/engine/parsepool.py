@@ -45,16 +45,16 @@ from typing import Any, Callable, Mapping
 
 from scrapy import signals
 
-from .items import PolicyItem
-from .parsing.errors import ParseError
-from .parsing.filetext import FileLimitError, FileLimits, FileTextError, extract_file_text
-from .sites.spec import Site
+from crawlers.items import PolicyItem
+from crawlers.parsing.errors import ParseError
+from crawlers.parsing.filetext import FileLimitError, FileLimits, FileTextError, extract_file_text
+from crawlers.sites.spec import Site
 
 logger = logging.getLogger(__name__)
 
 # Imported once in the fork server, so every worker starts with them loaded.
 _PRELOAD = ["crawlers.families", "crawlers.parsing.detail", "crawlers.parsing.filetext",
-            "classifiers.classify", "pipelines.textnorm"]
+            "classifiers.classify", "crawlers.parsing.textnorm"]
 
 
 def default_workers() -> int:
@@ -117,7 +117,7 @@ def parse_job(family: str, site: Site, url: str, body: bytes, headers: Mapping[s
               fetched_at: datetime | None) -> tuple[str, Any, Any]:
     """Parse one detail page: ``("item", PolicyItem without raw_body, None)`` or
     ``("refused", reason, message)``."""
-    from .families import get_family
+    from crawlers.families import get_family
 
     try:
         item = get_family(family).parse_detail(site, url, body, headers, fetched_at)
@@ -130,7 +130,7 @@ def parse_job(family: str, site: Site, url: str, body: bytes, headers: Mapping[s
 def list_job(family: str, site: Site, column, page, body: bytes,
              headers: Mapping[str, str]) -> tuple[str, Any, Any]:
     """Parse one list page: ``("list", ListPage, None)`` or ``("refused", reason, message)``."""
-    from .families import get_family
+    from crawlers.families import get_family
 
     try:
         listing = get_family(family).parse_list(site, column, page, body, headers)
@@ -144,7 +144,7 @@ def classify_job(document) -> tuple[str, Any, Any, Any]:
     None, forms)``; ``forms`` are its text's ``BodyForms``, which the store would otherwise
     compute in the crawl process."""
     from classifiers.classify import ClassifyError, classify
-    from pipelines.textnorm import BodyForms
+    from crawlers.parsing.textnorm import BodyForms
 
     forms = BodyForms.of(document.text)
     try:

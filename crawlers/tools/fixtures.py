@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .items import PageRequest
+from crawlers.items import PageRequest
 
-FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES_DIR = Path(__file__).resolve().parents[2] / "fixtures"
 SITES_DIR = FIXTURES_DIR / "sites"
 PAGE_KINDS = ("list", "detail", "file", "robots", "search")
 

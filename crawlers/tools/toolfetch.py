@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import urljoin, urlsplit
 
-from .settings import DOWNLOAD_MAXSIZE
+from crawlers.engine.settings import DOWNLOAD_MAXSIZE
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from . import settings as default_settings
-from .sites.spec import Site
-from .sitesettings import REPLAY_CONCURRENCY
-from .spiders.policy import PolicySpider
+from crawlers.engine import settings as default_settings
+from crawlers.sites.spec import Site
+from crawlers.engine.sitesettings import REPLAY_CONCURRENCY
+from crawlers.engine.spiders.policy import PolicySpider
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def build_settings(
     overrides: dict[str, Any] | None = None,
 ) -> Settings:
     """The Scrapy settings of a crawl into the corpus at ``db_path``. Each site's own pace and
-    download handler are added by its spider (``crawlers.sitesettings``)."""
+    download handler are added by its spider (``crawlers.engine.sitesettings``)."""
     settings = Settings()
     settings.setmodule(default_settings, priority="project")
     settings.set("POLICYWATCH_DB", str(db_path), priority="project")
@@ -133,8 +133,8 @@ def run_crawl(
 ) -> list[SiteRunReport]:
     """Crawl ``sites`` (one spider each) into ``db_path``; blocks until every spider is done.
 
-    ``mode`` is full, incremental, sweep or backfill (``crawlers.crawlplan``); ``spider_class`` a
-    PolicySpider or a subclass (``crawlers.distributed``).
+    ``mode`` is full, incremental, sweep or backfill (``crawlers.engine.crawlplan``); ``spider_class`` a
+    PolicySpider or a subclass (``crawlers.engine.distributed``).
 
     Log output goes through the handlers the caller configured, at ``log_level`` (default: the
     root logger's level), not through a handler of Scrapy's own.

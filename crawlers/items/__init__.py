@@ -122,7 +122,7 @@ class PolicyItem:
     # the document in the same transaction; None when the stage did not run.
     classification: dict[str, Any] | None = field(default=None, repr=False)
     # The body text's hash and search form when a parse worker computed them
-    # (pipelines.textnorm.BodyForms); transient: the store uses them only if the text matches.
+    # (crawlers.parsing.textnorm.BodyForms); transient: the store uses them only if the text matches.
     body_forms: Any = field(default=None, repr=False, compare=False,
                             metadata={"serializer": _transient})
 

@@ -21,15 +21,15 @@ from urllib.parse import urlsplit
 
 from protego import Protego
 
-from .downloader import replay_url as replay_mapped
-from .families import get_family
-from .items import ListEntry, ListPage, PageRequest, PolicyItem
-from .parsing.blocks import detect_block
-from .parsing.detail import ParseError
-from .sitelist import pad
-from .sites.spec import Site
-from .toolfetch import FetchError, Resolver, resolve_host
-from .toolfetch import fetch as bounded_fetch
+from crawlers.engine.downloader import replay_url as replay_mapped
+from crawlers.families import get_family
+from crawlers.items import ListEntry, ListPage, PageRequest, PolicyItem
+from crawlers.parsing.blocks import detect_block
+from crawlers.parsing.detail import ParseError
+from crawlers.tools.sitelist import pad
+from crawlers.sites.spec import Site
+from crawlers.tools.toolfetch import FetchError, Resolver, resolve_host
+from crawlers.tools.toolfetch import fetch as bounded_fetch
 
 log = logging.getLogger(__name__)
 

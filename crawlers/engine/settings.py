@@ -1,7 +1,7 @@
 """Scrapy settings: every default of a policywatch crawl, in one place.
 
-``crawlers.runner`` starts from these and adds what a run needs (the corpus path, the replay
-portal); each spider adds its site's download slots and handler (``crawlers.sitesettings``).
+``crawlers.engine.runner`` starts from these and adds what a run needs (the corpus path, the replay
+portal); each spider adds its site's download slots and handler (``crawlers.engine.sitesettings``).
 ``scrapy crawl policy -a site=KEY`` starts from them too (``scrapy.cfg``). Nothing here reads
 the environment.
 """
@@ -14,8 +14,8 @@ except PackageNotFoundError:  # running from a checkout without installing
     _VERSION = "0.0"
 
 BOT_NAME = "policywatch"
-SPIDER_MODULES = ["crawlers.spiders"]
-NEWSPIDER_MODULE = "crawlers.spiders"
+SPIDER_MODULES = ["crawlers.engine.spiders"]
+NEWSPIDER_MODULE = "crawlers.engine.spiders"
 
 # --- identity and politeness -------------------------------------------------------------
 # An identifying User-Agent: a portal's webmaster can see who crawls and why. The runner appends
@@ -47,28 +47,28 @@ RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 POLICYWATCH_BACKOFF_MAX_DELAY = 120.0
 # A host that has not answered yet (robots.txt is its first request) gets this timeout and one
-# retry; failing both, it is unreachable and its crawl ends (crawlers.middlewares.UnreachableMiddleware).
+# retry; failing both, it is unreachable and its crawl ends (crawlers.engine.middlewares.UnreachableMiddleware).
 POLICYWATCH_FIRST_CONTACT_TIMEOUT = 10.0
 DNS_TIMEOUT = 10
 
 # Every page through the handler that can re-address it to the replay portal (a no-op on real
-# crawls); a site that needs the browser gets the Playwright one (crawlers.sitesettings).
+# crawls); a site that needs the browser gets the Playwright one (crawlers.engine.sitesettings).
 DOWNLOAD_HANDLERS = {
-    "http": "crawlers.downloader.ReplayAwareDownloadHandler",
-    "https": "crawlers.downloader.ReplayAwareDownloadHandler",
+    "http": "crawlers.engine.downloader.ReplayAwareDownloadHandler",
+    "https": "crawlers.engine.downloader.ReplayAwareDownloadHandler",
 }
 
 # --- components ---------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
-    # robots.txt for every request, also those queued while it is fetched (crawlers/robots.py).
+    # robots.txt for every request, also those queued while it is fetched (crawlers/engine/robots.py).
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawlers.robots.SharedRobotsTxtMiddleware": 100,
-    "crawlers.middlewares.BackoffMiddleware": 560,
+    "crawlers.engine.robots.SharedRobotsTxtMiddleware": 100,
+    "crawlers.engine.middlewares.BackoffMiddleware": 560,
     # After the backoff, before Scrapy's RetryMiddleware (550), which it keeps to one retry.
-    "crawlers.middlewares.UnreachableMiddleware": 555,
-    "crawlers.middlewares.OffsiteRedirectMiddleware": 45,  # before anything is fetched for it
+    "crawlers.engine.middlewares.UnreachableMiddleware": 555,
+    "crawlers.engine.middlewares.OffsiteRedirectMiddleware": 45,  # before anything is fetched for it
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
-    "crawlers.middlewares.QuickMetaRefreshMiddleware": 580,
+    "crawlers.engine.middlewares.QuickMetaRefreshMiddleware": 580,
 }
 ITEM_PIPELINES = {
     "pipelines.normalise.NormalisePipeline": 100,
@@ -78,7 +78,7 @@ ITEM_PIPELINES = {
     "pipelines.revisits.RevisitPipeline": 950,
 }
 EXTENSIONS = {
-    "crawlers.progress.Progress": 600,
+    "crawlers.engine.progress.Progress": 600,
 }
 # An item not stored because the corpus cannot be written is said once, not with a traceback.
 LOG_FORMATTER = "pipelines.unwritable.QuietLogFormatter"
@@ -92,7 +92,7 @@ POLICYWATCH_ATTACHMENT_MAX_UNPACKED = 64 * 1024 * 1024  # a DOCX's zip members, 
 POLICYWATCH_ATTACHMENT_MAX_MEMBERS = 2000  # entries in a DOCX's zip
 POLICYWATCH_ATTACHMENT_MAX_PAGES = 2000  # pages of a PDF
 POLICYWATCH_ATTACHMENT_MAX_CHARS = 2_000_000  # characters of extracted text
-# Worker processes that parse pages, read attachments and classify (crawlers/parsepool.py):
+# Worker processes that parse pages, read attachments and classify (crawlers/engine/parsepool.py):
 # None = one per core; 0 = in the crawl process itself (without the two limits below).
 POLICYWATCH_PARSE_WORKERS = None
 POLICYWATCH_JOB_TIME_LIMIT = 60.0  # seconds a pool job may take before its worker is killed

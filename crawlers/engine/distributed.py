@@ -15,7 +15,7 @@ has work in hand; both expire unless refreshed, so a crashed process drops out).
 records go to ``policywatch:items`` (see ``pipelines.redisqueue``).
 
 Whoever can write to Redis can put anything in these keys. Requests are queued as JSON
-(``crawlers.queuecodec``, scrapy-redis's ``SCHEDULER_SERIALIZER``), never pickled; a worker drops
+(``crawlers.items.codec``, scrapy-redis's ``SCHEDULER_SERIALIZER``), never pickled; a worker drops
 what is not a request of its spider, counted. The duplicate filter holds fingerprints (SADD),
 the other keys plain strings: nothing is unpickled. Redis needs a password: the ``--redis URL``
 of the commands takes it from ``$POLICYWATCH_REDIS_PASSWORD`` and logs URLs ``redact``-ed.
@@ -34,7 +34,7 @@ skips the documents the corpus holds, which the writer publishes into Redis
 column's list pages only until a page holds nothing new; it re-checks no known documents (the
 revisit schedule lives in the corpus). Backfills and sweeps keep a checkpoint or need whole
 columns seen by one process: they run on the machine with the corpus. Withdrawal detection
-(``crawlers.observations``) needs one process to see a whole column, so distributed runs do not
+(``crawlers.engine.observations``) needs one process to see a whole column, so distributed runs do not
 record absences.
 """
 
@@ -51,8 +51,8 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from twisted.internet import task
 
-from .queuecodec import CodecError
-from .spiders.policy import PolicySpider
+from crawlers.items.codec import CodecError
+from crawlers.engine.spiders.policy import PolicySpider
 
 logger = logging.getLogger(__name__)
 
@@ -118,13 +118,13 @@ def connect(redis_url: str):
 def distributed_settings(redis_url: str, crawl_id: str) -> dict[str, Any]:
     """Setting overrides that turn a crawl into one worker of a distributed crawl."""
     prefix = key_prefix(crawl_id)
-    from . import settings as defaults
+    from crawlers.engine import settings as defaults
 
     pipelines = {k: v for k, v in defaults.ITEM_PIPELINES.items()
                  if not k.startswith(("pipelines.store.", "pipelines.revisits."))}
     pipelines["pipelines.redisqueue.RedisQueuePipeline"] = 900
     return {
-        "SCHEDULER": "crawlers.distributed.SharedScheduler",
+        "SCHEDULER": "crawlers.engine.distributed.SharedScheduler",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
         "SCHEDULER_QUEUE_KEY": prefix + "%(spider)s:requests",
@@ -132,7 +132,7 @@ def distributed_settings(redis_url: str, crawl_id: str) -> dict[str, Any]:
         # Other processes are still using the queue and the fingerprints when one leaves.
         "SCHEDULER_PERSIST": True,
         # JSON, never pickle: whoever can write to Redis must not run code in the crawlers.
-        "SCHEDULER_SERIALIZER": "crawlers.queuecodec",
+        "SCHEDULER_SERIALIZER": "crawlers.items.codec",
         "REDIS_URL": redis_url,
         "ITEM_PIPELINES": pipelines,
         "POLICYWATCH_REDIS_URL": redis_url,
@@ -146,7 +146,7 @@ def _scheduler_class():
     class SharedScheduler(Scheduler):
         """scrapy-redis's scheduler, counted under Scrapy 2.19's stats API (no spider
         argument), never blocking the reactor on an empty queue, and refusing what in the
-        shared queue is not a request this spider made (``crawlers.queuecodec``)."""
+        shared queue is not a request this spider made (``crawlers.items.codec``)."""
 
         refused = 0
 

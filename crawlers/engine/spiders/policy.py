@@ -1,7 +1,7 @@
 """PolicySpider: a site's columns → list pages → detail pages → PolicyItems.
 
 Callbacks stay thin: every page is handed to the site's CMS-family adapter (pure), what to fetch
-is decided by the crawl plan (``crawlers.crawlplan``: full, incremental or backfill), and every
+is decided by the crawl plan (``crawlers.engine.crawlplan``: full, incremental or backfill), and every
 refusal (a WAF page, an error page, a page that is not a document) is counted under
 ``policywatch/failed/<reason>`` and kept in ``spider.failures`` for the run record.
 """
@@ -21,19 +21,19 @@ from scrapy.http import FormRequest, Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from ..crawlplan import CrawlPlan, canonical
-from ..families import get_family
-from ..items import Attachment, ListEntry, PageRequest, PolicyItem, Revisit
-from ..middlewares import OffsiteRedirect, Unreachable
-from ..observations import Observations
-from ..parsepool import OffloadedWork
-from ..parsing.blocks import detect_block
-from ..parsing.detail import ParseError
-from ..search_discovery import parse_results, search_pages
-from ..sites.spec import Column, Site
-from ..sitesettings import apply_site_settings
-from ..spiderargs import spider_arguments
-from .pageledger import PageLedger
+from crawlers.engine.crawlplan import CrawlPlan, canonical
+from crawlers.families import get_family
+from crawlers.items import Attachment, ListEntry, PageRequest, PolicyItem, Revisit
+from crawlers.engine.middlewares import OffsiteRedirect, Unreachable
+from crawlers.engine.observations import Observations
+from crawlers.engine.parsepool import OffloadedWork
+from crawlers.parsing.blocks import detect_block
+from crawlers.parsing.detail import ParseError
+from crawlers.engine.search_discovery import parse_results, search_pages
+from crawlers.sites.spec import Column, Site
+from crawlers.engine.sitesettings import apply_site_settings
+from crawlers.engine.spiderargs import spider_arguments
+from crawlers.engine.pageledger import PageLedger
 
 # Links that go straight to a file rather than to a page about it.
 FILE_EXTENSIONS = ("pdf", "doc", "docx", "wps", "ofd", "xls", "xlsx", "et", "zip", "rar")
@@ -48,7 +48,7 @@ FINAL_HTTP_STATUSES = frozenset({400, 401, 404, 410, 451})
 
 
 class PolicySpider(scrapy.Spider):
-    """Crawls one site. ``mode`` is full, incremental, sweep or backfill (``crawlers.crawlplan``);
+    """Crawls one site. ``mode`` is full, incremental, sweep or backfill (``crawlers.engine.crawlplan``);
     ``max_pages`` caps the list pages read per column; ``since``/``until`` bound a backfill."""
 
     name = "policy"
@@ -77,7 +77,7 @@ class PolicySpider(scrapy.Spider):
         kwargs = spider_arguments(crawler.settings, kwargs)
         spider = super().from_crawler(crawler, *args, **kwargs)
         apply_site_settings(crawler.settings, spider.site)
-        # List and detail pages are parsed in the crawl's process pool (crawlers.parsepool).
+        # List and detail pages are parsed in the crawl's process pool (crawlers.engine.parsepool).
         spider.offload = OffloadedWork.from_crawler(crawler)
         crawler.signals.connect(spider._item_stored, signal=signals.item_scraped)
         crawler.signals.connect(spider._item_refused, signal=signals.item_dropped)
@@ -253,7 +253,7 @@ class PolicySpider(scrapy.Spider):
 
     def parse_search(self, response: Response, term: str, page: PageRequest):
         """A site-search result page: its links on the site's domains become detail requests
-        (see ``crawlers.search_discovery``); a term with no results is not a failure."""
+        (see ``crawlers.engine.search_discovery``); a term with no results is not a failure."""
         stats = self.crawler.stats
         stats.inc_value("policywatch/pages/search")
         headers = response.headers.to_unicode_dict()

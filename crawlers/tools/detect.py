@@ -40,11 +40,11 @@ from datetime import date
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from .families import get_family
-from .families.listparse import ParseError, decode, find_dated_items, load_page, page_count
-from .items import ListEntry, ListPage, PageRequest, PolicyItem
-from .parsing.scan import first_content, remove_blocks
-from .sites.spec import FAMILIES, Column, Politeness, Site
+from crawlers.families import get_family
+from crawlers.families.listparse import ParseError, decode, find_dated_items, load_page, page_count
+from crawlers.items import ListEntry, ListPage, PageRequest, PolicyItem
+from crawlers.parsing.scan import first_content, remove_blocks
+from crawlers.sites.spec import FAMILIES, Column, Politeness, Site
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +216,7 @@ def page_clues(url: str, body: bytes, headers: Mapping[str, str] | None = None) 
 
 def _script_records(html: str) -> tuple[str, str, int] | None:
     """The largest array of list entries held as script data: (variable, path, count)."""
-    from .families.scripted import find_record_arrays, script_literals
+    from crawlers.families.scripted import find_record_arrays, script_literals
 
     best = None
     for name, value in script_literals(html).items():
@@ -230,7 +230,7 @@ def _scripted_params(html: str, column_url: str, var: str, path: str) -> tuple[d
     """The scripted adapter's params: where the records are, and the URL of page N when the
     platform's convention gives it (a jpage-style ``params`` literal with a ``unitid``: pages
     are ``index.html?uid=UNIT&pageNum=N``, as on sthjt.jiangxi.gov.cn)."""
-    from .families.scripted import script_literals
+    from crawlers.families.scripted import script_literals
 
     params: dict[str, Any] = {"var": var}
     if path:
@@ -307,7 +307,7 @@ def _family_params(recognition: Recognition, url: str, body: bytes,
             recognition.notes.append("the gkmlpt site id (sid) is not on the page: give the API URL "
                                      "(/gkmlpt/api/all/CATEGORY?sid=N) instead")
     if recognition.family == "hanweb":
-        from .families.hanweb import feed_params
+        from crawlers.families.hanweb import feed_params
 
         form = feed_params(Column(name="c", url=url), decode(body, headers))
         missing = [k for k in ("columnid", "unitid", "webid") if k not in form]
@@ -329,7 +329,7 @@ _ORG = re.compile(r"(?:政府|委员会|管委会|办公厅|办公室|局|厅|�
 
 
 def _meta(html: str, *names: str) -> str:
-    from .parsing.text import join_cjk
+    from crawlers.parsing.text import join_cjk
 
     pattern = re.compile(_META.pattern.format(names="|".join(names)), re.I)
     m = pattern.search(html)
@@ -470,7 +470,7 @@ class Detection:
 
 
 def _blocked(detection: Detection, page: Fetch, what: str) -> bool:
-    from .parsing.blocks import detect_block
+    from crawlers.parsing.blocks import detect_block
 
     verdict = detect_block(page.status, page.headers, page.body)
     if verdict is not None:
@@ -492,7 +492,7 @@ class _Fetcher:
         self.fetcher = fetcher
 
     def get(self, request: PageRequest, what: str) -> Fetch | None:
-        from .probe import ProbeError
+        from crawlers.tools.probe import ProbeError
 
         if self.fetcher is None:
             return None
@@ -699,7 +699,7 @@ def _propose(detection: Detection) -> None:
                if not value]
     if unknown:
         detection.note("missing", "watch add needs " + ", ".join(unknown) + ": the pages do not say")
-    from .watch import known_sites
+    from crawlers.tools.watch import known_sites
 
     entries = detection.listing.entries if detection.listing else []
     try:
@@ -745,7 +745,7 @@ class RenderError(RuntimeError):
 def chromium_renderer(replay_url: str | None = None, user_agent: str | None = None):
     """A function rendering a URL in the system Chromium (Playwright) and returning its DOM;
     with ``replay_url``, every host resolves to the local replay portal (as crawls do)."""
-    from .settings import PLAYWRIGHT_LAUNCH_OPTIONS
+    from crawlers.engine.settings import PLAYWRIGHT_LAUNCH_OPTIONS
 
     def render(url: str) -> str:
         from playwright.sync_api import Error as PlaywrightError
@@ -821,7 +821,7 @@ def to_json(detection: Detection) -> dict[str, Any]:
 def proposed_table(detection: Detection, unknown: Any = "?") -> dict[str, Any]:
     """The proposed ``[[watch]]`` table, with ``unknown`` where the pages did not say (the
     column's name, the issuer, the jurisdiction): ``watch add`` needs them as options."""
-    from .watch import spec_table
+    from crawlers.tools.watch import spec_table
 
     table = spec_table(detection.site, detection)
     if not detection.column_name:
@@ -835,8 +835,8 @@ def proposed_table(detection: Detection, unknown: Any = "?") -> dict[str, Any]:
 
 def render(detection: Detection) -> str:
     """The detection as a researcher reads it in a terminal."""
-    from .sitelist import pad
-    from .watch import table_toml
+    from crawlers.tools.sitelist import pad
+    from crawlers.tools.watch import table_toml
 
     recognition = detection.recognition
     lines = [f"detect {detection.url}"]

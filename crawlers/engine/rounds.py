@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 CRAWL_TIMEOUT = 6 * 3600  # a crawl still running after this is killed; its site is retried next round
 
 

@@ -39,13 +39,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .config import ConfigError, config_path
-from .paths import data_dir
-from .sites.spec import Column, Politeness, Site, SiteSpecError
+from crawlers.config import ConfigError, config_path
+from crawlers.paths import data_dir
+from crawlers.sites.spec import Column, Politeness, Site, SiteSpecError
 
 if TYPE_CHECKING:
-    from .config import Config
-    from .detect import Detection
+    from crawlers.config import Config
+    from crawlers.tools.detect import Detection
 
 REQUIRED = ("key", "issuer", "name", "url", "family", "division_code", "level")
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -107,12 +107,12 @@ def site_from_table(table: dict[str, Any], where: Path | str, index: int) -> Sit
 
 def _reserved_sites() -> dict[str, str]:
     """Keys no config site may take: the registry's and the replay portal's, with where each is."""
-    from .replay import REPLAY_SITES
-    from .sites import all_sites
+    from crawlers.replay.portal import REPLAY_SITES
+    from crawlers.sites import all_sites
 
     reserved = {s.key: f"the registry's site {s.key!r} ({s.name}, crawlers/sites/{s.key}.py)"
                 for s in all_sites()}
-    reserved.update({s.key: f"the replay portal's site {s.key!r} ({s.name}, crawlers/replay.py)"
+    reserved.update({s.key: f"the replay portal's site {s.key!r} ({s.name}, crawlers/replay/portal.py)"
                      for s in REPLAY_SITES})
     return reserved
 
@@ -146,11 +146,11 @@ def parse_watch(raw: Any, where: Path | str) -> tuple[Site, ...]:
 def known_sites(config: "Config | None" = None, replay: bool = False) -> list[Site]:
     """Every site policywatch can crawl: the registry's, then the config's (and, for the replay
     portal, its own)."""
-    from .sites import all_sites
+    from crawlers.sites import all_sites
 
     sites = list(all_sites()) + list(config.watch if config is not None else ())
     if replay:
-        from .replay import REPLAY_SITES
+        from crawlers.replay.portal import REPLAY_SITES
 
         sites += list(REPLAY_SITES)
     return sites
@@ -160,12 +160,12 @@ def find_sites(keys: tuple[str, ...] | list[str], config: "Config | None" = None
                replay: bool = False) -> list[Site]:
     """The sites with these keys; a ``KeyError`` listing the known keys for an unknown one.
     Replay-only sites take precedence when crawling the replay portal."""
-    from .sites import get_site
+    from crawlers.sites import get_site
 
     declared = {s.key: s for s in (config.watch if config is not None else ())}
     replay_sites = {}
     if replay:
-        from .replay import REPLAY_SITES
+        from crawlers.replay.portal import REPLAY_SITES
 
         replay_sites = {s.key: s for s in REPLAY_SITES}
     found = []
@@ -278,7 +278,7 @@ def _read(path: Path) -> str:
 def _validated(text: str, path: Path) -> "Config":
     import tomllib
 
-    from .config import parse_config
+    from crawlers.config import parse_config
 
     try:
         raw = tomllib.loads(text)

@@ -22,14 +22,14 @@ from dataclasses import fields, is_dataclass
 from datetime import date, datetime
 from typing import Any, Mapping
 
-from .items import ListEntry, PageRequest
-from .sites.spec import Column
+from crawlers.items import ListEntry, PageRequest
+from crawlers.sites.spec import Column
 
 # A request is a URL, a few headers and small cb_kwargs; an item carries its raw page.
 MAX_REQUEST_BYTES = 1 << 20
 MAX_MESSAGE_BYTES = 64 << 20
 
-# What the spider's requests carry in cb_kwargs (crawlers.spiders.policy).
+# What the spider's requests carry in cb_kwargs (crawlers.engine.spiders.policy).
 REQUEST_TYPES: dict[str, type] = {"Column": Column, "ListEntry": ListEntry, "PageRequest": PageRequest}
 # The spider's callbacks and errback: a queued request may name nothing else.
 CALLBACKS = frozenset({"parse_list", "parse_search", "parse_detail", "on_error"})
