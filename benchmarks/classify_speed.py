@@ -26,6 +26,7 @@ sys.path.insert(0, str(REPO))
 from classifiers.classify import Document, classify  # noqa: E402
 from classifiers.evaluation import WUHAN, realpages_path  # noqa: E402
 from classifiers.labelled import load  # noqa: E402
+from crawlers.pageparse import read_document  # noqa: E402
 
 
 def rate(fn, items, rounds: int) -> float:
@@ -60,7 +61,7 @@ def main() -> None:
 
     classify(Document(title="预热", text="加载模型与地名库。"))  # load the model and gazetteer once
 
-    labelled = [d.document() for d in load()]
+    labelled = [d.document(read_page=read_document) for d in load()]
     pages = fixture_pages()
     parsed = []
     for body, url, key in pages:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from classifiers.classify import Classification, Document, classify
-from classifiers.labelled import DATA_DIR, LabelledDoc, load, split
+from classifiers.labelled import DATA_DIR, LabelledDoc, PageReader, load, split
 from classifiers.lexicon import FAMILIES
 from classifiers.relevance import LABELS
 
@@ -174,10 +174,11 @@ def score(report: Report, doc: LabelledDoc, result: Classification) -> None:
         report.errors.append({"id": doc.id, "source": doc.source, "wrong": wrong})
 
 
-def evaluate_labelled(docs: Iterable[LabelledDoc], part: str, root: Path = DATA_DIR) -> Report:
+def evaluate_labelled(docs: Iterable[LabelledDoc], part: str, root: Path = DATA_DIR,
+                      read_page: PageReader | None = None) -> Report:
     report = Report(part)
     for doc in docs:
-        score(report, doc, classify(doc.document(root)))
+        score(report, doc, classify(doc.document(root, read_page)))
     return report
 
 
@@ -204,10 +205,8 @@ def _urls(realpages: Path) -> dict[str, str]:
                 if row.get("original_url", "").startswith("http")}
 
 
-def real_negatives(realpages: Path) -> Iterable[tuple[str, Document]]:
+def real_negatives(realpages: Path, read_page: PageReader) -> Iterable[tuple[str, Document]]:
     """(name, document) for every real page, feed entry and crawled record: none mention 元宇宙."""
-    from crawlers.pageparse import parse_saved_page
-    from crawlers.parsing.detail import ParseError
 
     urls = _urls(realpages)
     for path in sorted((realpages / "html").glob("*.html")):
@@ -215,9 +214,8 @@ def real_negatives(realpages: Path) -> Iterable[tuple[str, Document]]:
         url = urls.get(path.name) or f"http://{host}/{path.stem}.html"
         body = path.read_bytes()
         try:
-            item = parse_saved_page(body, url)
-            yield path.name, Document(title=item.title, text=item.body_text, issuer=item.issuer)
-        except (ParseError, ValueError):
+            yield path.name, read_page(body, url)
+        except ValueError:
             title, text = _page_text(body)  # a list page: all of it, furniture included
             yield path.name, Document(title=title, text=text)
     for path in sorted((realpages / "data").glob("*.json")):
@@ -234,11 +232,11 @@ def real_negatives(realpages: Path) -> Iterable[tuple[str, Document]]:
             yield f"{path.name}#{n}", Document(title=title)
 
 
-def evaluate_realpages(realpages: Path) -> dict[str, Any]:
+def evaluate_realpages(realpages: Path, read_page: PageReader) -> dict[str, Any]:
     """The real pages' verdicts: negatives (must be `none`) and the Wuhan positive."""
     out: dict[str, Any] = {"path": str(realpages), "negatives": 0, "negatives_none": 0,
                            "not_none": []}
-    for name, document in real_negatives(realpages):
+    for name, document in real_negatives(realpages, read_page):
         result = classify(document)
         out["negatives"] += 1
         if result.relevance == "none":
@@ -263,14 +261,15 @@ def realpages_path(explicit: str | Path | None = None) -> Path:
 
 
 def evaluate(part: str = "held-back", realpages: Path | None = None,
-             root: Path = DATA_DIR) -> Report:
-    """Evaluate on ``part`` (held-back, training or all) and on the real pages if given."""
+             root: Path = DATA_DIR, *, read_page: PageReader) -> Report:
+    """Evaluate on ``part`` (held-back, training or all) and on the real pages if given;
+    ``read_page`` reads a saved page into a document (the crawlers' parser)."""
     docs = load(root)
     training, held_back = split(docs)
     chosen = {"held-back": held_back, "training": training, "all": docs}[part]
-    report = evaluate_labelled(chosen, part, root)
+    report = evaluate_labelled(chosen, part, root, read_page)
     if realpages is not None and realpages.is_dir():
-        report.realpages = evaluate_realpages(realpages)
+        report.realpages = evaluate_realpages(realpages, read_page)
     return report
 
 

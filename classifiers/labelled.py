@@ -25,7 +25,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from classifiers.classify import Document
 from classifiers.doctype import STATUSES, TYPES
@@ -40,6 +40,10 @@ _EXPECT_KEYS = {"relevance", "level", "region", "province", "city", "county", "d
 _REGIONS = {"华东", "华南", "华北", "华中", "西南", "西北", "东北"}
 # The modules whose change changes the model's inputs: a model trained before is stale.
 FEATURE_SOURCES = ("lexicon.py", "sentences.py", "relevance.py", "model.py", "training.py")
+
+
+# A saved page's bytes and URL -> the document on it; raises ValueError for a page that is not one.
+PageReader = Callable[[bytes, str], Document]
 
 
 class LabelledDataError(ValueError):
@@ -66,13 +70,14 @@ class LabelledDoc:
         digest = hashlib.sha256(self.id.encode("utf-8")).hexdigest()
         return int(digest[:8], 16) % 100 < HELD_BACK_PERCENT
 
-    def document(self, root: Path = DATA_DIR) -> Document:
-        """The document to classify (a saved page is parsed first)."""
+    def document(self, root: Path = DATA_DIR, read_page: PageReader | None = None) -> Document:
+        """The document to classify; a saved page is read by ``read_page`` (the crawlers' parser,
+        which the front door passes in: the classifiers import nothing of the project)."""
         if self.page:
-            from crawlers.pageparse import parse_saved_page
-
-            item = parse_saved_page((root / self.page).read_bytes(), self.url or "")
-            return Document(title=item.title, text=item.body_text, issuer=item.issuer,
+            if read_page is None:
+                raise LabelledDataError(f"{self.id}: its saved page {self.page} needs a page reader")
+            read = read_page((root / self.page).read_bytes(), self.url or "")
+            return Document(title=read.title, text=read.text, issuer=read.issuer,
                             site_division=self.site_division, site_level=self.site_level)
         return Document(title=self.title, text=self.text, issuer=self.issuer,
                         site_division=self.site_division, site_level=self.site_level)

@@ -13,7 +13,6 @@ A tag is given when its score reaches ``THRESHOLD``; its evidence is its best se
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 
 from classifiers.lexicon import FAMILIES, matcher, negated

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from classifiers.labelled import DATA_DIR, LabelledDoc, load, split, training_sha256
+from classifiers.labelled import DATA_DIR, LabelledDoc, PageReader, load, split, training_sha256
 from classifiers.model import MODEL_PATH, NGRAMS, RelevanceModel, char_ngrams
 from classifiers.relevance import FEATURE_NAMES, LABELS, model_text, signals
 from classifiers.sentences import prepare
@@ -39,9 +39,10 @@ class TrainResult:
     size_bytes: int
 
 
-def inputs(doc: LabelledDoc, root: Path = DATA_DIR) -> tuple[str, dict[str, float]]:
+def inputs(doc: LabelledDoc, root: Path = DATA_DIR,
+           read_page: PageReader | None = None) -> tuple[str, dict[str, float]]:
     """The model's inputs for one labelled document: its n-gram text and lexicon features."""
-    document = doc.document(root)
+    document = doc.document(root, read_page)
     prepared = prepare(document.title, document.text, tuple(document.attachments))
     return model_text(prepared), signals(prepared).features()
 
@@ -50,7 +51,7 @@ def _analyzer(text: str) -> list[str]:
     return list(char_ngrams(text, NGRAMS))
 
 
-def fit(docs: list[LabelledDoc], root: Path = DATA_DIR) -> dict:
+def fit(docs: list[LabelledDoc], root: Path = DATA_DIR, read_page: PageReader | None = None) -> dict:
     """Fit the model on ``docs``; returns its JSON form."""
     import numpy as np
     from scipy.sparse import csr_matrix, hstack
@@ -59,7 +60,7 @@ def fit(docs: list[LabelledDoc], root: Path = DATA_DIR) -> dict:
 
     texts, feature_rows, labels = [], [], []
     for doc in docs:
-        text, features = inputs(doc, root)
+        text, features = inputs(doc, root, read_page)
         texts.append(text)
         feature_rows.append([features[name] for name in FEATURE_NAMES])
         labels.append(doc.expect["relevance"])
@@ -102,11 +103,12 @@ def serialise(model: dict) -> bytes:
     return gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
 
 
-def train(root: Path = DATA_DIR, out: Path = MODEL_PATH) -> TrainResult:
+def train(root: Path = DATA_DIR, out: Path = MODEL_PATH, *,
+          read_page: PageReader | None = None) -> TrainResult:
     """Train on the training part of the labelled set and write the model to ``out``."""
     docs = load(root)
     training, held_back = split(docs)
-    model = fit(training, root)
+    model = fit(training, root, read_page)
     model["training_sha256"] = training_sha256(training, root)
     data = serialise(model)
     out.parent.mkdir(parents=True, exist_ok=True)

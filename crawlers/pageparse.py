@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Mapping
 
+from classifiers.classify import Document
 from crawlers.families import get_family
-from crawlers.items import ListPage, PolicyItem
+from crawlers.items import ListPage, PageRequest, PolicyItem
 from crawlers.parsing.detail import ParseError, parse_detail_page
 from crawlers.sites import Site, all_sites, get_site
 
-__all__ = ["ParseError", "parse_saved_page", "parse_saved_list", "site_for_url"]
+__all__ = ["ParseError", "parse_saved_page", "parse_saved_list", "read_document", "site_for_url"]
 
 
 def site_for_url(url: str) -> Site | None:
@@ -36,11 +37,17 @@ def parse_saved_page(
     return get_family(site.family).parse_detail(site, url, body, headers or {}, fetched_at)
 
 
+def read_document(body: bytes, url: str) -> Document:
+    """A saved page as the classifiers read it (their ``PageReader``: the front door passes this
+    to training and evaluation); raises ``ParseError`` (a ValueError) for a page that is not a
+    document."""
+    item = parse_saved_page(body, url)
+    return Document(title=item.title, text=item.body_text, issuer=item.issuer)
+
+
 def parse_saved_list(body: bytes, url: str, site: Site, column_name: str | None = None,
                      headers: Mapping[str, str] | None = None) -> ListPage:
     """Parse a list page of ``site`` (its first column unless ``column_name`` says which)."""
-    from crawlers.items import PageRequest
-
     columns = {c.name: c for c in site.columns}
     if column_name is not None and column_name not in columns:
         raise KeyError(f"site {site.key!r} has no column {column_name!r}; it has {', '.join(columns)}")

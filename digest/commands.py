@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import click
 
-from crawlers.app import App, config_option, db_option, pass_app
+from digest.build import build_digest, changes_since, load_entries
+from digest.delivery import DeliveryBusy, FilesChannel, configured_channels, last_delivery, pending
+from digest.delivery import deliver as deliver_all
+from digest.render import render
 
 FORMAT_CHOICES = ("md", "html", "atom", "json")
 
@@ -15,7 +19,6 @@ FORMAT_CHOICES = ("md", "html", "atom", "json")
 def _since_value(value: str | None) -> str | None:
     if value is None:
         return None
-    from datetime import date, datetime
 
     try:
         if len(value) == 10:
@@ -53,16 +56,9 @@ def _formats(values: tuple[str, ...]) -> tuple[str, ...]:
               help="Send the digest to every configured channel (files, e-mail, apprise) and mark "
                    "what each accepted (the default without --since); --no-deliver writes a preview "
                    "of what is queued and marks nothing.")
-@db_option
-@config_option
-@pass_app
-def digest(app: App, since, format_values, out, deliver) -> None:
+@click.pass_obj
+def digest(app, since, format_values, out, deliver) -> None:
     """Write the digest of what changed since the last one, and deliver it."""
-    from datetime import datetime, timezone
-
-    from digest.build import build_digest, changes_since
-    from digest.delivery import FilesChannel, configured_channels, deliver as deliver_all, pending
-    from digest.render import render
 
     config = app.config
     since = _since_value(since)
@@ -80,7 +76,6 @@ def digest(app: App, since, format_values, out, deliver) -> None:
     folder = Path(out) if out is not None and not to_stdout else config.digests
 
     if deliver:
-        from digest.delivery import DeliveryBusy
 
         try:
             reports = deliver_all(corpus, configured_channels(config.channels, folder, formats))
@@ -105,7 +100,6 @@ def digest(app: App, since, format_values, out, deliver) -> None:
     if since:
         ids, resent, period_start = changes_since(corpus, since), [], since
     else:
-        from digest.delivery import last_delivery
 
         ids, resent = pending(corpus, "files")
         period_start = last_delivery(corpus, "files")
@@ -130,13 +124,9 @@ def digest(app: App, since, format_values, out, deliver) -> None:
               type=click.Choice(["new", "finalised", "revised", "repealed", "withdrawn"]),
               help="Only changes of this kind (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON (with documents and diffs).")
-@db_option
-@config_option
-@pass_app
-def changes(app: App, since, kinds, as_json) -> None:
+@click.pass_obj
+def changes(app, since, kinds, as_json) -> None:
     """List recorded changes: new, finalised, revised, repealed and withdrawn documents."""
-    from digest.build import changes_since, load_entries
-    from digest.delivery import pending
 
     since = _since_value(since)
     corpus = app.read_corpus()
@@ -153,3 +143,7 @@ def changes(app: App, since, kinds, as_json) -> None:
         doc = e.document
         click.echo(f"{e.id:>6}  {e.detected_at[:16]}  {e.kind:<9}  {doc.get('site') or '':<10}  "
                    f"{doc.get('title')}\n{'':8}{doc.get('url')}")
+
+
+# The commands the front door (scheduler.py) adds to the `policywatch` group.
+COMMANDS = (digest, changes)

@@ -1,16 +1,22 @@
-"""``policywatch report``, ``policywatch browse`` and ``policywatch export``: the corpus for
+"""``policywatch search``, ``report``, ``browse`` and ``export``: the corpus for
 researchers. Thin: options are parsed here; the work is in digest.report, .browse and .export."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import click
 
-from crawlers.app import App, config_option, db_option, pass_app
-
+from crawlers.parsing.display import table
+from digest.browse import BrowseError, serve
+from digest.charts import ChartError
+from digest.export import ExportError, export_documents, format_for
 from digest.labels import DEFAULT_RELEVANCE, LEVELS, REGIONS, RELEVANCE
+from digest.report import DEFAULT_TITLE, build_report, write_report
+from digest.selection import Filters, SelectionError, parse_date, site_keys
+from pipelines.search import search as search_corpus
 
 
 def _split(allowed: tuple[str, ...] | None):
@@ -30,10 +36,6 @@ def _split(allowed: tuple[str, ...] | None):
         return tuple(dict.fromkeys(out))
 
     return callback
-
-
-def _corpus_option(fn):
-    return config_option(db_option(fn))
 
 
 def _filter_options(default_relevance: str):
@@ -65,7 +67,6 @@ def _filter_options(default_relevance: str):
 
 
 def _filters(db, date_from, date_to, relevance, sites, levels, regions):
-    from digest.selection import Filters, SelectionError, parse_date, site_keys
 
     try:
         unknown = sorted(set(sites) - site_keys(db))
@@ -86,14 +87,10 @@ def _filters(db, date_from, date_to, relevance, sites, levels, regions):
 @click.option("--title", default=None, help="The report's title (default: 元宇宙政策统计报告).")
 @click.option("--charts/--no-charts", default=True, show_default=True,
               help="Draw the charts (PNG and SVG; needs a CJK font such as fonts-wqy-microhei).")
-@_corpus_option
-@pass_app
-def report(app: App, date_from, date_to, relevance, sites, levels, regions, out_dir, title, charts):
+@click.pass_obj
+def report(app, date_from, date_to, relevance, sites, levels, regions, out_dir, title, charts):
     """Statistics report for a period: counts by relevance, tag, level, region, city tier and
     month with shares and charts, and the documents behind every number (Markdown + HTML)."""
-    from digest.charts import ChartError
-    from digest.report import DEFAULT_TITLE, build_report, write_report
-    from digest.selection import SelectionError
 
     corpus, path = app.read_corpus(), app.db
     filters = _filters(corpus, date_from, date_to, relevance or DEFAULT_RELEVANCE, sites,
@@ -123,13 +120,10 @@ def report(app: App, date_from, date_to, relevance, sites, levels, regions, out_
 @click.option("--per-policy", is_flag=True,
               help="One row per policy (its final), as reports count, instead of every document.")
 @click.option("--with-text", is_flag=True, help="Add the body text as the last column.")
-@_corpus_option
-@pass_app
-def export(app: App, date_from, date_to, relevance, sites, levels, regions, fmt, out, per_policy,
+@click.pass_obj
+def export(app, date_from, date_to, relevance, sites, levels, regions, fmt, out, per_policy,
            with_text):
     """Export documents with their tags as CSV (UTF-8 with BOM), JSON Lines or Excel."""
-    from digest.export import ExportError, export_documents, format_for
-    from digest.selection import SelectionError
 
     corpus = app.read_corpus()
     filters = _filters(corpus, date_from, date_to, relevance, sites, levels, regions)
@@ -143,21 +137,53 @@ def export(app: App, date_from, date_to, relevance, sites, levels, regions, fmt,
 
 
 @click.command()
-@_corpus_option
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to listen on (the default keeps it to this machine).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True,
               help="Port to listen on.")
 @click.option("--live", is_flag=True,
               help="Follow crawls that write while it runs (read-only, not immutable).")
-@pass_app
-def browse(app: App, host, port, live):
+@click.pass_obj
+def browse(app, host, port, live):
     """Browse and search the corpus in Datasette, read-only: facets, Chinese search,
     canned queries, document versions and diffs."""
-    from digest.browse import BrowseError, serve
 
     app.read_corpus().close()  # missing, damaged, foreign or another schema: one line, now
     try:
         serve(app.db, host=host, port=port, live=live, echo=click.echo)
     except BrowseError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+SEARCH_FIELDS = ("url", "site", "title", "doc_number", "index_no", "issuer", "written_date",
+                 "published_date", "relevance", "doc_type", "status")
+
+
+@click.command()
+@click.argument("query")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Show at most this many documents.")
+@click.option("--json", "as_json", is_flag=True, help="Print the documents as JSON for tools.")
+@click.pass_obj
+def search(app, query: str, limit: int, as_json: bool) -> None:
+    """Search titles and text (Chinese terms of any length), 文号 and 索引号: `A B` both, `A OR B`
+    either, `"A B"` the phrase; a 文号 is found however its brackets are written."""
+
+    try:
+        hits = search_corpus(app.read_corpus(), query, limit=limit)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="QUERY") from None
+    if as_json:
+        click.echo(json.dumps([{k: doc.get(k) for k in SEARCH_FIELDS} for doc in hits],
+                              ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        click.echo(f"nothing found for {query}")
+        return
+    rows = [[doc.get("published_date") or "-", doc.get("site") or "", doc.get("doc_number") or "-",
+             doc["title"], RELEVANCE.get(doc.get("relevance") or "", "-"), doc["url"]] for doc in hits]
+    click.echo(table(["发布日期", "站点", "文号", "标题", "相关度", "链接"], rows))
+
+
+
+# The commands the front door (scheduler.py) adds to the `policywatch` group.
+COMMANDS = (search, report, export, browse)

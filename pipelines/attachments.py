@@ -27,7 +27,6 @@ from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 
 from crawlers.items import Attachment, PolicyItem
-from crawlers.engine.parsepool import OffloadedWork
 from crawlers.parsing.attachments import file_extension
 from crawlers.parsing.filetext import FileLimits
 from crawlers.sites import Site, get_site
@@ -80,7 +79,7 @@ class AttachmentsPipeline:
         self.stats = crawler.stats
         self.max_bytes = max_bytes
         self.limits = limits
-        self.offload = OffloadedWork.from_crawler(crawler)
+        self.offload = offload_of(crawler)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -202,6 +201,16 @@ def file_limits(settings) -> FileLimits:
         pages=settings.getint("POLICYWATCH_ATTACHMENT_MAX_PAGES", defaults.pages),
         chars=settings.getint("POLICYWATCH_ATTACHMENT_MAX_CHARS", defaults.chars),
     )
+
+
+def offload_of(crawler):
+    """The crawl's door to its parse pool, which the engine's ``ParsePool`` extension (in the
+    settings' EXTENSIONS) hands over; a clear error when a crawl was set up without it."""
+    offload = getattr(crawler, "policywatch_offload", None)
+    if offload is None:
+        raise RuntimeError("the crawl has no parse pool: EXTENSIONS must hold "
+                           "crawlers.engine.parsepool.ParsePool (crawlers/engine/settings.py has it)")
+    return offload
 
 
 def site_for(crawler, key: str) -> Site | None:

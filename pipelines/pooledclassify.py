@@ -3,7 +3,8 @@
 The classifier is CPU-bound (tens of milliseconds for a long document); in the reactor it would
 hold up every download and use one core. This stage does exactly what ``ClassifyPipeline``
 does — the same ``Document``, the same counts, an unclassifiable document stored untagged — but
-awaits ``classifiers.classify.classify`` in a worker of ``crawlers.engine.parsepool``.
+awaits ``classifiers.classify.classify`` in a worker of the crawl's parse pool (the engine's
+``ParsePool`` extension hands it over as ``crawler.policywatch_offload``).
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ from __future__ import annotations
 import logging
 
 from crawlers.items import PolicyItem
-from crawlers.engine.parsepool import OffloadedWork
 
-from pipelines.attachments import site_for
+from pipelines.attachments import offload_of, site_for
 from pipelines.classify import ClassifyPipeline, document_for
 
 logger = logging.getLogger(__name__)
@@ -22,9 +22,9 @@ logger = logging.getLogger(__name__)
 class PooledClassifyPipeline(ClassifyPipeline):
     """``ClassifyPipeline`` with the classifying done in a worker process."""
 
-    def __init__(self, crawler=None):
+    def __init__(self, crawler):
         super().__init__(crawler)
-        self.offload = OffloadedWork.from_crawler(crawler) if crawler is not None else OffloadedWork(0)
+        self.offload = offload_of(crawler)
 
     async def process_item(self, item):
         if not isinstance(item, PolicyItem):

@@ -554,11 +554,13 @@ def migrate(db: sqlite_utils.Database) -> int:
                     step(db)
                 else:
                     db.conn.execute(step)
-            logger.info("corpus migrated to schema version %d", version + 1)
+            logger.debug("corpus schema: step %d done", version + 1)
         db.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         db.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         db.conn.execute("COMMIT")
     except BaseException:
         db.conn.execute("ROLLBACK")
         raise
+    if current:  # a new corpus is created, not migrated: nothing to say
+        logger.info("corpus migrated from schema version %d to %d", current, SCHEMA_VERSION)
     return found

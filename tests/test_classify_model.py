@@ -9,6 +9,7 @@ import json
 import pytest
 
 from classifiers import model as model_module
+from crawlers.pageparse import read_document
 from classifiers.evaluation import TARGETS, evaluate, evaluate_realpages
 from classifiers.labelled import LabelledDataError, load, parse_file, split, training_sha256
 
@@ -56,7 +57,7 @@ def test_the_held_back_part_is_never_trained_on():
 
 
 def test_held_back_scores_meet_the_done_when_figures():
-    report = evaluate("held-back")
+    report = evaluate("held-back", read_page=read_document)
     assert report.relevance_macro_f1 >= TARGETS["relevance_macro_f1"], report.errors
     assert report.accuracy("level") >= TARGETS["level_accuracy"], report.errors
     assert report.accuracy("region") >= TARGETS["region_accuracy"], report.errors
@@ -65,7 +66,7 @@ def test_held_back_scores_meet_the_done_when_figures():
 
 @pytest.mark.realpages
 def test_every_real_negative_is_none_and_the_wuhan_plan_is_dedicated(realpages):
-    result = evaluate_realpages(realpages)
+    result = evaluate_realpages(realpages, read_document)
     assert result["negatives"] >= 50
     assert result["not_none"] == []
     assert result["positive"]["ok"], result["positive"]

@@ -13,7 +13,7 @@ from scrapy.settings import Settings
 from scrapy.statscollectors import MemoryStatsCollector
 
 from classifiers import classify as classify_module
-from classifiers.retag import retag
+from pipelines.retag import retag
 from crawlers.items import Attachment, PolicyItem
 from crawlers.sites import get_site
 from pipelines import corpus

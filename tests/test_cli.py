@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from crawlers.tools.fixtures import load_site_fixtures
 from crawlers.sites import all_sites
-from scheduler import main
+from pipelines.schema import open_corpus
+from scheduler import hoist_global_options, main
 
 
 def _commands(group: click.Group, prefix: str = ""):
@@ -141,24 +143,37 @@ enabled = ["replay_generic"]
     assert modes == ["incremental", "sweep", "incremental"]
 
 
-def test_config_and_db_are_defined_once():
-    """Every command's --config and --db is the shared one (crawlers.app), which overrides the
-    group's App — no command resolves the config or the corpus on its own. The demo's --db is
-    its own corpus, apart from the real one."""
-    from crawlers.app import config_option, db_option
-
-    def shared(decorator) -> click.Option:
-        return decorator(click.command()(lambda: None)).params[0]
-
-    config, db = shared(config_option), shared(db_option)
-    seen = 0
+def test_config_and_db_are_the_groups_alone():
+    """--config and --db are declared once, on the group (the front door resolves them once);
+    no command declares its own, and the group's options may follow the subcommand."""
+    names = 0
     for name, command in _commands(main):
+        names += 1
         for param in command.params:
-            if "--config" in param.opts:
-                assert param.callback is config.callback and not param.expose_value, name
-                seen += 1
-            if "--db" in param.opts and name != "demo":
-                assert param.callback is db.callback and not param.expose_value, name
-                seen += 1
-    assert seen >= 20
-    assert {"--config", "--db"} <= {opt for p in main.params for opt in p.opts}
+            assert not {"--config", "--db", "--log-file", "-v", "-q"} & set(param.opts), name
+    assert names >= 20
+    assert {"--config", "--db", "--log-file", "-v", "-q"} <= {opt for p in main.params for opt in p.opts}
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["crawl", "a", "--db", "x.db", "-v"], ["--db", "x.db", "-v", "crawl", "a"]),
+    (["--config=c.toml", "status", "-qq", "--json"], ["--config=c.toml", "-qq", "status", "--json"]),
+    (["search", "元宇宙", "--log-file", "l.txt", "--limit", "3"],
+     ["--log-file", "l.txt", "search", "元宇宙", "--limit", "3"]),
+    (["parse", "--url", "u", "--", "--db"], ["parse", "--url", "u", "--", "--db"]),
+])
+def test_group_options_move_before_the_subcommand(args, expected):
+    assert hoist_global_options(args) == expected
+
+
+def test_options_anywhere_reach_the_group(tmp_path):
+    """`policywatch status --db F -v --log-file L`: the corpus is F, the log goes to L."""
+    db = tmp_path / "elsewhere.db"
+    open_corpus(db).close()
+    log = tmp_path / "logs" / "pw.log"
+    result = CliRunner().invoke(main, ["status", "--db", str(db), "-v", "--log-file", str(log), "--json"])
+    assert result.exit_code == 0, result.output
+    assert isinstance(json.loads(result.output), list)
+    assert log.exists()
+    missing = CliRunner().invoke(main, ["status", "--db", str(tmp_path / "none.db")])
+    assert missing.exit_code == 1 and "none.db" in missing.output

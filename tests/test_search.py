@@ -90,7 +90,7 @@ def test_cli_search_prints_json_and_says_when_nothing_is_found(db_path):
 
 
 def test_cli_search_table_keeps_chinese_columns_aligned(db_path):
-    from crawlers.tools.sitelist import display_width
+    from crawlers.parsing.display import display_width
 
     shown = CliRunner().invoke(main, ["search", "元宇宙 OR 智慧农业", "--db", str(db_path)])
     assert shown.exit_code == 0, shown.output

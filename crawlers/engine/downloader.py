@@ -6,9 +6,10 @@ With ``POLICYWATCH_REPLAY_URL`` set (``http://127.0.0.1:PORT``), a request for
 original URL, so everything above the downloader (robots.txt, offsite filtering, redirects,
 parsers) sees the portal's own URLs. Without the setting they are Scrapy's own handlers.
 
-Browser pages (``meta["playwright"]``) reach the replay portal differently: the runner starts
-Chromium with a host-resolver rule that sends every host to the portal, which then routes by the
-Host header (http only).
+Browser pages (``meta["playwright"]``) go through ``crawlers.engine.browserhandler``, named only
+in the settings of a site that needs the browser (so nothing else imports Playwright); they reach
+the replay portal differently: the runner starts Chromium with a host-resolver rule that sends
+every host to the portal, which then routes by the Host header (http only).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from urllib.parse import urlsplit
 from scrapy import Request
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.http import Response
-from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 
 def replay_url(base: str, url: str) -> str:
@@ -28,7 +28,8 @@ def replay_url(base: str, url: str) -> str:
     return f"{mapped}?{parts.query}" if parts.query else mapped
 
 
-async def _fetch(handler: HTTP11DownloadHandler, replay: str, request: Request) -> Response:
+async def fetch(handler: HTTP11DownloadHandler, replay: str, request: Request) -> Response:
+    """``request`` through ``handler`` (Scrapy's HTTP/1.1), from the replay portal when one is set."""
     if not replay:
         return await HTTP11DownloadHandler.download_request(handler, request)
     mapped = request.replace(url=replay_url(replay, request.url))
@@ -53,17 +54,4 @@ class ReplayAwareDownloadHandler(HTTP11DownloadHandler):
         self._replay = crawler.settings.get("POLICYWATCH_REPLAY_URL") or ""
 
     async def download_request(self, request: Request) -> Response:
-        return await _fetch(self, self._replay, request)
-
-
-class ReplayAwareBrowserHandler(ScrapyPlaywrightDownloadHandler):
-    """scrapy-playwright's handler: the browser for pages that ask for it, HTTP for the rest."""
-
-    def __init__(self, crawler):
-        super().__init__(crawler)
-        self._replay = crawler.settings.get("POLICYWATCH_REPLAY_URL") or ""
-
-    async def download_request(self, request: Request) -> Response:
-        if request.meta.get("playwright"):
-            return await super().download_request(request)
-        return await _fetch(self, self._replay, request)
+        return await fetch(self, self._replay, request)

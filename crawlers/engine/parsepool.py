@@ -388,6 +388,17 @@ class PoolStats:
     refused: int = 0  # over the time limit, out of memory, or killed their worker twice
 
 
+class ParsePool:
+    """The Scrapy extension that gives a crawler its door to the pool, as
+    ``crawler.policywatch_offload``: the item pipelines find it there (they reach the engine
+    through Scrapy, not by importing it). Extensions are built before the pipelines."""
+
+    @classmethod
+    def from_crawler(cls, crawler) -> "ParsePool":
+        crawler.policywatch_offload = OffloadedWork.from_crawler(crawler)
+        return cls()
+
+
 class OffloadedWork:
     """A crawler's door to the shared pool: ``await parse_detail(...)``, ``await classify(...)``.
 

@@ -78,6 +78,8 @@ ITEM_PIPELINES = {
     "pipelines.revisits.RevisitPipeline": 950,
 }
 EXTENSIONS = {
+    # The parse pool, which the item pipelines reach as crawler.policywatch_offload.
+    "crawlers.engine.parsepool.ParsePool": 0,
     "crawlers.engine.progress.Progress": 600,
 }
 # An item not stored because the corpus cannot be written is said once, not with a traceback.

@@ -15,7 +15,7 @@ from scrapy.settings import Settings
 from crawlers.sites.spec import Site
 
 PLAIN_HANDLER = "crawlers.engine.downloader.ReplayAwareDownloadHandler"
-BROWSER_HANDLER = "crawlers.engine.downloader.ReplayAwareBrowserHandler"
+BROWSER_HANDLER = "crawlers.engine.browserhandler.ReplayAwareBrowserHandler"
 # Our own 127.0.0.1 replay portal needs no politeness, but one request at a time would make
 # Scrapy's per-request turnaround (~70 ms here) dominate every test crawl.
 REPLAY_CONCURRENCY = 4

@@ -14,7 +14,7 @@ Exit statuses of ``crawl``, ``backfill`` and ``run`` (the README lists them):
 from __future__ import annotations
 
 from crawlers.engine.runner import SiteRunReport
-from crawlers.tools.sitelist import table
+from crawlers.parsing.display import table
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -25,11 +25,14 @@ import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
-from crawlers.tools.fixtures import FIXTURES_DIR
+from crawlers.config import load_config
+from crawlers.engine.runner import run_crawl
+from crawlers.parsing.display import table
 from crawlers.replay.portal import ReplayPortal, ServedPage
-from crawlers.tools.sitelist import table
+from crawlers.tools.fixtures import FIXTURES_DIR
+from crawlers.tools.watch import find_sites
 
 CHROMIUM = Path("/usr/bin/chromium")
 DAYS_DIR = FIXTURES_DIR / "days"
@@ -135,21 +138,29 @@ def crawl_day(keys: list[str], db_path: Path, replay_url: str, day: Day) -> dict
     return json.loads(lines[-1])
 
 
-def _changes_after(db, last_id: int) -> list[dict[str, Any]]:
-    return [dict(r) for r in db.query(
-        """SELECT c.id, c.kind, d.url, d.site, d.title FROM changes c
-        JOIN documents d ON d.id = c.document_id WHERE c.id > ? ORDER BY c.id""", [last_id])]
+class Desk(Protocol):
+    """What the demo needs of the corpus and the digest, which the front door provides (the
+    crawlers import neither): a mark in the change log, the changes after it, a day's digest."""
+
+    def mark(self, db_path: Path) -> int:
+        """The change log's position now."""
+
+    def changes_after(self, db_path: Path, mark: int) -> list[dict[str, Any]]:
+        """The changes logged after ``mark``: id, kind, url, site, title."""
+
+    def deliver(self, db_path: Path, folder: Path, basename: str, now: datetime) -> tuple[list[str], int]:
+        """The digest of what is unsent, written into ``folder``: (its files, changes in it)."""
+
+    def kind_label(self, kind: str) -> str:
+        """A change kind as a reader sees it."""
 
 
-def run_demo(db_path: Path, out: Path, fresh: bool = True, browser: bool = True,
+def run_demo(desk: Desk, db_path: Path, out: Path, fresh: bool = True, browser: bool = True,
              echo: Callable[[str], None] = print, repeat_days: tuple[int, ...] = (),
              days: list[Day] | None = None) -> list[DayResult]:
     """Replay the days on a fresh corpus, writing each day's digest under ``out``; returns what
     each day did (also written to ``out/summary.json``). Days in ``repeat_days`` are crawled a
     second time on the same check day, and their digest delivered again: nothing new may come of it."""
-    from digest.delivery import FilesChannel, deliver
-    from pipelines.corpus import open_corpus
-
     db_path.parent.mkdir(parents=True, exist_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     if fresh:
@@ -173,30 +184,21 @@ def run_demo(db_path: Path, out: Path, fresh: bool = True, browser: bool = True,
         for day in days:
             calendar.apply(day)
             keys = list(DEMO_SITES) + ([BROWSER_SITE] if day.browser and use_browser else [])
-            db = open_corpus(db_path)
-            last = db.execute("SELECT coalesce(max(id), 0) FROM changes").fetchone()[0]
-            db.close()
+            last = desk.mark(db_path)
             result = DayResult(day, sites=crawl_day(keys, db_path, base, day))
-            db = open_corpus(db_path)
-            result.changes = _changes_after(db, last)
+            result.changes = desk.changes_after(db_path, last)
             folder = out / day.folder_name
             # The digest is dated on the story's day (07:00 in Beijing, after the day's crawl).
             morning = datetime.fromisoformat(f"{day.date}T07:00:00+08:00")
-            report = deliver(db, [FilesChannel(folder, basename="digest", latest_feed=False)],
-                             now=morning)[0]
-            result.digest_files, result.delivered = report.delivered, report.changes
+            result.digest_files, result.delivered = desk.deliver(db_path, folder, "digest", morning)
             if day.number in repeat_days:
-                again = db.execute("SELECT coalesce(max(id), 0) FROM changes").fetchone()[0]
-                db.close()
+                again = desk.mark(db_path)
                 sites = crawl_day(keys, db_path, base, day)
-                db = open_corpus(db_path)
-                repeated = FilesChannel(folder, basename="digest-repeat", latest_feed=False)
-                report = deliver(db, [repeated], now=morning)[0]
-                result.repeat = {"sites": sites, "changes": _changes_after(db, again),
-                                 "delivered": report.changes, "digest": report.delivered}
-            db.close()
+                files, delivered = desk.deliver(db_path, folder, "digest-repeat", morning)
+                result.repeat = {"sites": sites, "changes": desk.changes_after(db_path, again),
+                                 "delivered": delivered, "digest": files}
             results.append(result)
-            _echo_day(result, echo)
+            _echo_day(result, echo, desk.kind_label)
     (out / "summary.json").write_text(
         json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     echo(f"\nevery day's digest (Markdown, HTML e-mail, Atom, JSON) is in {out}/day-*/")
@@ -205,9 +207,7 @@ def run_demo(db_path: Path, out: Path, fresh: bool = True, browser: bool = True,
     return results
 
 
-def _echo_day(result: DayResult, echo: Callable[[str], None]) -> None:
-    from digest.build import KIND_LABELS
-
+def _echo_day(result: DayResult, echo: Callable[[str], None], kind_label: Callable[[str], str]) -> None:
     day = result.day
     echo(f"== day {day.number} · {day.date} · {day.slug} ==")
     echo(day.story)
@@ -234,7 +234,7 @@ def _echo_day(result: DayResult, echo: Callable[[str], None]) -> None:
     else:
         echo(f"changes: {len(result.changes)}")
         for change in result.changes:
-            echo(f"  {KIND_LABELS[change['kind']]}  {change['title']}")
+            echo(f"  {kind_label(change['kind'])}  {change['title']}")
     if result.repeat is not None:
         echo(f"the same day crawled again: {len(result.repeat['changes'])} new change(s), "
              f"{result.repeat['delivered']} delivered again")
@@ -251,10 +251,6 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument("--day", required=True, help="the check day, YYYY-MM-DD")
     parser.add_argument("--kind", default="crawl", choices=("crawl", "backfill"))
     args = parser.parse_args(argv)
-    from crawlers.config import load_config
-    from crawlers.engine.runner import run_crawl
-    from crawlers.tools.watch import find_sites
-
     # Registry, replay-only and config-declared ([[watch]], $POLICYWATCH_CONFIG) sites alike.
     sites = find_sites(args.sites, load_config(), replay=True)
     reports = run_crawl(sites, args.db, run_kind=args.kind, replay_url=args.replay,

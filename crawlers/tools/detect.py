@@ -835,7 +835,7 @@ def proposed_table(detection: Detection, unknown: Any = "?") -> dict[str, Any]:
 
 def render(detection: Detection) -> str:
     """The detection as a researcher reads it in a terminal."""
-    from crawlers.tools.sitelist import pad
+    from crawlers.parsing.display import pad
     from crawlers.tools.watch import table_toml
 
     recognition = detection.recognition

@@ -26,7 +26,7 @@ from crawlers.families import get_family
 from crawlers.items import ListEntry, ListPage, PageRequest, PolicyItem
 from crawlers.parsing.blocks import detect_block
 from crawlers.parsing.detail import ParseError
-from crawlers.tools.sitelist import pad
+from crawlers.parsing.display import pad
 from crawlers.sites.spec import Site
 from crawlers.tools.toolfetch import FetchError, Resolver, resolve_host
 from crawlers.tools.toolfetch import fetch as bounded_fetch

@@ -1,4 +1,7 @@
-"""`policywatch classify`, `retag`, `eval` and `train`: the classifier's commands."""
+"""`policywatch classify`, `eval` and `train`: the classifier's commands.
+
+They import nothing of the rest of the project: what they need of it (a site's jurisdiction, the
+reader of saved pages) comes on the application object the front door passes (``click.pass_obj``)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,11 @@ from pathlib import Path
 
 import click
 
-from crawlers.app import App, config_option, db_option, pass_app
+from classifiers.classify import ClassifyError, Document, classify
+from classifiers.evaluation import evaluate, format_report, realpages_path
+from classifiers.labelled import LabelledDataError
+from classifiers.model import MODEL_PATH
+from classifiers.training import train
 
 _INPUT_FIELDS = {"title": str, "issuer": str, "text": str, "published_date": str, "site": str,
                  "division_code": str, "level": str, "validity": str, "attachments": list}
@@ -48,14 +55,11 @@ def _read_input(source: str) -> dict:
     return data
 
 
-def _document(data: dict):
-    from classifiers.classify import Document
-    from crawlers.sites import get_site
-
+def _document(data: dict, find_site):
     division, level = data.get("division_code"), data.get("level")
     if data.get("site"):
         try:
-            site = get_site(data["site"])
+            site = find_site(data["site"])
         except KeyError:
             raise click.ClickException(f"unknown site {data['site']!r}: see `policywatch sites`") from None
         division, level = division or site.division_code, level or site.level
@@ -69,39 +73,20 @@ def _document(data: dict):
 @click.command("classify")
 @click.argument("source", metavar="FILE|-")
 @click.option("--no-model", is_flag=True, help="Decide relevance with the lexicon's thresholds only.")
-def classify_command(source: str, no_model: bool) -> None:
+@click.pass_obj
+def classify_command(app, source: str, no_model: bool) -> None:
     """Classify one document and print its tags as JSON.
 
     FILE (or - for stdin) is a JSON object: title, issuer, text, and optionally published_date,
     site (a site key: its jurisdiction resolves department-only issuers), division_code and level
     (the same, given directly), validity and attachments (texts).
     """
-    from classifiers.classify import ClassifyError, classify
-
-    document = _document(_read_input(source))
+    document = _document(_read_input(source), app.find_site)
     try:
         result = classify(document, use_model=not no_model)
     except ClassifyError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
-
-
-@click.command("retag")
-@db_option
-@config_option
-@click.option("--all", "everything", is_flag=True,
-              help="Re-tag every document, not only those tagged by another classifier version.")
-@click.option("--batch", type=click.IntRange(min=1), default=200, show_default=True,
-              help="Documents per transaction.")
-@pass_app
-def retag_command(app: App, everything: bool, batch: int) -> None:
-    """Re-tag the stored corpus with the current classifier (after a lexicon or model change)
-    and record the classifier version on every document."""
-    from classifiers.retag import retag
-
-    result = retag(app.write_corpus(create=False), everything=everything, batch=batch)
-    click.echo(f"classifier {result.version}: {result.updated} document(s) re-tagged, "
-               f"{result.failed} could not be classified, of {result.examined} examined")
 
 
 @click.command("eval")
@@ -112,18 +97,16 @@ def retag_command(app: App, everything: bool, batch: int) -> None:
 @click.option("--no-realpages", is_flag=True, help="Score the labelled set only.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--check", is_flag=True, help="Exit with status 1 if a done-when figure is missed.")
-def eval_command(part: str, realpages_dir: Path | None, no_realpages: bool, as_json: bool,
+@click.pass_obj
+def eval_command(app, part: str, realpages_dir: Path | None, no_realpages: bool, as_json: bool,
                  check: bool) -> None:
     """Score the classifier on the labelled set (precision, recall, F1 per label, relevance
     confusion, issuer accuracy) and on the real pages (negatives must come out none)."""
-    from classifiers.evaluation import evaluate, format_report, realpages_path
-    from classifiers.labelled import LabelledDataError
-
     realpages = None if no_realpages else realpages_path(realpages_dir)
     if realpages_dir is not None and not realpages_dir.is_dir():
         raise click.ClickException(f"no real pages at {realpages_dir}")
     try:
-        report = evaluate(part, realpages)
+        report = evaluate(part, realpages, read_page=app.read_page)
     except LabelledDataError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2) if as_json else format_report(report))
@@ -134,17 +117,18 @@ def eval_command(part: str, realpages_dir: Path | None, no_realpages: bool, as_j
 @click.command("train")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the model (default: the shipped classifiers/data/relevance_model.json.gz).")
-def train_command(out: Path | None) -> None:
+@click.pass_obj
+def train_command(app, out: Path | None) -> None:
     """Train the relevance model from the project's labelled data (its held-back part is never
     read) and write it; the same data always gives the same file."""
-    from classifiers.labelled import LabelledDataError
-    from classifiers.model import MODEL_PATH
-    from classifiers.training import train
-
     try:
-        result = train(out=out or MODEL_PATH)
+        result = train(out=out or MODEL_PATH, read_page=app.read_page)
     except (LabelledDataError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"trained on {result.documents} documents ({result.held_back} held back); "
                f"{result.vocabulary} n-grams; training accuracy {result.training_accuracy:.3f}")
     click.echo(f"wrote {result.path} ({result.size_bytes} bytes, data sha256 {result.training_sha256[:12]})")
+
+
+# The commands the front door (scheduler.py) adds to the `policywatch` group.
+COMMANDS = (classify_command, eval_command, train_command)
