@@ -37,7 +37,7 @@ def _setup_logging(verbose: int) -> None:
 def _resolve_sites(app: App, keys: tuple[str, ...], all_enabled: bool = False, replay: bool = False):
     """The sites to crawl by key: the registry's, the config's [[watch]] sites, and (crawling
     the replay portal) the replay-only ones."""
-    from crawlers.tools.watch import find_sites, known_sites
+    from crawlers.sites.declared import find_sites, known_sites
 
     config = app.config
     if all_enabled or not keys:
@@ -400,7 +400,7 @@ def status(app: App, as_json: bool) -> None:
     """Every site's health: last success, documents, new this week, failures, blocked or broken
     (config-declared sites marked so)."""
     from crawlers.tools.sitelist import table
-    from crawlers.tools.watch import known_sites
+    from crawlers.sites.declared import known_sites
     from pipelines.corpus import dead_runs
     from pipelines.health import site_health
     from pipelines.ingest import dead_letter_line
@@ -449,7 +449,7 @@ def scheduled_sites(config, interval: bool | None = None, replay: bool = False) 
     """The sites a schedule crawls: the registry's and the config's [[watch]] enabled sites (and
     the replay-only ones when crawling the replay portal), narrowed by the config;
     ``interval`` True/False keeps only sites with/without an interval of their own."""
-    from crawlers.tools.watch import known_sites
+    from crawlers.sites.declared import known_sites
 
     candidates = known_sites(config, replay=replay)
     chosen = [s for s in candidates if s.enabled and not getattr(s, "blocked_reason", "")]

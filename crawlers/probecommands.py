@@ -32,7 +32,7 @@ def fixture_site_options(fn):
 
 def resolve_site(site_key: str, config):
     """The registry's or the config's site ``site_key``, or a click error naming what is wrong."""
-    from crawlers.tools.watch import find_sites
+    from crawlers.sites.declared import find_sites
 
     try:
         site, = find_sites((site_key,), config)

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from crawlers.app import App, config_option, pass_app
+from crawlers.families import family_names
 
 
 def _fetcher(replay_url: str | None, contact: str | None, delay: float = 2.0):
@@ -59,7 +60,7 @@ _detect_options = [
                  help="A URL or e-mail added to the User-Agent so webmasters can reach you."),
     click.option("--browser/--no-browser", default=None,
                  help="Render a list that only script fills in Chromium (default: when Chromium is installed)."),
-    click.option("--family", type=click.Choice(["trs", "hanweb", "govcn", "ucap", "gkmlpt", "scripted", "generic"]),
+    click.option("--family", type=click.Choice(family_names()),
                  default=None, help="Read the column as this CMS family instead of the detected one."),
 ]
 
@@ -143,7 +144,7 @@ def watch_add(app: App, url, name, issuer, division, level, key, delay, replay_u
     division, level = division or guessed_division, level or guessed_level
     if not division or not level:
         raise click.UsageError(f"cannot place {issuer!r} in the gazetteer: give --division CODE and --level")
-    from crawlers.tools.watch import known_sites
+    from crawlers.sites.declared import known_sites
 
     taken = {s.key for s in known_sites(config, replay=True)}
     key = key or suggest_key(url, taken)

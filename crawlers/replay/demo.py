@@ -253,7 +253,7 @@ def _main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from crawlers.config import load_config
     from crawlers.engine.runner import run_crawl
-    from crawlers.tools.watch import find_sites
+    from crawlers.sites.declared import find_sites
 
     # Registry, replay-only and config-declared ([[watch]], $POLICYWATCH_CONFIG) sites alike.
     sites = find_sites(args.sites, load_config(), replay=True)
