@@ -10,15 +10,12 @@ maintainer's tool, ``crawlers.tools.watch``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, Sequence
 from urllib.parse import urlsplit
 
 from crawlers.replay.portal import REPLAY_SITES
 from crawlers.sites import all_sites, get_site
 from crawlers.sites.spec import Column, Politeness, Site, SiteSpecError
-
-if TYPE_CHECKING:
-    from crawlers.config import Config
 
 REQUIRED = ("key", "issuer", "name", "url", "family", "division_code", "level")
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -29,6 +26,12 @@ _TYPES: dict[str, tuple[type, ...]] = {
 }
 FIELDS = tuple(_TYPES)
 CONFIG_DECLARED = "config-declared"
+
+
+class Declaring(Protocol):
+    """What declares sites beside the registry: the config (``crawlers.config.Config``)."""
+
+    watch: Sequence[Site]
 
 
 class WatchTableError(ValueError):
@@ -117,7 +120,7 @@ def parse_watch(raw: Any, where: Path | str) -> tuple[Site, ...]:
     return tuple(sites)
 
 
-def known_sites(config: Config | None = None, replay: bool = False) -> list[Site]:
+def known_sites(config: Declaring | None = None, replay: bool = False) -> list[Site]:
     """Every site policywatch can crawl: the registry's, then the config's (and, for the replay
     portal, its own)."""
     sites = list(all_sites()) + list(config.watch if config is not None else ())
@@ -126,7 +129,7 @@ def known_sites(config: Config | None = None, replay: bool = False) -> list[Site
     return sites
 
 
-def find_sites(keys: tuple[str, ...] | list[str], config: Config | None = None,
+def find_sites(keys: tuple[str, ...] | list[str], config: Declaring | None = None,
                replay: bool = False) -> list[Site]:
     """The sites with these keys; a ``KeyError`` listing the known keys for an unknown one.
     Replay-only sites take precedence when crawling the replay portal."""
