@@ -37,7 +37,7 @@ from crawlers.pageparse import read_document
 from crawlers.paths import data_dir, demo_db
 from crawlers.replay.demo import run_demo
 from crawlers.sites import get_site
-from crawlers.tools.watch import known_sites
+from crawlers.sites.declared import known_sites
 from digest.build import KIND_LABELS
 from digest.delivery import FilesChannel, deliver
 from pipelines.revisits import sites_due_a_sweep

@@ -28,10 +28,12 @@ from crawlers.engine.distributed import (
 from crawlers.engine.runner import run_crawl
 from crawlers.engine.settings import USER_AGENT
 from crawlers.engine.summary import crawl_outcome, render_run_reports
+from crawlers.families import family_names
 from crawlers.pageparse import ParseError, parse_saved_page
 from crawlers.replay.demo import CHROMIUM
 from crawlers.replay.portal import ReplayPortal
 from crawlers.sites import all_sites
+from crawlers.sites.declared import find_sites, known_sites
 from crawlers.sites.spec import Politeness, SiteSpecError
 from crawlers.tools.detect import OK, Fetch, chromium_renderer, detect_column, jurisdiction, suggest_key
 from crawlers.tools.detect import render as render_detection
@@ -50,8 +52,6 @@ from crawlers.tools.sitelist import (
 from crawlers.tools.watch import (
     WatchError,
     add_site,
-    find_sites,
-    known_sites,
     remove_site,
     spec_table,
     writable_config,
@@ -427,7 +427,7 @@ _detect_options = [
                  help="A URL or e-mail added to the User-Agent so webmasters can reach you."),
     click.option("--browser/--no-browser", default=None,
                  help="Render a list that only script fills in Chromium (default: when Chromium is installed)."),
-    click.option("--family", type=click.Choice(["trs", "hanweb", "govcn", "ucap", "gkmlpt", "scripted", "generic"]),
+    click.option("--family", type=click.Choice(family_names()),
                  default=None, help="Read the column as this CMS family instead of the detected one."),
 ]
 

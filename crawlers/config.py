@@ -41,7 +41,7 @@ DOWNLOAD_DELAY = 3.0                   # (a site's own delay and -s on the comma
 AUTOTHROTTLE_MAX_DELAY = 120
 
 [[watch]]                              # a config-declared site (`policywatch watch add URL`);
-key = "kjj_example_shi_zcwj"           # see crawlers/tools/watch.py for every key
+key = "kjj_example_shi_zcwj"           # see crawlers/sites/declared.py for every key
 issuer = "示例市科学技术局"
 name = "政策文件"
 url = "http://kjj.example-shi.cn/zcwj/index.html"
@@ -126,7 +126,7 @@ class Config:
     contact: str = ""
     channels: ChannelsConfig = ChannelsConfig()
     source: Path | None = None  # the file it was read from, if any
-    # Config-declared sites ([[watch]] tables, see crawlers/tools/watch.py), as validated Sites.
+    # Config-declared sites ([[watch]] tables, see crawlers/sites/declared.py), as validated Sites.
     watch: tuple = ()
     # Scrapy settings for every crawl ([scrapy]): name -> value, checked by ``scrapy_settings``.
     scrapy: dict[str, Any] = field(default_factory=dict)
@@ -393,6 +393,9 @@ def parse_config(raw: dict[str, Any], where: Path) -> Config:
 
 
 def _watch_sites(raw: Any, where: Path) -> tuple:
-    from crawlers.tools.watch import parse_watch  # imports the registry: only when a file is read
+    from crawlers.sites.declared import WatchTableError, parse_watch  # imports the registry: only when a file is read
 
-    return parse_watch(raw, where)
+    try:
+        return parse_watch(raw, where)
+    except WatchTableError as exc:
+        raise ConfigError(str(exc)) from None

@@ -15,7 +15,7 @@ import redis
 from crawlers.cli import redis_option
 from crawlers.engine.distributed import DistributedError, connect, redact
 from crawlers.parsing.display import table
-from crawlers.tools.watch import known_sites
+from crawlers.sites.declared import known_sites
 from pipelines.corpus import dead_runs
 from pipelines.health import site_health
 from pipelines.ingest import DEAD_KEY, IngestStopped, Writer, dead_letter_line

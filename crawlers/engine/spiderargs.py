@@ -17,7 +17,7 @@ from scrapy.settings import BaseSettings
 
 from crawlers.config import ConfigError, load_config
 from crawlers.sites.spec import Site
-from crawlers.tools.watch import find_sites
+from crawlers.sites.declared import find_sites
 
 MODES = ("full", "incremental", "sweep", "backfill")
 TRUE = ("1", "true", "yes", "on")

@@ -15,25 +15,49 @@ the containers of CMSs that have no adapter of their own here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from crawlers.items import PolicyItem
 from crawlers.parsing.detail import DetailRules, parse_detail_page
-from crawlers.sites.spec import Site
+from crawlers.parsing.scan import remove_blocks
 from crawlers.families.base import Family
+from crawlers.families.clues import Clue, SeenPage
+
+if TYPE_CHECKING:  # sites name their family: the spec validates against this registry
+    from crawlers.sites.spec import Site
 
 # Body containers of CMSs without an adapter: 博达 VSB (university and county portals) and
 # WebPlus; after them the common parser tries the known families' containers, then trafilatura.
 OTHER_CMS_CONTENT = ("#vsb_content", ".v_news_content", ".wp_articlecontent")
+# Script that fills a list after the page loads, and templates it renders with.
+_SCRIPT_FETCH = re.compile(
+    r"\bfetch\s*\(|\$\.(?:ajax|get|post|getJSON)\s*\(|XMLHttpRequest|\baxios\b|\.load\s*\(\s*['\"]"
+    r"|<script[^>]+type\s*=\s*[\"']text/(?:html|template|x-handlebars-template|x-template)[\"']", re.I)
+_LOADING = re.compile(r"加载中|正在加载|loading", re.I)
 
 
 class GenericFamily(Family):
     """Shape-based list reading for undeclared portals."""
 
     name = "generic"
+    priority = 1000  # the fallback: chosen when no family's clues reach the threshold
+    counts_pages_in_html = True
     detail_rules = DetailRules()
+
+    def column_clues(self, page: SeenPage, earlier: Sequence[Clue]) -> list[Clue]:
+        """A list that only script fills (no dated links served, a script that fetches them):
+        the generic adapter reads it rendered by the browser."""
+        # Entries held as script data are the scripted family's, which reads them unrendered.
+        if any(c.family == "scripted" for c in earlier) or not _SCRIPT_FETCH.search(page.html) \
+                or page.dated_links:
+            return []
+        markup = remove_blocks(page.html, ("script",), comments=False, replacement="")
+        loading = " (it says 加载中)" if _LOADING.search(markup) else ""
+        return [Clue(self.name, 0, "no list in the served HTML and a script that fetches "
+                                   f"one{loading}: only a browser sees the entries", needs_browser=True)]
 
     def parse_detail(
         self, site: Site, url: str, body: bytes, headers: Mapping[str, str] | None = None,

@@ -24,16 +24,25 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
+from typing import TYPE_CHECKING, Any, Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from crawlers.items import ListPage, PageRequest
 from crawlers.parsing.detail import DetailRules, ParseError
 from crawlers.parsing.numbers import small_int
-from crawlers.sites.spec import Column
 from crawlers.families.base import Family
+from crawlers.families.clues import Clue, SeenPage
 from crawlers.families.scripted import EntryList, as_date
 
+if TYPE_CHECKING:  # sites name their family: the spec validates against this registry
+    from crawlers.sites.spec import Column
+
 log = logging.getLogger(__name__)
+
+_GKMLPT = re.compile(r"/gkmlpt/")
+_GKMLPT_WORD = re.compile(r"\bgkmlpt\b")
+_SID = re.compile(r"""(?:[?&]sid=|\bsid\b["']?\s*[:=]\s*["']?)(\d+)""")
 
 PER_PAGE = 100
 # Publication date fields, most telling first.
@@ -78,6 +87,8 @@ class GkmlptFamily(Family):
     """Guangdong gkmlpt: the JSON list API and the ``post_ID.html`` content pages."""
 
     name = "gkmlpt"
+    priority = 20
+    settled_by_column = True
     detail_rules = DetailRules(
         title=(".content .title", ".content-title", ".article-title", "h1"),
         content=(".article-content", ".content .article", ".content"),
@@ -85,6 +96,31 @@ class GkmlptFamily(Family):
         furniture=(".share", ".bdsharebuttonbox", ".print", ".close", ".relevant", ".related",
                    ".qrcode", ".article-tool", ".tools", "script", "style"),
     )
+
+    def page_clues(self, page: SeenPage, earlier: Sequence[Clue]) -> list[Clue]:
+        """/gkmlpt/ in the URL, the API's JSON, or a page loading the catalogue."""
+        clues = []
+        if _GKMLPT.search(page.path):
+            clues.append(Clue(self.name, 10, "/gkmlpt/ in the URL: Guangdong's 政府信息公开目录管理平台",
+                              of_column_url=True))
+        data = page.data
+        if isinstance(data, dict) and isinstance(data.get("articles"), list) \
+                and ("classify" in data or "total" in data):
+            clues.append(Clue(self.name, 8, "a JSON answer with articles and classify (the gkmlpt API)"))
+        if page.is_html and not clues and _GKMLPT_WORD.search(page.html):
+            clues.append(Clue(self.name, 6, "the page loads the gkmlpt catalogue"))
+        return clues
+
+    def column_params(self, page: SeenPage) -> tuple[dict[str, Any], list[str]]:
+        """The catalogue's site id (``sid``), from the page or its URL; an API URL needs none."""
+        if "/gkmlpt/api/" in page.url:
+            return {}, []
+        sid = _SID.search(page.html) or _SID.search(page.url)
+        if sid is None:
+            return {}, ["the gkmlpt site id (sid) is not on the page: give the API URL "
+                        "(/gkmlpt/api/all/CATEGORY?sid=N) instead"]
+        return ({"sid": sid.group(1), "category": 0},
+                [f"the catalogue's site id is {sid.group(1)} (all categories)"])
 
     def first_page(self, site, column):
         return PageRequest(url=api_url(column, 1), page=1)

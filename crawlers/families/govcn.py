@@ -23,16 +23,19 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from crawlers.items import ListEntry, ListPage, PageRequest
 from crawlers.parsing.dates import parse_date
 from crawlers.parsing.detail import DetailRules, ParseError
 from crawlers.parsing.numbers import small_int
-from crawlers.sites.spec import Column, Site
 from crawlers.families.base import Family
+from crawlers.families.clues import Clue, SeenPage
 from crawlers.families.listparse import NOT_A_LIST, clean_text, decode, dedupe_entries, limit_pages
+
+if TYPE_CHECKING:  # sites name their family: the spec validates against this registry
+    from crawlers.sites.spec import Column, Site
 
 LIST_ITEMS = (
     ".news_box .list li",
@@ -149,8 +152,27 @@ class GovCnFamily(Family):
     """www.gov.cn policy feeds and detail pages."""
 
     name = "govcn"
+    priority = 10
+    settled_by_column = True
     detail_rules = DETAIL_RULES
     list_items = LIST_ITEMS
+
+    def page_clues(self, page: SeenPage, earlier: Sequence[Clue]) -> list[Clue]:
+        """The central portal's host, and JSON of its feeds' shapes."""
+        clues = []
+        host = page.host
+        if host == "www.gov.cn" or host.endswith(".www.gov.cn") or host == "gov.cn":
+            clues.append(Clue(self.name, 10, f"the host {host} is the central government portal",
+                              of_column_url=True))
+        data = page.data
+        if isinstance(data, list) and data and isinstance(data[0], dict) and {"TITLE", "URL"} <= set(data[0]):
+            clues.append(Clue(self.name, 10, "a JSON feed of {TITLE, URL, DOCRELPUBTIME} rows "
+                                             "(www.gov.cn's ZUIXINZHENGCE.json)"))
+        if isinstance(data, dict):
+            vo = data.get("searchVO")
+            if isinstance(vo, dict) and ("listVO" in vo or "catMap" in vo):
+                clues.append(Clue(self.name, 10, "a JSON answer with searchVO.listVO (www.gov.cn's 政策文件库)"))
+        return clues
 
     def parse_list(
         self, site: Site, column: Column, request: PageRequest, body: bytes,

@@ -32,6 +32,7 @@ import html as htmllib
 import logging
 import math
 import re
+from typing import TYPE_CHECKING, Any, Sequence
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
 
 import lxml.html
@@ -40,10 +41,13 @@ from crawlers.items import ListPage, PageRequest
 from crawlers.parsing.dates import find_dates
 from crawlers.parsing.detail import DetailRules, ParseError
 from crawlers.parsing.scan import cdata, contents, first_content, opener, spans
-from crawlers.sites.spec import Column, Site
 from crawlers.families.base import Family
+from crawlers.families.clues import Clue, SeenPage
 from crawlers.families.listparse import decode, html_list_page
 from crawlers.families.scripted import EntryList, page_base, pick_title
+
+if TYPE_CHECKING:  # sites name their family: the spec validates against this registry
+    from crawlers.sites.spec import Column, Site
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +71,11 @@ _JPAGE_INT = {name: re.compile(rf"""\b{name}\s*:\s*['"]?(\d{{1,9}})(?!\d)""")
               for name in ("perPage", "totalRecord", "groupSize")}
 _UNIT_DIV = re.compile(r"""<div\s+id=["']?(\d+)["']?\s*>\s*<script\s+type=["']text/xml["']""", re.I)
 _COLUMN_ID = re.compile(r"/col/col(\d+)/")
+# What detect recognises Hanweb JCMS by: its URLs, its datastore and feed, its assets.
+_ART = re.compile(r"""/art/(?:19|20)\d{2}/\d{1,2}/\d{1,2}/art_\d+_\d+\.html""")
+_DATASTORE = re.compile(r"<datastore\b", re.I)
+_ASSETS = re.compile(
+    r"""["'][^"']*(?:/module/(?:jslib|web/jpage|visitcount|changepage)/|hanweb\.css|/jcms_files/)""", re.I)
 # Where jpage renders the records in a browser, and static column lists.
 RENDERED_ITEMS = (".default_pgContainer li", ".default_pgContainer tr", "ul.list > li")
 
@@ -92,8 +101,13 @@ def _unquote_fully(value: str) -> str:
 
 def feed_params(column: Column, page_text: str = "") -> dict[str, str]:
     """The feed's form fields: the column's declared params over what the page says, over defaults."""
+    return feed_form(column.url, column.params, page_text)
+
+
+def feed_form(url: str, params: dict[str, Any], page_text: str = "") -> dict[str, str]:
+    """``feed_params`` of a column given by its URL and declared params."""
     found: dict[str, str] = dict(FORM_DEFAULTS)
-    m = _COLUMN_ID.search(column.url)
+    m = _COLUMN_ID.search(url)
     if m:
         found["columnid"] = m.group(1)
     unit = _UNIT_DIV.search(page_text)
@@ -108,8 +122,8 @@ def feed_params(column: Column, page_text: str = "") -> dict[str, str]:
             if key in FORM_FIELDS and value:
                 found[key] = _unquote_fully(value).strip("'\"") if key in ("webname", "path") else value
     for key in FORM_FIELDS:
-        if key in column.params:
-            found[key] = str(column.params[key])
+        if key in params:
+            found[key] = str(params[key])
     return {k: found[k] for k in FORM_FIELDS if k in found}
 
 
@@ -149,6 +163,7 @@ class HanwebFamily(Family):
     """Hanweb 大汉 JCMS: datastore column pages, the dataproxy.jsp feed, #zoom detail pages."""
 
     name = "hanweb"
+    priority = 40
     detail_rules = DetailRules(
         title=(".sp_title", "p.con-title", ".con-title", ".article_title", ".artile_title",
                "#title", "h1"),
@@ -160,6 +175,37 @@ class HanwebFamily(Family):
                    ".prevPage", ".nextPage", ".xg-box", ".xgbd", ".print", ".printer", ".close",
                    ".small-title", ".position", ".bt-position", ".footer", "script", "style"),
     )
+
+    def page_clues(self, page: SeenPage, earlier: Sequence[Clue]) -> list[Clue]:
+        """/col/ and /art/ URLs, the datastore and its dataproxy.jsp feed, JCMS assets."""
+        clues = []
+        if _COLUMN_ID.search(page.path):
+            clues.append(Clue(self.name, 3, "a /col/colN/ column URL (Hanweb JCMS)", of_column_url=True))
+        if _ART.search(page.path):
+            clues.append(Clue(self.name, 3, "a /art/Y/M/D/art_N_N.html document URL (Hanweb JCMS)"))
+        if not page.is_html:
+            return clues
+        html = page.html
+        if _DATASTORE.search(html):
+            clues.append(Clue(self.name, 8, "a <datastore> of <record>s in a text/xml script (Hanweb jpage)"))
+        if "dataproxy.jsp" in html:
+            clues.append(Clue(self.name, 6, "the list feed /module/web/jpage/dataproxy.jsp (Hanweb)"))
+        arts = set(_ART.findall(html))
+        if len(arts) >= 2:
+            clues.append(Clue(self.name, 3, f"{len(arts)} documents at /art/Y/M/D/art_N_N.html (Hanweb)"))
+        if _ASSETS.search(html):
+            clues.append(Clue(self.name, 5, "Hanweb JCMS assets (/module/jslib/, hanweb.css, jcms_files)"))
+        return clues
+
+    def column_params(self, page: SeenPage) -> tuple[dict[str, Any], list[str]]:
+        """Nothing to declare when the column page says the feed's ids; a note either way."""
+        form = feed_form(page.url, {}, page.html)
+        missing = [k for k in ("columnid", "unitid", "webid") if k not in form]
+        if missing:
+            return {}, ["the Hanweb feed cannot be followed past the column page: "
+                        f"{', '.join(missing)} not on the page (declare them in params)"]
+        return {}, ["the Hanweb feed's columnid/unitid/webid are read from the column "
+                    f"page ({form['columnid']}/{form['unitid']}/{form['webid']})"]
 
     def parse_list(self, site, column, request, body, headers=None) -> ListPage:
         text = decode(body, headers)

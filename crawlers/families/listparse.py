@@ -28,7 +28,7 @@ import bisect
 import logging
 import re
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable, Mapping
 from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
@@ -39,7 +39,9 @@ from crawlers.parsing.detail import ParseError
 from crawlers.parsing.encoding import decode_text
 from crawlers.parsing.numbers import small_int
 from crawlers.parsing.scan import spans
-from crawlers.sites.spec import Column, Site
+
+if TYPE_CHECKING:  # sites name their family: the spec validates against this registry
+    from crawlers.sites.spec import Column, Site
 
 log = logging.getLogger(__name__)
 

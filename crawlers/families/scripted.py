@@ -28,7 +28,7 @@ import logging
 import math
 import re
 from datetime import date, datetime, timezone, timedelta
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 from urllib.parse import urljoin, urlsplit
 
 from crawlers.items import ListEntry, ListPage, PageRequest
@@ -36,9 +36,12 @@ from crawlers.parsing.dates import date_from_url, parse_date
 from crawlers.parsing.detail import DetailRules
 from crawlers.parsing.numbers import small_int
 from crawlers.parsing.scan import contents, remove_tags
-from crawlers.sites.spec import Column, Site
 from crawlers.families.base import Family
+from crawlers.families.clues import Clue, SeenPage
 from crawlers.families.listparse import decode, html_list_page
+
+if TYPE_CHECKING:  # sites name their family: the spec validates against this registry
+    from crawlers.sites.spec import Column, Site
 
 log = logging.getLogger(__name__)
 
@@ -408,6 +411,40 @@ def _page_number_url(column: Column, template: str, page: int) -> str:
     return urljoin(column.url, template.format(page=page))
 
 
+def script_records(html: str) -> tuple[str, str, int] | None:
+    """The largest array of list entries held as script data: (variable, path, count)."""
+    best = None
+    for name, value in script_literals(html).items():
+        for path, records in find_record_arrays(value):
+            if best is None or len(records) > best[2]:
+                best = (name, path, len(records))
+    return best
+
+
+def scripted_params(html: str, column_url: str, var: str, path: str) -> tuple[dict[str, Any], list[str]]:
+    """The params of a column whose records are ``var``.``path``, and the URL of page N when the
+    platform's convention gives it (a jpage-style ``params`` literal with a ``unitid``: pages
+    are ``index.html?uid=UNIT&pageNum=N``, as on sthjt.jiangxi.gov.cn)."""
+    params: dict[str, Any] = {"var": var}
+    if path:
+        params["records"] = path
+    notes = []
+    unit = None
+    for value in script_literals(html).values():
+        if isinstance(value, dict) and value.get("unitid") and ("perPage" in value or "current" in value):
+            unit = str(value["unitid"])
+            break
+    name = urlsplit(column_url).path.rsplit("/", 1)[-1] or "index.html"
+    if unit and name.startswith("index."):
+        params["page_url"] = f"{name}?uid={unit}&pageNum={{page}}"
+        notes.append(f"page N of the column is {name}?uid={unit}&pageNum=N (the platform's "
+                     "convention for a jpage-style params literal with unitid)")
+    else:
+        notes.append("the script pages its data but the page does not say the URL of page 2: "
+                     "only the first page is read unless params.page_url is declared")
+    return params, notes
+
+
 # What the templates render the data into (sthjt.jiangxi.gov.cn: ul.List_list).
 RENDERED_ITEMS = ("ul.List_list > li", ".list_list li", "ul.list > li")
 
@@ -416,6 +453,8 @@ class ScriptedFamily(Family):
     """Lists carried as script data (``var listData = {...}``), with a DOM fallback."""
 
     name = "scripted"
+    priority = 30
+    settled_by_column = True
     detail_rules = DetailRules(
         title=(".article-title", ".detail-title", ".content-title", "h1", ".title"),
         content=(".article-content", "#zoom", ".zoom", ".article_con", ".TRS_Editor",
@@ -424,6 +463,25 @@ class ScriptedFamily(Family):
         furniture=(".share", ".bdsharebuttonbox", ".article-tools", ".print", ".qrcode",
                    ".related", ".xgxx", ".Location", ".footer", "script", "style"),
     )
+
+    def column_clues(self, page: SeenPage, earlier: Sequence[Clue]) -> list[Clue]:
+        """Entries held as script data, and more of them than the markup shows."""
+        records = script_records(page.html)
+        if records is None:
+            return []
+        name, path, count = records
+        markup = page.dated_links
+        if count > markup:
+            where = f"{name}.{path}" if path else name
+            return [Clue(self.name, 12, f"the entries are script data: {count} records in "
+                                        f"{where}, {markup} dated links in the markup")]
+        return [Clue(self.name, 2, f"script data ({count} records) that the markup also shows")]
+
+    def column_params(self, page: SeenPage) -> tuple[dict[str, Any], list[str]]:
+        records = script_records(page.html)
+        if records is None:
+            return {}, []
+        return scripted_params(page.html, page.url, records[0], records[1])
 
     def parse_list(self, site, column, request, body, headers=None) -> ListPage:
         html = decode(body, headers)

@@ -12,8 +12,17 @@ Detail pages keep the body in a TRS editor element (``.TRS_Editor``, ``.TRS_UEDI
 
 from __future__ import annotations
 
+import re
+from typing import Sequence
+
 from crawlers.parsing.detail import DetailRules
 from crawlers.families.base import Family
+from crawlers.families.clues import Clue, SeenPage, pager_call
+
+# What detect recognises TRS WCM by, besides its pager: its editor's body classes, and its
+# document naming (weak: other CMSs copy it).
+_BODY = re.compile(r"""class\s*=\s*["'][^"']*\b(TRS_Editor|TRS_UEDITOR|trs_editor_view|trs_paper_default)\b""")
+_DOC = re.compile(r"""href\s*=\s*["'][^"']*/(?:\d{6}/)?t(?:19|20)\d{6}_\d+\.s?html?["']""", re.I)
 
 # One element per entry on TRS list pages, most specific first.
 LIST_ITEMS = (
@@ -76,6 +85,27 @@ class TRSFamily(Family):
     """TRS WCM list pages and detail pages."""
 
     name = "trs"
+    priority = 60
+    counts_pages_in_html = True
     detail_rules = DETAIL_RULES
     list_items = LIST_ITEMS
+
+    def page_clues(self, page: SeenPage, earlier: Sequence[Clue]) -> list[Clue]:
+        """The 0-based pager call, TRS editor body elements, ./YYYYMM/tYYYYMMDD_N.html documents."""
+        if not page.is_html:
+            return []
+        html = page.html
+        clues = []
+        call = pager_call(html)
+        if call is not None and not call[0]:
+            clues.append(Clue(self.name, 8, f"TRS WCM's pager createPageHTML({call[1]}, current, \"index\", ...), "
+                                            "pages from 0 (index_1 is page 2)"))
+        body = _BODY.search(html)
+        if body:
+            clues.append(Clue(self.name, 6, f"a TRS editor body element (.{body.group(1)})"))
+        docs = len(set(_DOC.findall(html)))
+        if docs >= 2:
+            clues.append(Clue(self.name, 2, f"{docs} documents named tYYYYMMDD_N.html "
+                                            "(TRS WCM's naming, which other CMSs copy)"))
+        return clues
 

@@ -31,8 +31,8 @@ from crawlers.config import load_config
 from crawlers.engine.runner import run_crawl
 from crawlers.parsing.display import table
 from crawlers.replay.portal import ReplayPortal, ServedPage
+from crawlers.sites.declared import find_sites
 from crawlers.tools.fixtures import FIXTURES_DIR
-from crawlers.tools.watch import find_sites
 
 CHROMIUM = Path("/usr/bin/chromium")
 DAYS_DIR = FIXTURES_DIR / "days"

@@ -14,7 +14,7 @@ from crawlers.sites.spec import Column, Politeness, Search, Selectors, Site, Sit
 __all__ = ["Column", "Politeness", "Search", "Selectors", "Site", "SiteSpecError", "all_sites",
            "get_site"]
 
-_NOT_SITES = {"spec"}
+_NOT_SITES = {"spec", "declared"}  # the spec, and the resolution of every known site
 
 
 @lru_cache(maxsize=1)

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawlers.families import family_names
+
 LEVELS = ("national", "province", "prefecture", "county")
 ORIGINS = ("registry", "config", "replay")
-FAMILIES = ("trs", "hanweb", "govcn", "ucap", "gkmlpt", "scripted", "generic")
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _DIVISION_RE = re.compile(r"^\d{6}$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -91,7 +92,7 @@ class Site:
     name: str  # Chinese name of the portal or issuer, e.g. 江西省人民政府
     division_code: str  # GB/T 2260 code of the jurisdiction, e.g. 360000
     level: str  # national / province / prefecture / county
-    family: str  # CMS family, one of FAMILIES
+    family: str  # CMS family: a name registered in crawlers.families
     domains: tuple[str, ...]
     columns: tuple[Column, ...]
     politeness: Politeness = Politeness()
@@ -134,8 +135,8 @@ def validate(site: Site) -> None:
         fail("level", f"{site.level!r} is not one of {', '.join(LEVELS)}")
     if site.origin not in ORIGINS:
         fail("origin", f"{site.origin!r} is not one of {', '.join(ORIGINS)}")
-    if site.family not in FAMILIES:
-        fail("family", f"{site.family!r} is not one of {', '.join(FAMILIES)}")
+    if site.family not in family_names():
+        fail("family", f"{site.family!r} is not one of {', '.join(family_names())}")
     if not site.domains:
         fail("domains", "at least one domain is required")
     if not site.columns:

@@ -11,6 +11,7 @@ from crawlers.tools.fixtures import SITES_DIR
 from crawlers.pageparse import ParseError, parse_saved_list, parse_saved_page
 from crawlers.engine.settings import USER_AGENT
 from crawlers.sites import get_site
+from crawlers.sites.declared import is_config_declared
 from crawlers.sites.spec import Site
 from crawlers.tools.toolfetch import FetchError, Resolver, fetch, resolve_host
 
@@ -42,8 +43,6 @@ def _fetch(url: str, replay_url: str | None, resolve: Resolver = resolve_host) -
 def fixtures_root(site: Site, fixtures_dir: Path | None = None) -> Path:
     """Where a site's fixture folder goes: ``fixtures_dir``, else the project's — for registry
     sites only, since the project's fixtures are checked against the registry."""
-    from crawlers.tools.watch import is_config_declared
-
     if fixtures_dir is not None:
         return fixtures_dir
     if is_config_declared(site):

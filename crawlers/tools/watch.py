@@ -1,4 +1,7 @@
-"""Config-declared sites: portal columns watched from the config file instead of a site module.
+"""The maintainer's watch list: ``policywatch watch add/remove`` edit the config's ``[[watch]]`` tables.
+
+Config-declared sites are portal columns watched from the config file instead of a site module
+(how a table becomes a Site, and how the crawl finds them: ``crawlers.sites.declared``).
 
 A researcher adds one with ``policywatch watch add URL`` (which runs ``policywatch detect``
 and writes what it proposes); each is a ``[[watch]]`` table of the TOML config::
@@ -8,7 +11,7 @@ and writes what it proposes); each is a ``[[watch]]`` table of the TOML config::
     issuer = "示例市科学技术局"             # who publishes the column (the site's name)
     name = "政策文件"                       # the column's name
     url = "http://kjj.example-shi.cn/zcwj/index.html"
-    family = "generic"                      # trs, hanweb, govcn, ucap, gkmlpt, scripted, generic
+    family = "generic"                      # a family of crawlers.families: trs, hanweb, govcn, ucap...
     division_code = "429004"                # GB/T 2260 code of the issuer's jurisdiction
     level = "prefecture"                    # national, province, prefecture, county
     domains = ["kjj.example-shi.cn"]        # default: the URL's host
@@ -20,10 +23,8 @@ and writes what it proposes); each is a ``[[watch]]`` table of the TOML config::
     evidence = "detected 2026-11-23: ..."   # what detect saw
     added = "2026-11-23"
 
-Such sites are ``Site`` objects like the registry's: crawled, classified, diffed and reported
-the same way, listed by ``policywatch sites`` as config-declared. A key that a registry (or
-replay) site already has is an error naming both. A maintainer promotes one to a module by
-copying its fields into ``crawlers/sites/<key>.py`` and deleting the table.
+A maintainer promotes one to a module by copying its fields into ``crawlers/sites/<key>.py`` and
+deleting the table.
 
 Writing keeps the file as the user wrote it (comments, order, other tables: ``tomlkit``), checks
 the whole result with the config's own validation before anything is written, and replaces the
@@ -34,159 +35,20 @@ from __future__ import annotations
 
 import os
 import tempfile
+import tomllib
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-from crawlers.config import ConfigError, config_path
+import tomlkit
+
+from crawlers.config import Config, ConfigError, config_path, parse_config
 from crawlers.paths import data_dir
-from crawlers.sites.spec import Column, Politeness, Site, SiteSpecError
+from crawlers.sites.declared import is_config_declared
+from crawlers.sites.spec import Site
 
 if TYPE_CHECKING:
-    from crawlers.config import Config
-    from crawlers.tools.detect import Detection
-
-REQUIRED = ("key", "issuer", "name", "url", "family", "division_code", "level")
-_TYPES: dict[str, tuple[type, ...]] = {
-    "key": (str,), "issuer": (str,), "name": (str,), "url": (str,), "family": (str,),
-    "division_code": (str,), "level": (str,), "domains": (list,), "needs_browser": (bool,),
-    "delay": (int, float), "max_pages": (int,), "params": (dict,), "enabled": (bool,),
-    "interval_hours": (int, float), "evidence": (str,), "added": (str,),
-}
-FIELDS = tuple(_TYPES)
-CONFIG_DECLARED = "config-declared"
-
-
-def _describe(types: tuple[type, ...]) -> str:
-    names = {str: "a string", list: "a list of strings", bool: "true or false", int: "a number",
-             float: "a number", dict: "a table"}
-    return " or ".join(dict.fromkeys(names[t] for t in types))
-
-
-def site_from_table(table: dict[str, Any], where: Path | str, index: int) -> Site:
-    """One ``[[watch]]`` table as a Site; ``ConfigError`` naming the file, the entry and the key."""
-    label = f"[[watch]] {table['key']!r}" if isinstance(table.get("key"), str) else f"[[watch]] #{index + 1}"
-
-    def fail(why: str) -> ConfigError:
-        return ConfigError(f"{where}: {label}: {why}")
-
-    if not isinstance(table, dict):
-        raise fail("must be a table")
-    unknown = sorted(set(table) - set(FIELDS))
-    if unknown:
-        raise fail(f"unknown key(s) {', '.join(unknown)}; known: {', '.join(FIELDS)}")
-    missing = [k for k in REQUIRED if k not in table]
-    if missing:
-        raise fail(f"missing {', '.join(missing)}")
-    for name, value in table.items():
-        types = _TYPES[name]
-        if isinstance(value, bool) and bool not in types or not isinstance(value, types):
-            raise fail(f"{name} must be {_describe(types)}")
-    domains = table.get("domains") or [urlsplit(table["url"]).hostname or ""]
-    if not all(isinstance(d, str) and d for d in domains):
-        raise fail("domains must be a list of host names")
-    evidence = table.get("evidence", "")
-    try:
-        return Site(
-            key=table["key"], name=table["issuer"], division_code=table["division_code"],
-            level=table["level"], family=table["family"],
-            domains=tuple(d.lower() for d in domains),
-            columns=(Column(name=table["name"], url=table["url"], params=dict(table.get("params", {})),
-                            max_pages=int(table.get("max_pages", 50))),),
-            politeness=Politeness(delay=float(table.get("delay", 2.0))),
-            needs_browser=bool(table.get("needs_browser", False)),
-            enabled=bool(table.get("enabled", True)),
-            interval_hours=float(table["interval_hours"]) if "interval_hours" in table else None,
-            evidence=f"{CONFIG_DECLARED} ({Path(str(where)).name})" + (f": {evidence}" if evidence else ""),
-            origin="config",
-        )
-    except SiteSpecError as exc:
-        raise fail(str(exc)) from None
-
-
-def _reserved_sites() -> dict[str, str]:
-    """Keys no config site may take: the registry's and the replay portal's, with where each is."""
-    from crawlers.replay.portal import REPLAY_SITES
-    from crawlers.sites import all_sites
-
-    reserved = {s.key: f"the registry's site {s.key!r} ({s.name}, crawlers/sites/{s.key}.py)"
-                for s in all_sites()}
-    reserved.update({s.key: f"the replay portal's site {s.key!r} ({s.name}, crawlers/replay/portal.py)"
-                     for s in REPLAY_SITES})
-    return reserved
-
-
-def parse_watch(raw: Any, where: Path | str) -> tuple[Site, ...]:
-    """The config's ``[[watch]]`` tables as Sites, every one validated; a key clash (with the
-    registry, the replay portal or another table) names both sites."""
-    if raw in (None, []):
-        return ()
-    if not isinstance(raw, list):
-        raise ConfigError(f"{where}: watch must be an array of tables ([[watch]])")
-    sites: list[Site] = []
-    reserved = _reserved_sites()
-    seen: dict[str, int] = {}
-    for index, table in enumerate(raw):
-        if not isinstance(table, dict):
-            raise ConfigError(f"{where}: [[watch]] #{index + 1}: must be a table")
-        site = site_from_table(table, where, index)
-        if site.key in reserved:
-            raise ConfigError(f"{where}: [[watch]] {site.key!r} ({site.name}, {site.columns[0].url}) has "
-                              f"the key of {reserved[site.key]}: choose another key")
-        if site.key in seen:
-            raise ConfigError(f"{where}: [[watch]] {site.key!r} is declared twice (tables "
-                              f"#{seen[site.key] + 1} and #{index + 1})")
-        seen[site.key] = index
-        sites.append(site)
-    return tuple(sites)
-
-
-# --- resolving sites: the registry, the config's, the replay portal's --------------------------
-def known_sites(config: "Config | None" = None, replay: bool = False) -> list[Site]:
-    """Every site policywatch can crawl: the registry's, then the config's (and, for the replay
-    portal, its own)."""
-    from crawlers.sites import all_sites
-
-    sites = list(all_sites()) + list(config.watch if config is not None else ())
-    if replay:
-        from crawlers.replay.portal import REPLAY_SITES
-
-        sites += list(REPLAY_SITES)
-    return sites
-
-
-def find_sites(keys: tuple[str, ...] | list[str], config: "Config | None" = None,
-               replay: bool = False) -> list[Site]:
-    """The sites with these keys; a ``KeyError`` listing the known keys for an unknown one.
-    Replay-only sites take precedence when crawling the replay portal."""
-    from crawlers.sites import get_site
-
-    declared = {s.key: s for s in (config.watch if config is not None else ())}
-    replay_sites = {}
-    if replay:
-        from crawlers.replay.portal import REPLAY_SITES
-
-        replay_sites = {s.key: s for s in REPLAY_SITES}
-    found = []
-    for key in keys:
-        if key in replay_sites:
-            found.append(replay_sites[key])
-        elif key in declared:
-            found.append(declared[key])
-        else:
-            try:
-                found.append(get_site(key))
-            except KeyError as exc:
-                message = str(exc.args[0])
-                if declared:
-                    message += f"; config-declared: {', '.join(sorted(declared))}"
-                raise KeyError(message) from None
-    return found
-
-
-def is_config_declared(site: Site) -> bool:
-    return site.origin == "config"
+    from crawlers.tools.detect.result import Detection
 
 
 # --- the proposed spec ------------------------------------------------------------------------
@@ -222,8 +84,6 @@ def spec_table(site: Site, detection: "Detection | None" = None, *, added: str |
 
 
 def _toml_document(tables: list[dict[str, Any]]):
-    import tomlkit
-
     doc = tomlkit.document()
     aot = tomlkit.aot()
     for data in tables:
@@ -233,8 +93,6 @@ def _toml_document(tables: list[dict[str, Any]]):
 
 
 def _toml_table(data: dict[str, Any], comment: str = ""):
-    import tomlkit
-
     table = tomlkit.table()
     if comment:
         table.add(tomlkit.comment(comment))
@@ -250,8 +108,6 @@ def _toml_table(data: dict[str, Any], comment: str = ""):
 
 def table_toml(table: dict[str, Any]) -> str:
     """A ``[[watch]]`` table as TOML text."""
-    import tomlkit
-
     return tomlkit.dumps(_toml_document([table])).strip() + "\n"
 
 
@@ -275,11 +131,7 @@ def _read(path: Path) -> str:
         raise WatchError(f"{path}: not UTF-8 text ({exc})") from None
 
 
-def _validated(text: str, path: Path) -> "Config":
-    import tomllib
-
-    from crawlers.config import parse_config
-
+def _validated(text: str, path: Path) -> Config:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -311,8 +163,6 @@ def add_site(path: Path, table: dict[str, Any], comment: str = "") -> Site:
     """Append a ``[[watch]]`` table to the config at ``path`` (created if missing); the file's
     comments and other tables are kept. Returns the new site; ``WatchError`` and nothing written
     when the current file or the result is invalid or the key is taken."""
-    import tomlkit
-
     text = _read(path)
     config = _validated(text, path)
     key = table.get("key")
@@ -341,8 +191,6 @@ def add_site(path: Path, table: dict[str, Any], comment: str = "") -> Site:
 def remove_site(path: Path, key: str) -> Site:
     """Remove the ``[[watch]]`` table with ``key`` from the config at ``path``; the rest of the
     file is kept as it is. Returns the removed site."""
-    import tomlkit
-
     if not path.exists():
         raise WatchError(f"{path}: no such config file")
     text = _read(path)
@@ -363,6 +211,4 @@ def remove_site(path: Path, key: str) -> Site:
     return sites[key]
 
 
-__all__ = ["CONFIG_DECLARED", "WatchError", "add_site", "find_sites", "is_config_declared",
-           "known_sites", "parse_watch", "remove_site", "site_from_table", "spec_table",
-           "table_toml", "writable_config"]
+__all__ = ["WatchError", "add_site", "remove_site", "spec_table", "table_toml", "writable_config"]
