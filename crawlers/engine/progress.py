@@ -19,11 +19,10 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from crawlers.engine.progressline import SiteCounters, SiteState, round_line, site_line
+from crawlers.engine.progressline import PREFIX, SiteCounters, SiteState, round_line, site_line
 
 logger = logging.getLogger(__name__)
 TTY_INTERVAL = 0.5
-PREFIX = "progress: "  # what a round looks for in its crawls' logs (crawlers.engine.roundprogress)
 
 
 class ProgressBoard:

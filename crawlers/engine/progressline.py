@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
+PREFIX = "progress: "  # what starts a progress line in a log (a round reads its crawls' logs)
 # Stats the spider keeps for progress (crawlers.engine.spiders.policy).
 LIST_REQUESTED = "policywatch/progress/list_requested"
 LIST_READ = "policywatch/progress/list_read"  # list pages read to their end (or refused)
@@ -160,10 +161,10 @@ _SITE_LINE = re.compile(
 
 
 def parse_site_line(text: str, elapsed: float) -> SiteState | None:
-    """The state a ``site_line`` says (as a round reads it from a crawl's log), or None when
-    ``text`` is not one. ``elapsed`` is how long the crawl has run, to turn its rate back into
-    documents answered."""
-    found = _SITE_LINE.search(text.strip())
+    """The state a ``site_line`` says, or None when ``text`` is not one; ``text`` may be the
+    line a crawl logged (``PREFIX`` and what the log put before it). ``elapsed`` is how long
+    the crawl has run, to turn its rate back into documents answered."""
+    found = _SITE_LINE.search(text.rsplit(PREFIX, 1)[-1].strip())
     if found is None:
         return None
     done = bool(found.group("done"))
