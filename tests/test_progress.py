@@ -13,11 +13,13 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from crawlers.engine.progress import ProgressBoard
+from crawlers.engine.roundprogress import RoundProgress, follow
 from crawlers.engine.progressline import (PREFIX, SiteCounters, SiteState, eta, format_duration,
                                           parse_site_line, round_line, site_line)
 from crawlers.replay.portal import ReplayPortal
@@ -227,3 +229,91 @@ def test_on_a_terminal_a_backfill_redraws_its_line_in_place(portal, tmp_path):
     assert redraws >= 2, screen[-3000:]
     assert f"\r\033[Kreplay_generic done: list pages 3 · {N} documents ({N} new)" in screen
     assert stored_documents(db) == N
+
+
+# --- a round -------------------------------------------------------------------------------------
+def test_a_round_passes_its_crawls_lines_on_and_says_itself_in_one_line(caplog):
+    caplog.set_level(logging.INFO, logger="crawlers.engine.roundprogress")
+    clock = Clock()
+    progress = RoundProgress(["a", "b"], tty=False, interval=30, clock=clock)
+    progress.site_started("a")
+    progress.site_started("b")
+    clock.now = 10.0
+    a = SiteCounters("a", list_read=1, list_requested=1, listed=20, queued=20, answered=10, new=10)
+    progress.heard("a", f"2026-12-03 10:00:00,000 INFO crawlers.engine.progress: {PREFIX}{site_line(a, 10)}\n")
+    progress.heard("a", "2026-12-03 10:00:00,000 INFO pipelines.store: storing into corpus.db (run 3)\n")
+    progress.heard("a", f"... {PREFIX}{site_line(SiteCounters('b', new=99), 10)}")  # another site's: not a's
+    assert progress.line() == "0/2 sites done · 10 documents · 1.0/s · ETA ?"  # b has said nothing yet
+    done = SiteCounters("a", list_read=1, list_requested=1, listed=20, queued=20, answered=20, new=20,
+                        done=True)
+    progress.heard("a", f"{PREFIX}{site_line(done, 10)}")
+    progress.site_finished("a")
+    progress.site_finished("b")  # its crawl said nothing (it failed early): done with nothing
+    assert [r.getMessage() for r in caplog.records] == [
+        PREFIX + site_line(a, 10),
+        PREFIX + site_line(done, 10),
+        PREFIX + "1/2 sites done · 20 documents · 2.0/s · ETA ?",
+        PREFIX + "2/2 sites done · 20 documents · 2.0/s · in 10 s",
+    ]
+
+
+def test_on_a_terminal_a_round_redraws_its_line_and_keeps_each_sites_last(tmp_path):
+    out, clock = io.StringIO(), Clock()
+    with RoundProgress(["a"], tty=True, stream=out, clock=clock) as progress:
+        progress.site_started("a")
+        clock.now = 4.0
+        running = SiteCounters("a", list_read=1, list_requested=1, listed=8, queued=8, answered=4, new=4)
+        progress.heard("a", PREFIX + site_line(running, 4))
+        assert out.getvalue() == ""  # the site's own periodic line only updates the round's
+        progress.heard("a", PREFIX + site_line(replace(running, answered=8, new=8, done=True), 4))
+        progress.site_finished("a")
+    assert out.getvalue().endswith("\r\033[Ka done: list pages 1 · 8 documents (8 new) · 0 already stored"
+                                   " · 0 refused · 2.0/s · in 4 s\n\r\033[K1/1 sites done · 8 documents"
+                                   " · 2.0/s · in 4 s\n")
+
+
+def test_a_crawl_followed_line_by_line_gives_its_exit_status_and_output_tail(tmp_path):
+    heard: list[str] = []
+    script = "import sys\nfor i in range(500): print('line', i, flush=True)\nsys.exit(3)"
+    code, tail = follow([sys.executable, "-c", script], tmp_path, 60, heard.append)
+    assert code == 3 and len(heard) == 500 and heard[-1] == "line 499\n"
+    assert tail.endswith("line 499\n") and len(tail) <= 2000
+    with pytest.raises(subprocess.TimeoutExpired) as timed_out:
+        follow([sys.executable, "-c", "import time; print('started', flush=True); time.sleep(60)"],
+               tmp_path, 1, heard.append)
+    assert timed_out.value.output == "started\n"
+
+
+@pytest.mark.e2e
+def test_a_round_logs_each_sites_progress_and_a_last_line_that_counts_what_was_stored(tmp_path):
+    config = tmp_path / "policywatch.toml"
+    db = tmp_path / "corpus.db"
+    config.write_text(f'[paths]\ndb = "{db}"\n[schedule]\nstagger_seconds = 0\nmax_parallel = 2\n'
+                      '[sites]\nenabled = ["jx_gov", "replay_generic"]\n'
+                      '[scrapy]\nPOLICYWATCH_PROGRESS_INTERVAL = 0.2\n', encoding="utf-8")
+    the_portal = ReplayPortal.from_fixtures(["jx_gov"])
+    bigportal.build(the_portal, list(range(1, N + 1)))
+    the_portal.put(bigportal.doc_url(N // 2), bigportal.detail_page(N // 2), delay=3)
+    log = tmp_path / "run.log"
+    with the_portal.serve() as base, log.open("w", encoding="utf-8") as stderr:
+        done = subprocess.run([sys.executable, "-m", "scheduler", "-v", "run", "--config", str(config),
+                               "--replay", base, "--no-digest"], cwd=REPO, stdout=subprocess.PIPE,
+                              stderr=stderr, text=True, timeout=600,
+                              env={**os.environ, "POLICYWATCH_HOME": str(tmp_path)})
+    text = log.read_text(encoding="utf-8")
+    assert done.returncode == 0, text[-3000:]
+    said = [line.rsplit(PREFIX, 1)[1] for line in text.splitlines()
+            if " INFO crawlers.engine.roundprogress: " + PREFIX in line]
+    # Each crawl's own lines, passed on: periodic ones, then its last.
+    assert len([line for line in said if line.startswith("replay_generic: ")]) >= 2, text[-3000:]
+    finals = {line.split(" done: ")[0]: parse_site_line(line, 1) for line in said if " done: " in line}
+    assert set(finals) == {"jx_gov", "replay_generic"}
+    assert finals["replay_generic"].documents == N
+    # The round's own line each time a site is done (and every 30 s); the last counts every
+    # stored document.
+    rounds = [line for line in said if " sites done · " in line]
+    counted = [line.split(" · ")[0] for line in rounds]
+    assert counted == sorted(counted) and {"1/2 sites done", "2/2 sites done"} <= set(counted)
+    assert counted[-1] == "2/2 sites done" and rounds[-1] == said[-1]
+    assert rounds[-1].startswith(f"2/2 sites done · {stored_documents(db):,} documents · ")
+    assert stored_documents(db) == N + finals["jx_gov"].documents
