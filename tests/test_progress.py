@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from crawlers.engine.liveline import LiveLine
 from crawlers.engine.progress import ProgressBoard
 from crawlers.engine.roundprogress import RoundProgress, follow
 from crawlers.engine.progressline import (PREFIX, SiteCounters, SiteState, eta, format_duration,
@@ -242,7 +243,7 @@ def test_a_round_passes_its_crawls_lines_on_and_says_itself_in_one_line(caplog):
     a = SiteCounters("a", list_read=1, list_requested=1, listed=20, queued=20, answered=10, new=10)
     progress.heard("a", f"2026-12-03 10:00:00,000 INFO crawlers.engine.progress: {PREFIX}{site_line(a, 10)}\n")
     progress.heard("a", "2026-12-03 10:00:00,000 INFO pipelines.store: storing into corpus.db (run 3)\n")
-    progress.heard("a", f"... {PREFIX}{site_line(SiteCounters('b', new=99), 10)}")  # another site's: not a's
+    progress.heard("a", f"... {PREFIX}{site_line(SiteCounters('x', new=99), 10)}")  # not the round's
     assert progress.line() == "0/2 sites done · 10 documents · 1.0/s · ETA ?"  # b has said nothing yet
     done = SiteCounters("a", list_read=1, list_requested=1, listed=20, queued=20, answered=20, new=20,
                         done=True)
@@ -317,3 +318,21 @@ def test_a_round_logs_each_sites_progress_and_a_last_line_that_counts_what_was_s
     assert counted[-1] == "2/2 sites done" and rounds[-1] == said[-1]
     assert rounds[-1].startswith(f"2/2 sites done · {stored_documents(db):,} documents · ")
     assert stored_documents(db) == N + finals["jx_gov"].documents
+
+
+def test_a_log_line_on_the_terminal_clears_the_live_line_first():
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    logging.getLogger().addHandler(handler)
+    live = LiveLine(out)
+    try:
+        live.attach()
+        live.draw("3/40 sites done")
+        logging.getLogger("crawlers.test").warning("list page refused (http_503)")
+        live.draw("4/40 sites done")
+        live.detach()
+        logging.getLogger("crawlers.test").warning("after the round")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert out.getvalue() == ("\r\033[K3/40 sites done\r\033[Klist page refused (http_503)\n"
+                              "\r\033[K4/40 sites done" "after the round\n")

@@ -19,6 +19,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from crawlers.engine.liveline import LiveLine
 from crawlers.engine.progressline import PREFIX, SiteCounters, SiteState, round_line, site_line
 
 logger = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ class ProgressBoard:
         self.tick = tick  # redraw (or log) every ``interval`` on the reactor
         self.tty = tty
         self.interval = interval
-        self.stream = stream
+        self.live = LiveLine(stream) if tty else None
         self.clock = clock
         self.started = clock()
         self.expected = 0  # sites the process was asked to crawl, when it says
@@ -43,6 +44,8 @@ class ProgressBoard:
 
     def add(self, site: str, counters: Callable[[], SiteCounters]) -> None:
         self.sites[site] = (counters, self.clock())
+        if self.live is not None and not self.finished and len(self.sites) == 1:
+            self.live.attach()
         if self._task is None and self.tick:
             self._task = task.LoopingCall(self.show)
             self._task.start(self.interval, now=False)
@@ -61,6 +64,8 @@ class ProgressBoard:
                 self._task.stop()
             if self.total() > 1:
                 self._say(self.line(), keep=True)
+            if self.live is not None:
+                self.live.detach()
 
     def total(self) -> int:
         return max(self.expected, len(self.sites))
@@ -85,10 +90,8 @@ class ProgressBoard:
         self._say(self.line(), keep=False)
 
     def _say(self, line: str, keep: bool) -> None:
-        if self.tty:
-            stream = self.stream or sys.stderr
-            stream.write("\r\033[K" + line + ("\n" if keep else ""))
-            stream.flush()
+        if self.live is not None:
+            (self.live.keep if keep else self.live.draw)(line)
         else:
             logger.info("%s%s", PREFIX, line)
 

@@ -17,6 +17,7 @@ from collections import deque
 from pathlib import Path
 from typing import Callable, TextIO
 
+from crawlers.engine.liveline import LiveLine
 from crawlers.engine.progressline import PREFIX, SiteState, parse_site_line, round_line
 
 logger = logging.getLogger(__name__)
@@ -29,10 +30,11 @@ class RoundProgress:
 
     def __init__(self, sites: list[str], *, tty: bool | None = None, interval: float = 30.0,
                  stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic):
-        self.total = len(sites)
+        self.sites = set(sites)
+        self.total = len(self.sites)
         self.tty = sys.stderr.isatty() if tty is None else tty
         self.interval = TTY_INTERVAL if self.tty else interval
-        self.stream = stream
+        self.live = LiveLine(stream) if self.tty else None
         self.clock = clock
         self.started = clock()
         self.states: dict[str, SiteState] = {}
@@ -47,12 +49,13 @@ class RoundProgress:
             self.states[site] = SiteState(site, 0, 0, None, False)
 
     def heard(self, site: str, text: str) -> None:
-        """A line of ``site``'s crawl output: a progress line updates the site and is passed on."""
+        """A line of the output of ``site``'s crawl: a progress line of one of the round's sites
+        (a crawl may crawl more than one) updates that site and is passed on."""
         if PREFIX not in text:
             return
         with self._lock:
             state = parse_site_line(text, self.clock() - self._since.get(site, self.started))
-            if state is None or state.site != site:
+            if state is None or state.site not in self.sites:
                 return
             if state.done or not self.tty:  # on a terminal the round's own line says the rest
                 self._say(text.rsplit(PREFIX, 1)[-1].strip(), keep=True)
@@ -76,6 +79,8 @@ class RoundProgress:
             return round_line(list(self.states.values()), self.total, self.clock() - self.started)
 
     def __enter__(self) -> "RoundProgress":
+        if self.live is not None:
+            self.live.attach()
         self._ticker = threading.Thread(target=self._tick, name="round-progress", daemon=True)
         self._ticker.start()
         return self
@@ -84,8 +89,9 @@ class RoundProgress:
         self._stop.set()
         if self._ticker is not None:
             self._ticker.join()
-        if self.tty:
+        if self.live is not None:
             self._say(self.line(), keep=True)
+            self.live.detach()
 
     def _tick(self) -> None:
         while not self._stop.wait(self.interval):
@@ -93,11 +99,8 @@ class RoundProgress:
                 self._say(self.line(), keep=False)
 
     def _say(self, line: str, keep: bool) -> None:
-        if self.tty:
-            stream = self.stream or sys.stderr
-            with self._lock:
-                stream.write("\r\033[K" + line + ("\n" if keep else ""))
-                stream.flush()
+        if self.live is not None:
+            (self.live.keep if keep else self.live.draw)(line)
         else:
             logger.info("%s%s", PREFIX, line)
 
