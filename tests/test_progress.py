@@ -190,7 +190,7 @@ def test_a_backfill_logs_its_progress_and_its_last_line_counts_what_was_stored(p
     periodic = [line for line in lines if line.startswith("replay_generic: ")]
     final = [line for line in lines if line.startswith("replay_generic done: ")]
     assert len(periodic) >= 2, text[-3000:]
-    assert all(re.search(r" · [\d.]+/s · ETA (\?|\d+ (s|min))$", line) for line in periodic), periodic
+    assert all(re.search(r" · [\d.]+/s · ETA (\?|.*\d (s|min))$", line) for line in periodic), periodic
     assert len(final) == 1 and final[0] == lines[-1]
     state = parse_site_line(final[0], elapsed=1)
     assert state is not None and state.done
@@ -336,3 +336,29 @@ def test_a_log_line_on_the_terminal_clears_the_live_line_first():
         logging.getLogger().removeHandler(handler)
     assert out.getvalue() == ("\r\033[K3/40 sites done\r\033[Klist page refused (http_503)\n"
                               "\r\033[K4/40 sites done" "after the round\n")
+
+
+@pytest.mark.e2e
+def test_a_crawl_of_two_sites_says_each_site_and_one_line_for_both(tmp_path):
+    config = tmp_path / "policywatch.toml"
+    config.write_text("[scrapy]\nPOLICYWATCH_PROGRESS_INTERVAL = 0.2\n", encoding="utf-8")
+    db = tmp_path / "corpus.db"
+    the_portal = ReplayPortal.from_fixtures(["jx_gov"])
+    bigportal.build(the_portal, list(range(1, N + 1)))
+    the_portal.put(bigportal.doc_url(N // 2), bigportal.detail_page(N // 2), delay=3)
+    log = tmp_path / "crawl.log"
+    with the_portal.serve() as base, log.open("w", encoding="utf-8") as stderr:
+        done = subprocess.run([sys.executable, "-m", "scheduler", "-v", "crawl", "jx_gov", "replay_generic",
+                               "--config", str(config), "--db", str(db), "--replay", base],
+                              cwd=REPO, stdout=subprocess.PIPE, stderr=stderr, text=True, timeout=600)
+    text = log.read_text(encoding="utf-8")
+    assert done.returncode == 0, text[-3000:]
+    said = [line.rsplit(PREFIX, 1)[1] for line in text.splitlines()
+            if " INFO crawlers.engine.progress: " + PREFIX in line]
+    # One line for the process while it crawls, each site's last line, then the process's.
+    periodic = [line for line in said if re.match(r"[01]/2 sites done · .* · ETA (\?|.*\d (s|min))$", line)]
+    assert len(periodic) >= 2, text[-3000:]
+    finals = {line.split(" done: ")[0]: parse_site_line(line, 1) for line in said if " done: " in line}
+    assert set(finals) == {"jx_gov", "replay_generic"} and finals["replay_generic"].documents == N
+    assert said[-1].startswith(f"2/2 sites done · {stored_documents(db):,} documents · ")
+    assert stored_documents(db) == N + finals["jx_gov"].documents
