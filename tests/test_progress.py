@@ -58,6 +58,14 @@ def test_without_an_announced_total_the_pending_list_pages_are_what_is_left_to_r
                         answered=40).documents_left() == 0
 
 
+def test_a_resumed_backfill_does_not_count_the_pages_an_earlier_run_read_as_left():
+    # 40 pages announced, 30 read before the kill, 5 of the last 10 read since.
+    c = SiteCounters("s", list_before=30, list_read=5, list_requested=6, list_total=40, listed=100,
+                     queued=100, answered=100, new=100)
+    assert c.documents_left() == 5 * 20
+    assert site_line(c, elapsed=100).startswith("s: list pages 35/40 · 100 documents (100 new), 100 to fetch")
+
+
 def test_before_any_list_page_is_read_the_eta_is_unknown_not_zero():
     c = SiteCounters("s", list_requested=1)
     assert c.documents_left() is None
@@ -273,6 +281,19 @@ def test_on_a_terminal_a_round_redraws_its_line_and_keeps_each_sites_last(tmp_pa
                                    " · 2.0/s · in 4 s\n")
 
 
+@pytest.mark.faults
+def test_a_round_ignores_what_is_not_a_progress_line_in_a_crawls_output():
+    progress = RoundProgress(["a"], tty=False)
+    progress.site_started("a")
+    for hostile in (PREFIX + "a: list pages " + "9" * 1_000_000,  # one huge line
+                    PREFIX * 10_000 + "a: " + "·" * 100_000,
+                    PREFIX + "a done: list pages 1 · x documents (1 new) · 0 already stored",
+                    "\x00\xff" + PREFIX):
+        progress.heard("a", hostile)
+    assert progress.states["a"] == SiteState("a", 0, 0, None, False)
+
+
+@pytest.mark.faults
 def test_a_crawl_followed_line_by_line_gives_its_exit_status_and_output_tail(tmp_path):
     heard: list[str] = []
     script = "import sys\nfor i in range(500): print('line', i, flush=True)\nsys.exit(3)"

@@ -19,6 +19,7 @@ PREFIX = "progress: "  # what starts a progress line in a log (a round reads its
 LIST_REQUESTED = "policywatch/progress/list_requested"
 LIST_READ = "policywatch/progress/list_read"  # list pages read to their end (or refused)
 LIST_FAILED = "policywatch/progress/list_failed"  # list pages that never came back
+LIST_BEFORE = "policywatch/progress/list_before"  # read by an earlier run of a resumed backfill
 LISTED = "policywatch/progress/listed"  # documents list pages sent to fetch
 QUEUED = "policywatch/progress/queued"  # every document request: listed, searched, revisited
 ANSWERED = "policywatch/progress/answered"  # document requests answered, refused or dropped
@@ -32,6 +33,7 @@ class SiteCounters:
     list_read: int = 0  # list pages whose entries are known (or that were refused)
     list_requested: int = 0
     list_total: int | None = None  # list pages the portal announces (columns added up)
+    list_before: int = 0  # read by an earlier run (a resumed backfill)
     listed: int = 0
     queued: int = 0
     answered: int = 0
@@ -50,6 +52,7 @@ class SiteCounters:
             list_read=stats.get(LIST_READ, 0) + stats.get(LIST_FAILED, 0),
             list_requested=stats.get(LIST_REQUESTED, 0),
             list_total=sum(totals) if totals else None,
+            list_before=stats.get(LIST_BEFORE, 0),
             listed=stats.get(LISTED, 0),
             queued=stats.get(QUEUED, 0),
             answered=stats.get(ANSWERED, 0),
@@ -74,7 +77,8 @@ class SiteCounters:
             return 0.0
         waiting = max(0, self.queued - self.answered)
         pending = max(0, self.list_requested - self.list_read)
-        unread = pending if self.list_total is None else max(pending, self.list_total - self.list_read)
+        unread = pending if self.list_total is None else \
+            max(pending, self.list_total - self.list_before - self.list_read)
         if unread and not self.list_read:
             return None
         per_page = self.listed / self.list_read if self.list_read else 0.0
@@ -125,7 +129,7 @@ def site_line(c: SiteCounters, elapsed: float) -> str:
     """One site's progress: list pages read (of those announced), documents stored (and how
     many wait to be fetched), already stored, refused, rate, then the ETA (or, done, the time
     it took)."""
-    pages = f"list pages {c.list_read:,}" + (f"/{c.list_total:,}" if c.list_total else "")
+    pages = f"list pages {c.list_before + c.list_read:,}" + (f"/{c.list_total:,}" if c.list_total else "")
     stored = f"{c.documents:,} documents ({c.new:,} new)"
     left = c.documents_left()
     if not c.done and left is not None:

@@ -34,8 +34,8 @@ from crawlers.sites.spec import Column, Site
 from crawlers.engine.sitesettings import apply_site_settings
 from crawlers.engine.spiderargs import spider_arguments
 from crawlers.engine.pageledger import PageLedger
-from crawlers.engine.progressline import (ANSWERED, LIST_FAILED, LIST_READ, LIST_REQUESTED, LISTED,
-                                          QUEUED)
+from crawlers.engine.progressline import (ANSWERED, LIST_BEFORE, LIST_FAILED, LIST_READ,
+                                          LIST_REQUESTED, LISTED, QUEUED)
 
 # Links that go straight to a file rather than to a page about it.
 FILE_EXTENSIONS = ("pdf", "doc", "docx", "wps", "ofd", "xls", "xlsx", "et", "zip", "rar")
@@ -103,6 +103,8 @@ class PolicySpider(scrapy.Spider):
             if pending:
                 self.logger.info("resuming the backfill of %s at %d pending list page(s)",
                                  column.name, len(pending))
+                # The pages before the first pending one were read by an earlier run.
+                self.crawler.stats.inc_value(LIST_BEFORE, min(p["page"] for p in pending) - 1)
                 # All of them first: the one before a pending page links to it too, and
                 # a page is read once a run (``_list_request``).
                 requests = [self._list_request(PageRequest(
