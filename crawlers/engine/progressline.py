@@ -106,8 +106,9 @@ def format_duration(seconds: float) -> str:
     seconds = max(0, int(round(seconds)))
     if seconds < 60:
         return f"{seconds} s"
-    if seconds < 3600:
+    if round(seconds / 60) < 60:
         return f"{round(seconds / 60)} min"
+    seconds = max(seconds, 3600)  # 59 min 50 s is "1 h 00 min", not "60 min"
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
