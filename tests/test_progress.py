@@ -20,9 +20,17 @@ import pytest
 
 from crawlers.engine.liveline import LiveLine
 from crawlers.engine.progress import ProgressBoard
+from crawlers.engine.progressline import (
+    PREFIX,
+    SiteCounters,
+    SiteState,
+    eta,
+    format_duration,
+    parse_site_line,
+    round_line,
+    site_line,
+)
 from crawlers.engine.roundprogress import RoundProgress, follow
-from crawlers.engine.progressline import (PREFIX, SiteCounters, SiteState, eta, format_duration,
-                                          parse_site_line, round_line, site_line)
 from crawlers.replay.portal import ReplayPortal
 from tests import bigportal
 
@@ -189,7 +197,7 @@ def test_a_backfill_logs_its_progress_and_its_last_line_counts_what_was_stored(p
     cmd, db = backfill(tmp_path, portal)
     log = tmp_path / "backfill.log"
     with log.open("w", encoding="utf-8") as stderr:
-        done = subprocess.run(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=stderr, text=True,
+        done = subprocess.run(cmd, check=False, cwd=REPO, stdout=subprocess.PIPE, stderr=stderr, text=True,
                               timeout=300)
     text = log.read_text(encoding="utf-8")
     assert done.returncode == 0, text[-3000:]
@@ -226,7 +234,7 @@ def test_on_a_terminal_a_backfill_redraws_its_line_in_place(portal, tmp_path):
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     try:
-        done = subprocess.run(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=secondary,
+        done = subprocess.run(cmd, check=False, cwd=REPO, stdout=subprocess.PIPE, stderr=secondary,
                               timeout=300)
     finally:
         os.close(secondary)
@@ -319,7 +327,7 @@ def test_a_round_logs_each_sites_progress_and_a_last_line_that_counts_what_was_s
     log = tmp_path / "run.log"
     with the_portal.serve() as base, log.open("w", encoding="utf-8") as stderr:
         done = subprocess.run([sys.executable, "-m", "scheduler", "-v", "run", "--config", str(config),
-                               "--replay", base, "--no-digest"], cwd=REPO, stdout=subprocess.PIPE,
+                               "--replay", base, "--no-digest"], check=False, cwd=REPO, stdout=subprocess.PIPE,
                               stderr=stderr, text=True, timeout=600,
                               env={**os.environ, "POLICYWATCH_HOME": str(tmp_path)})
     text = log.read_text(encoding="utf-8")
@@ -371,7 +379,8 @@ def test_a_crawl_of_two_sites_says_each_site_and_one_line_for_both(tmp_path):
     with the_portal.serve() as base, log.open("w", encoding="utf-8") as stderr:
         done = subprocess.run([sys.executable, "-m", "scheduler", "-v", "crawl", "jx_gov", "replay_generic",
                                "--config", str(config), "--db", str(db), "--replay", base],
-                              cwd=REPO, stdout=subprocess.PIPE, stderr=stderr, text=True, timeout=600)
+                              check=False, cwd=REPO, stdout=subprocess.PIPE, stderr=stderr, text=True,
+                              timeout=600)
     text = log.read_text(encoding="utf-8")
     assert done.returncode == 0, text[-3000:]
     said = [line.rsplit(PREFIX, 1)[1] for line in text.splitlines()

@@ -12,15 +12,22 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable, TextIO
+from typing import TextIO
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 from crawlers.engine.liveline import LiveLine
-from crawlers.engine.progressline import PREFIX, SiteCounters, SiteState, round_line, site_line
+from crawlers.engine.progressline import (
+    PREFIX,
+    SiteCounters,
+    SiteState,
+    round_line,
+    site_line,
+)
 
 logger = logging.getLogger(__name__)
 TTY_INTERVAL = 0.5

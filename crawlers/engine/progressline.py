@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 PREFIX = "progress: "  # what starts a progress line in a log (a round reads its crawls' logs)
 # Stats the spider keeps for progress (crawlers.engine.spiders.policy).
@@ -45,7 +46,7 @@ class SiteCounters:
     done: bool = False
 
     @classmethod
-    def from_stats(cls, site: str, stats: Mapping[str, Any], done: bool = False) -> "SiteCounters":
+    def from_stats(cls, site: str, stats: Mapping[str, Any], done: bool = False) -> SiteCounters:
         totals = [v for k, v in stats.items() if k.startswith("policywatch/pages/total/")]
         return cls(
             site=site,
@@ -96,14 +97,14 @@ class SiteState:
     done: bool
 
     @classmethod
-    def of(cls, counters: SiteCounters) -> "SiteState":
+    def of(cls, counters: SiteCounters) -> SiteState:
         return cls(counters.site, counters.documents, counters.answered, counters.documents_left(),
                    counters.done)
 
 
 def format_duration(seconds: float) -> str:
     """``45 s``, ``4 min``, ``1 h 05 min``: as precise as a person waiting needs."""
-    seconds = max(0, int(round(seconds)))
+    seconds = max(0, round(seconds))
     if seconds < 60:
         return f"{seconds} s"
     if round(seconds / 60) < 60:

@@ -14,8 +14,9 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
 from crawlers.engine.liveline import LiveLine
 from crawlers.engine.progressline import PREFIX, SiteState, parse_site_line, round_line
@@ -78,7 +79,7 @@ class RoundProgress:
         with self._lock:
             return round_line(list(self.states.values()), self.total, self.clock() - self.started)
 
-    def __enter__(self) -> "RoundProgress":
+    def __enter__(self) -> RoundProgress:
         if self.live is not None:
             self.live.attach()
         self._ticker = threading.Thread(target=self._tick, name="round-progress", daemon=True)
