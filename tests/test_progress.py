@@ -216,8 +216,8 @@ def test_a_backfill_logs_its_progress_and_its_last_line_counts_what_was_stored(p
 
 
 @pytest.mark.e2e
-def test_on_a_terminal_a_backfill_redraws_its_line_in_place(portal, tmp_path):
-    cmd, db = backfill(tmp_path, portal)
+def on_a_terminal(cmd: list[str], **kwargs) -> tuple[int, str]:
+    """Run ``cmd`` with its stderr on a pseudo-terminal: its exit status and what it drew."""
     primary, secondary = pty.openpty()
     chunks: list[bytes] = []
 
@@ -235,16 +235,37 @@ def test_on_a_terminal_a_backfill_redraws_its_line_in_place(portal, tmp_path):
     reader.start()
     try:
         done = subprocess.run(cmd, check=False, cwd=REPO, stdout=subprocess.PIPE, stderr=secondary,
-                              timeout=300)
+                              timeout=600, **kwargs)
     finally:
         os.close(secondary)
     reader.join(timeout=30)
     os.close(primary)
-    screen = b"".join(chunks).decode("utf-8", "replace")
-    assert done.returncode == 0, screen[-3000:]
+    return done.returncode, b"".join(chunks).decode("utf-8", "replace")
+
+
+@pytest.mark.e2e
+def test_on_a_terminal_a_backfill_redraws_its_line_in_place(portal, tmp_path):
+    cmd, db = backfill(tmp_path, portal)
+    code, screen = on_a_terminal(cmd)
+    assert code == 0, screen[-3000:]
     redraws = screen.count("\r\033[Kreplay_generic: ")
     assert redraws >= 2, screen[-3000:]
     assert f"\r\033[Kreplay_generic done: list pages 3 · {N} documents ({N} new)" in screen
+    assert stored_documents(db) == N
+
+
+@pytest.mark.e2e
+def test_on_a_terminal_a_round_redraws_its_own_line_in_place(portal, tmp_path):
+    db = tmp_path / "corpus.db"
+    config = tmp_path / "policywatch.toml"
+    config.write_text(f'[paths]\ndb = "{db}"\n[schedule]\nstagger_seconds = 0\n'
+                      '[sites]\nenabled = ["replay_generic"]\n', encoding="utf-8")
+    code, screen = on_a_terminal([sys.executable, "-m", "scheduler", "run", "--config", str(config),
+                                  "--replay", portal, "--no-digest"],
+                                 env={**os.environ, "POLICYWATCH_HOME": str(tmp_path)})
+    assert code == 0, screen[-3000:]
+    assert screen.count("\r\033[K0/1 sites done · ") >= 2, screen[-3000:]
+    assert re.search(r"\r\033\[K1/1 sites done · [\d,]+ documents · [\d.]+/s · in \d+ (s|min)\r?\n", screen)
     assert stored_documents(db) == N
 
 
