@@ -51,11 +51,13 @@ def portal():
 def test_uninterrupted_then_killed_and_resumed_backfills_store_the_same(portal, tmp_path):
     the_portal, base = portal
     whole = tmp_path / "whole.db"
-    result = subprocess.run(backfill_cmd(whole, base), cwd=REPO, capture_output=True, text=True, timeout=300)
+    # -v: the progress lines are logged at INFO (tests/test_progress.py tests them).
+    verbose = [*backfill_cmd(whole, base)[:3], "-v", *backfill_cmd(whole, base)[3:]]
+    result = subprocess.run(verbose, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     expected = stored(whole)
     assert expected == {bigportal.doc_url(n) for n in range(1, N + 1)}
-    assert "progress: replay_generic" in result.stderr and f"({N} new" in result.stderr
+    assert "progress: replay_generic done:" in result.stderr and f"{N} documents ({N} new)" in result.stderr
     kinds = {r["kind"] for r in open_corpus(whole).query("select kind from runs")}
     assert kinds == {"backfill"}
 

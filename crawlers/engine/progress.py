@@ -1,7 +1,10 @@
-"""Progress of a long crawl (a backfill): list pages, documents, rate and ETA.
+"""Progress of the crawls of one process: per site, and one line for the process.
 
-On a terminal one line is redrawn in place; otherwise (cron, logs) a plain line is logged every
-``POLICYWATCH_PROGRESS_INTERVAL`` seconds. Enabled by the runner for backfills.
+Each site's spider has a ``Progress`` extension that puts the site on the process's board
+(``ProgressBoard``): one site shows its own line, many sites one line for all
+(``crawlers.engine.progressline``). On a terminal the line is redrawn in place twice a second;
+otherwise (cron, logs, a round's crawl) it is logged at INFO every
+``POLICYWATCH_PROGRESS_INTERVAL`` seconds. Each site's last line is logged when it finishes.
 """
 
 from __future__ import annotations
@@ -9,81 +12,134 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TextIO
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from crawlers.engine.liveline import LiveLine
+from crawlers.engine.progressline import (
+    PREFIX,
+    SiteCounters,
+    SiteState,
+    round_line,
+    site_line,
+)
+
 logger = logging.getLogger(__name__)
+TTY_INTERVAL = 0.5
 
 
-def format_duration(seconds: float) -> str:
-    seconds = int(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+class ProgressBoard:
+    """The sites this process crawls, each read through a function returning its counters."""
+
+    def __init__(self, *, tty: bool, interval: float, stream: TextIO | None = None,
+                 clock: Callable[[], float] = time.monotonic, tick: bool = True):
+        self.tick = tick  # redraw (or log) every ``interval`` on the reactor
+        self.tty = tty
+        self.interval = interval
+        self.live = LiveLine(stream) if tty else None
+        self.clock = clock
+        self.started = clock()
+        self.expected = 0  # sites the process was asked to crawl, when it says
+        self.sites: dict[str, tuple[Callable[[], SiteCounters], float]] = {}
+        self.finished: dict[str, tuple[SiteCounters, float]] = {}
+        self._task: task.LoopingCall | None = None
+
+    def add(self, site: str, counters: Callable[[], SiteCounters]) -> None:
+        self.sites[site] = (counters, self.clock())
+        if self.live is not None and not self.finished and len(self.sites) == 1:
+            self.live.attach()
+        if self._task is None and self.tick:
+            self._task = task.LoopingCall(self.show)
+            self._task.start(self.interval, now=False)
+
+    def finish(self, site: str) -> None:
+        """The site's crawl ended: its last line is said, and the process's when all have."""
+        if site not in self.sites or site in self.finished:
+            return
+        counters, started = self.sites[site]
+        final = replace(counters(), done=True)
+        elapsed = self.clock() - started
+        self.finished[site] = (final, elapsed)
+        self._say(site_line(final, elapsed), keep=True)
+        if self.all_done():
+            if self._task is not None and self._task.running:
+                self._task.stop()
+            if self.total() > 1:
+                self._say(self.line(), keep=True)
+            if self.live is not None:
+                self.live.detach()
+
+    def total(self) -> int:
+        return max(self.expected, len(self.sites))
+
+    def all_done(self) -> bool:
+        return len(self.finished) >= self.total()
+
+    def line(self) -> str:
+        """The process's line: the one site's, or every site's in one."""
+        now = self.clock()
+        if self.total() == 1 and self.sites:
+            site, (counters, started) = next(iter(self.sites.items()))
+            if site in self.finished:
+                final, elapsed = self.finished[site]
+                return site_line(final, elapsed)
+            return site_line(counters(), now - started)
+        states = [SiteState.of(self.finished[s][0] if s in self.finished else counters())
+                  for s, (counters, _) in self.sites.items()]
+        return round_line(states, self.total(), now - self.started)
+
+    def show(self) -> None:
+        self._say(self.line(), keep=False)
+
+    def _say(self, line: str, keep: bool) -> None:
+        if self.live is not None:
+            (self.live.keep if keep else self.live.draw)(line)
+        else:
+            logger.info("%s%s", PREFIX, line)
 
 
-def progress_line(site: str, stats: dict, elapsed: float) -> str:
-    """One line: pages read (of the total the portal announces), documents, rate, ETA."""
-    pages = stats.get("policywatch/pages/list", 0)
-    total = sum(v for k, v in stats.items() if k.startswith("policywatch/pages/total/")) or None
-    new = stats.get("policywatch/documents/new", 0)
-    seen = new + stats.get("policywatch/documents/revised", 0) + stats.get("policywatch/documents/unchanged", 0)
-    refused = sum(v for k, v in stats.items() if k.startswith("policywatch/failed/"))
-    known = stats.get("policywatch/skipped/known", 0)
-    rate = seen / elapsed if elapsed > 0 else 0.0
-    line = f"{site}: list pages {pages}" + (f"/{total}" if total else "")
-    line += f" · documents {seen} ({new} new, {known} already stored, {refused} refused)"
-    line += f" · {rate:.1f} docs/s · {format_duration(elapsed)}"
-    if total and pages:
-        remaining = max(0, total - pages) * (elapsed / pages)
-        line += f" · ETA {format_duration(remaining)}"
-    return line
+_board: ProgressBoard | None = None
+
+
+def board_for(settings) -> ProgressBoard:
+    """The process's board; a new one once every site of the last one has finished."""
+    global _board
+    if _board is None or _board.all_done():
+        tty = sys.stderr.isatty()
+        interval = TTY_INTERVAL if tty else settings.getfloat("POLICYWATCH_PROGRESS_INTERVAL", 30.0)
+        _board = ProgressBoard(tty=tty, interval=interval)
+    _board.expected = max(_board.expected, settings.getint("POLICYWATCH_PROGRESS_SITES", 0))
+    return _board
 
 
 class Progress:
-    """A Scrapy extension that shows ``progress_line`` while the spider runs."""
+    """A Scrapy extension that puts its spider's site on the process's board."""
 
-    def __init__(self, crawler, interval: float, tty: bool):
+    def __init__(self, crawler, board: ProgressBoard):
         self.crawler = crawler
-        self.interval = interval
-        self.tty = tty
-        self.started = time.monotonic()
-        self.task: task.LoopingCall | None = None
-        self.last_log = 0.0
+        self.board = board
+        self.site = ""
 
     @classmethod
     def from_crawler(cls, crawler):
         if not crawler.settings.getbool("POLICYWATCH_PROGRESS"):
             raise NotConfigured
-        tty = sys.stderr.isatty()
-        interval = 0.5 if tty else crawler.settings.getfloat("POLICYWATCH_PROGRESS_INTERVAL", 30.0)
-        ext = cls(crawler, interval, tty)
+        ext = cls(crawler, board_for(crawler.settings))
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
-    def _site(self) -> str:
-        spider = self.crawler.spider
-        return getattr(getattr(spider, "site", None), "key", getattr(spider, "name", "crawl"))
-
-    def show(self, final: bool = False) -> None:
-        line = progress_line(self._site(), self.crawler.stats.get_stats(), time.monotonic() - self.started)
-        if self.tty:
-            sys.stderr.write("\r\033[K" + line + ("\n" if final else ""))
-            sys.stderr.flush()
-        else:
-            logger.warning("progress: %s", line)
+    def counters(self) -> SiteCounters:
+        return SiteCounters.from_stats(self.site, self.crawler.stats.get_stats())
 
     def spider_opened(self, spider) -> None:
-        self.started = time.monotonic()
-        self.task = task.LoopingCall(self.show)
-        self.task.start(self.interval, now=False)
+        self.site = getattr(getattr(spider, "site", None), "key", None) or spider.name
+        self.board.add(self.site, self.counters)
 
     def spider_closed(self, spider, reason: str) -> None:
-        if self.task is not None and self.task.running:
-            self.task.stop()
-        self.show(final=True)
+        self.board.finish(self.site)

@@ -2,7 +2,8 @@
 
 Each site's crawl is a separate ``policywatch crawl SITE --incremental`` process (Twisted's
 reactor cannot restart, and a site that hangs, crashes or is blocked must not touch the others).
-Starts are staggered; a stop request lets running crawls finish and starts no new ones.
+Starts are staggered; a stop request lets running crawls finish and starts no new ones. The
+round says its progress in one line, from its crawls' own (``crawlers.engine.roundprogress``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+from crawlers.engine import settings as default_settings
+from crawlers.engine.roundprogress import RoundProgress, follow
 
 logger = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[2]
@@ -51,10 +55,14 @@ def run_round(sites: list[str], db: Path, *, max_parallel: int = 2, stagger: flo
               replay_url: str | None = None, contact: str = "",
               stop: threading.Event | None = None,
               config_path: str | Path | None = None,
-              sweep: frozenset[str] | set[str] = frozenset()) -> list[CrawlOutcome]:
+              sweep: frozenset[str] | set[str] = frozenset(),
+              progress_interval: float = default_settings.POLICYWATCH_PROGRESS_INTERVAL,
+              ) -> list[CrawlOutcome]:
     """Crawl ``sites`` incrementally (those in ``sweep`` with a sweep), at most
-    ``max_parallel`` at once; never raises for a site's failure."""
+    ``max_parallel`` at once; never raises for a site's failure. Off a terminal the round's
+    progress is logged every ``progress_interval`` seconds and when a site finishes."""
     stop = stop or threading.Event()
+    progress = RoundProgress(sites, interval=progress_interval)
     start_lock = threading.Lock()
     last_start = [0.0]
 
@@ -68,14 +76,15 @@ def run_round(sites: list[str], db: Path, *, max_parallel: int = 2, stagger: flo
             last_start[0] = time.monotonic()
         started = time.monotonic()
         logger.info("crawl of %s starting", site)
+        progress.site_started(site)
         try:
             mode = "sweep" if site in sweep else "incremental"
-            done = subprocess.run(crawl_command(site, db, replay_url=replay_url, contact=contact,
-                                                config_path=config_path, mode=mode),
-                                  cwd=REPO, capture_output=True, text=True, timeout=CRAWL_TIMEOUT)
-            code, tail = done.returncode, (done.stdout + done.stderr)[-2000:]
+            code, tail = follow(crawl_command(site, db, replay_url=replay_url, contact=contact,
+                                              config_path=config_path, mode=mode),
+                                REPO, CRAWL_TIMEOUT, lambda line: progress.heard(site, line))
         except subprocess.TimeoutExpired as exc:
             code, tail = -9, f"killed after {CRAWL_TIMEOUT} s: {str(exc.output or '')[-1000:]}"
+        progress.site_finished(site)
         seconds = time.monotonic() - started
         if code == 0:
             logger.info("crawl of %s finished in %.0f s", site, seconds)
@@ -83,7 +92,8 @@ def run_round(sites: list[str], db: Path, *, max_parallel: int = 2, stagger: flo
             logger.warning("crawl of %s failed (exit %s) after %.0f s:\n%s", site, code, seconds, tail)
         return CrawlOutcome(site, code, seconds, tail)
 
-    with ThreadPoolExecutor(max_workers=max(1, max_parallel), thread_name_prefix="crawl") as pool:
+    with progress, ThreadPoolExecutor(max_workers=max(1, max_parallel),
+                                      thread_name_prefix="crawl") as pool:
         return list(pool.map(crawl, sites))
 
 

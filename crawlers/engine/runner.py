@@ -147,8 +147,8 @@ def run_crawl(
         log_level=logging.getLevelName(level),
         overrides={"LOG_INSTALL_ROOT_HANDLER": False, **(overrides or {})},
     )
-    if mode == "backfill":
-        settings.set("POLICYWATCH_PROGRESS", True, priority="cmdline")
+    # One progress line for the process, however many sites it crawls (crawlers.engine.progress).
+    settings.set("POLICYWATCH_PROGRESS_SITES", len(sites), priority="cmdline")
     process = CrawlerProcess(settings)
     # Scrapy's logging config sets its loggers to DEBUG; keep them at the caller's level.
     for name in ("scrapy", "scrapy_playwright", "twisted", "asyncio"):

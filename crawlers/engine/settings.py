@@ -84,8 +84,11 @@ EXTENSIONS = {
 }
 # An item not stored because the corpus cannot be written is said once, not with a traceback.
 LOG_FORMATTER = "pipelines.unwritable.QuietLogFormatter"
-POLICYWATCH_PROGRESS = False  # the runner turns it on for backfills
+# Pages, documents, rate and ETA per site (crawlers/engine/progress.py): a line redrawn on a
+# terminal, else logged at INFO every POLICYWATCH_PROGRESS_INTERVAL seconds.
+POLICYWATCH_PROGRESS = True
 POLICYWATCH_PROGRESS_INTERVAL = 30.0
+POLICYWATCH_PROGRESS_SITES = 0  # sites the process crawls (set by the runner), for "3/40 sites done"
 # --- limits on what the network hands us --------------------------------------------------
 POLICYWATCH_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024  # the largest file downloaded
 # What a downloaded attachment may unpack to before it is read (crawlers/parsing/filetext.py's

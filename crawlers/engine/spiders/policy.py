@@ -34,6 +34,8 @@ from crawlers.sites.spec import Column, Site
 from crawlers.engine.sitesettings import apply_site_settings
 from crawlers.engine.spiderargs import spider_arguments
 from crawlers.engine.pageledger import PageLedger
+from crawlers.engine.progressline import (ANSWERED, LIST_BEFORE, LIST_FAILED, LIST_READ,
+                                          LIST_REQUESTED, LISTED, QUEUED)
 
 # Links that go straight to a file rather than to a page about it.
 FILE_EXTENSIONS = ("pdf", "doc", "docx", "wps", "ofd", "xls", "xlsx", "et", "zip", "rar")
@@ -101,6 +103,8 @@ class PolicySpider(scrapy.Spider):
             if pending:
                 self.logger.info("resuming the backfill of %s at %d pending list page(s)",
                                  column.name, len(pending))
+                # The pages before the first pending one were read by an earlier run.
+                self.crawler.stats.inc_value(LIST_BEFORE, min(p["page"] for p in pending) - 1)
                 # All of them first: the one before a pending page links to it too, and
                 # a page is read once a run (``_list_request``).
                 requests = [self._list_request(PageRequest(
@@ -129,6 +133,7 @@ class PolicySpider(scrapy.Spider):
                     dont_filter=True,
                 )
                 self.crawler.stats.inc_value("policywatch/revisit/requested")
+                self.crawler.stats.inc_value(QUEUED)
 
     def _crawl_state(self):
         from pipelines.revisits import DEFAULT_BUDGET, BackfillCheckpoint, load_crawl_state
@@ -165,6 +170,7 @@ class PolicySpider(scrapy.Spider):
             return None
         self._list_pages.add(key)
         self.observations.list_requested(column.name)
+        self.crawler.stats.inc_value(LIST_REQUESTED)
         kwargs = dict(
             callback=self.parse_list,
             errback=self.on_error,
@@ -187,6 +193,7 @@ class PolicySpider(scrapy.Spider):
             self.observations.list_failed(column.name)
             self._fail(response.url, "blocked" if verdict.is_block else verdict.kind,
                        f"{verdict.kind}: {verdict.evidence}", "list")
+            stats.inc_value(LIST_READ)
             return
         try:
             listing = await self.offload.parse_list(self.site, self._walked(column), page,
@@ -194,6 +201,7 @@ class PolicySpider(scrapy.Spider):
         except ParseError as exc:
             self.observations.list_failed(column.name)
             self._fail(response.url, exc.reason, exc.message, "list")
+            stats.inc_value(LIST_READ)
             return
         if not listing.entries:
             self._fail(response.url, "empty_list", "no entries found on the list page", "list")
@@ -214,6 +222,8 @@ class PolicySpider(scrapy.Spider):
             # for each; the known, out-of-dates and off-site ones are settled already.
             self.ledger.listed(page_key, len(listing.entries), {
                 url for url in (canonical(e.url) for e in on_site) if url in self.plan.requested})
+        stats.inc_value(LISTED, len(decision.fetch))
+        stats.inc_value(QUEUED, len(decision.fetch))
         for entry in decision.fetch:
             meta = self._meta()
             meta["policywatch_entry"] = canonical(entry.url)
@@ -245,6 +255,7 @@ class PolicySpider(scrapy.Spider):
             stats.inc_value("policywatch/pages/stopped_early")
         if self.ledger is not None and recorded:
             self.ledger.parsed(page_key)
+        stats.inc_value(LIST_READ)  # after its next pages were asked for: progress sees them pending
 
     def _search_request(self, term: str, page: PageRequest) -> Request:
         return Request(page.url, callback=self.parse_search, errback=self.on_error,
@@ -268,7 +279,9 @@ class PolicySpider(scrapy.Spider):
             self._fail(response.url, exc.reason, exc.message, "search")
             return
         stats.inc_value("policywatch/search/results", len(listing.entries))
-        for entry in self.plan.decide(listing.entries).fetch:
+        fetch = self.plan.decide(listing.entries).fetch
+        stats.inc_value(QUEUED, len(fetch))
+        for entry in fetch:
             meta = {**self._meta(), "policywatch_entry": canonical(entry.url)}
             yield Request(entry.url, callback=self.parse_detail, errback=self.on_error,
                           cb_kwargs={"column": f"站内搜索：{term}", "entry": entry}, meta=meta,
@@ -281,6 +294,7 @@ class PolicySpider(scrapy.Spider):
         reactor goes on fetching (``self.offload``)."""
         stats = self.crawler.stats
         stats.inc_value("policywatch/pages/detail")
+        stats.inc_value(ANSWERED)
         fetched_at = datetime.now(timezone.utc)
         if response.status == 304:  # a conditional revisit: the page has not changed
             stats.inc_value("policywatch/revisit/not_modified")
@@ -336,6 +350,9 @@ class PolicySpider(scrapy.Spider):
         meta = request.meta if stage == "detail" else None
         if stage == "list":
             self.observations.list_failed(request.cb_kwargs["column"].name)
+            self.crawler.stats.inc_value(LIST_FAILED)
+        elif request.callback == self.parse_detail:
+            self.crawler.stats.inc_value(ANSWERED)
         if failure.check(HttpError):
             response = failure.value.response
             if request.callback == self.parse_detail:
@@ -420,6 +437,8 @@ class PolicySpider(scrapy.Spider):
         self._entry_fate(response, settled=False)
 
     def _request_dropped(self, request, spider=None, **kwargs) -> None:
+        if spider is self and request.callback == self.parse_detail:
+            self.crawler.stats.inc_value(ANSWERED)  # never to be fetched: not left to do either
         entry = request.meta.get("policywatch_entry")
         if spider is self and entry is not None and self.ledger is not None:
             self.ledger.failed(entry)  # never fetched: its pages stay pending
