@@ -288,7 +288,7 @@ def test_workers_and_the_writer_use_the_password_from_the_environment(tmp_path):
     (b'{"url": "' + b"x" * (2 << 20) + b'"}', "over the"),
 ])
 def test_the_request_codec_refuses_what_is_not_a_request_of_the_spider(raw, why):
-    from crawlers.items import codec
+    from crawlers.items import codec as queuecodec
 
     with pytest.raises(queuecodec.CodecError, match=__import__("re").escape(why)):
         queuecodec.loads(raw)
@@ -302,7 +302,7 @@ def test_the_request_codec_keeps_every_request_the_spider_makes():
     from scrapy import FormRequest, Request
     from scrapy.utils.request import request_from_dict
 
-    from crawlers.items import codec
+    from crawlers.items import codec as queuecodec
     from crawlers.items import ListEntry, PageRequest
     from crawlers.sites.spec import Column
 
