@@ -25,12 +25,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from itertools import chain
 from typing import Any, Callable, Iterable, Mapping
-from urllib.parse import urlsplit, urlunsplit
 
 import sqlite_utils
 
 from crawlers.items import PolicyItem
 from crawlers.parsing.attachments import VOLATILE_PARAMS, changed_params
+from crawlers.parsing.urls import canonical_url
 from crawlers.sites.spec import Site
 
 from pipelines import changes as detect
@@ -109,28 +109,6 @@ def _iso_date(value: date | str | None) -> str | None:
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def canonical_url(url: str) -> str:
-    """The URL documents are keyed by: scheme and host lower-cased, default port and
-    ``#fragment`` dropped. Path and query are kept as served (portals are case-sensitive and
-    their query strings often identify the document); http and https are not merged."""
-    url = (url or "").strip()
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        raise ValueError(f"not an absolute http(s) URL: {url!r}")
-    host = parts.hostname.lower()
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    port = parts.port
-    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    if parts.username or parts.password:
-        raise ValueError(f"URL with credentials is not a document URL: {url!r}")
-    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
 
 
 def compress_raw(body: bytes | None) -> bytes | None:
