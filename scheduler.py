@@ -401,7 +401,7 @@ def status(app: App, as_json: bool) -> None:
     (config-declared sites marked so)."""
     from crawlers.tools.sitelist import table
     from crawlers.tools.watch import known_sites
-    from pipelines.corpus import dead_runs
+    from pipelines.runs import dead_runs
     from pipelines.health import site_health
     from pipelines.ingest import dead_letter_line
 

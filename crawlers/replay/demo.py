@@ -148,7 +148,7 @@ def run_demo(db_path: Path, out: Path, fresh: bool = True, browser: bool = True,
     each day did (also written to ``out/summary.json``). Days in ``repeat_days`` are crawled a
     second time on the same check day, and their digest delivered again: nothing new may come of it."""
     from digest.delivery import FilesChannel, deliver
-    from pipelines.corpus import open_corpus
+    from pipelines.schema import open_corpus
 
     db_path.parent.mkdir(parents=True, exist_ok=True)
     out.mkdir(parents=True, exist_ok=True)
