@@ -24,7 +24,8 @@ from pipelines.volatileparams import learned_params
 
 logger = logging.getLogger(__name__)
 
-_RECORD_FIELDS = ("id", "site", "url", "title", "issuer", "doc_number", "published_date", "policy_id")
+_RECORD_FIELDS = ("id", "site", "url", "title", "issuer", "doc_number", "published_date",
+                  "policy_id")
 
 
 def link_new_document(

@@ -185,7 +185,8 @@ def _withdraw(db: sqlite_utils.Database, doc: _Document, history: list[tuple[str
               OR (l.document_id = me.id AND l.related_id = d.id)))""", [doc.id],
     ).fetchone()
     if live_copy is not None:
-        logger.info("%s is gone but its copy %s lives on: moved, not withdrawn", doc.url, live_copy[1])
+        logger.info("%s is gone but its copy %s lives on: moved, not withdrawn",
+                    doc.url, live_copy[1])
         return "moved"
     checks = [{"day": d, "reason": r} for d, r in history
               if doc.present_on is None or d > doc.present_on]

@@ -19,7 +19,9 @@ from crawlers.items import PolicyItem
 from crawlers.parsing.textnorm import BodyForms, body_forms, hash_form
 from crawlers.parsing.urls import canonical_url
 
-from pipelines.changes import Revision, Snapshot, compare, status_says_repealed, volatile_differences
+from pipelines.changes import (
+    Revision, Snapshot, compare, status_says_repealed, volatile_differences,
+)
 from pipelines.classification import write_classification
 from pipelines.lineage import doc_number_key
 from pipelines.linking import link_new_document
@@ -168,7 +170,8 @@ def _store_new(db: sqlite_utils.Database, fetch: _Fetch) -> StoreResult:
     )
     document_id = cursor.lastrowid
     version_id = _add_version(db, fetch, document_id)
-    db.execute("UPDATE documents SET current_version_id = ? WHERE id = ?", [version_id, document_id])
+    db.execute("UPDATE documents SET current_version_id = ? WHERE id = ?",
+               [version_id, document_id])
     _index_and_classify(db, fetch, document_id)
     # Links to the documents already known (a copy, a draft's final, a final's draft).
     recorded = link_new_document(db, document_id, version_id, item, fetch.url, fetch.seen_at,
@@ -177,7 +180,8 @@ def _store_new(db: sqlite_utils.Database, fetch: _Fetch) -> StoreResult:
             repealing_decision(db, doc_number_key(item.doc_number), document_id) is not None:
         # Known as repealed from the first sight (its status says so, or a stored decision
         # repealed its 文号): a fact about it, not news.
-        db.execute("UPDATE documents SET repealed_at = ? WHERE id = ?", [fetch.seen_at, document_id])
+        db.execute("UPDATE documents SET repealed_at = ? WHERE id = ?",
+                   [fetch.seen_at, document_id])
     if record_repeals(db, document_id, item, fetch.seen_at, fetch.run_id):
         recorded += ("repealed",)
     return StoreResult("new", document_id, version_id, recorded)
@@ -220,7 +224,8 @@ def _store_revision(db: sqlite_utils.Database, fetch: _Fetch, known: _Known,
     title = fetch.item.title.strip()
     recorded: tuple[str, ...] = ()
     if revision.repealed_by_status and known.repealed_at is None:
-        db.execute("UPDATE documents SET repealed_at = ? WHERE id = ?", [fetch.seen_at, document_id])
+        db.execute("UPDATE documents SET repealed_at = ? WHERE id = ?",
+                   [fetch.seen_at, document_id])
         status = next(f for f in revision.fields if f["field"] == "validity")
         insert_change(db, document_id, version_id, "repealed", fetch.seen_at,
                       f"repealed ({status['label']}: {status['new']}): {title}",
