@@ -1,7 +1,8 @@
 """Change detection: given what the corpus holds and what a crawl just saw, what changed.
 
-Pure functions; ``pipelines.corpus`` reads the stored state, calls these, and records the
-outcome in the ``changes`` outbox in the same transaction as the document itself.
+Pure functions; ``pipelines.storing`` and ``pipelines.presence`` read the stored state, call
+these, and record the outcome in the ``changes`` outbox in the same transaction as the
+document itself.
 
 - **revised**: the text (compared without page furniture), an attachment's content, or a key
   field (文号, dates, 有效性, title, issuer, 索引号) differs from the last version. A value that

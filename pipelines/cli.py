@@ -16,10 +16,10 @@ from crawlers.cli import redis_option
 from crawlers.engine.distributed import DistributedError, connect, redact
 from crawlers.parsing.display import table
 from crawlers.sites.declared import known_sites
-from pipelines.corpus import dead_runs
 from pipelines.health import site_health
 from pipelines.ingest import DEAD_KEY, IngestStopped, Writer, dead_letter_line
 from pipelines.retag import retag
+from pipelines.runs import dead_runs
 from pipelines.schema import SCHEMA_VERSION, migrate_corpus
 
 logger = logging.getLogger(__name__)

@@ -38,15 +38,16 @@ import redis
 import sqlite_utils
 
 from crawlers.items.codec import MAX_MESSAGE_BYTES, decode, parse_message
+from crawlers.parsing.urls import canonical_url
 
-from pipelines.corpus import (
-    canonical_url, finish_run, open_corpus, record_site_failure, record_site_success, start_run,
-    store_document, upsert_site,
-)
 from pipelines.knownurls import add_known, publish_known
 from pipelines.redisqueue import INGESTING_KEY, ITEMS_KEY, decode_item
 from pipelines.revisits import record_checks
+from pipelines.runs import finish_run, start_run
+from pipelines.schema import open_corpus
+from pipelines.siterows import record_site_failure, record_site_success, upsert_site
 from pipelines.store import run_status
+from pipelines.storing import store_document
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Which stored documents are one policy: reposts and moved copies, and a draft (征求意见稿) and
-the final version it became. Pure functions over plain records; ``pipelines.corpus`` queries the
-candidates and stores the links.
+the final version it became. Pure functions over plain records; ``pipelines.linking`` queries
+the candidates and stores the links.
 
 - A **copy** (a repost, or the same document moved to another URL): the same 文号 with the same
   issuer or the same core title; or the same normalised title and (nearly) the same text.

@@ -1,6 +1,8 @@
-"""Repeal decisions (关于废止…的决定) and the 文号s they repeal, kept for documents stored later.
+"""Repeal decisions (关于废止…的决定): the known documents they repeal, and the 文号s they
+repeal kept for documents stored later.
 
-When a decision is stored, every 文号 it repeals goes into ``repeal_targets`` with the sentence
+When a decision is stored, the known documents it names are marked repealed (a ``repealed``
+change each), and every 文号 it repeals goes into ``repeal_targets`` with the sentence
 that repeals it — those of documents the corpus does not hold yet too. A backfill reads a column
 newest first, so a decision usually arrives before the older documents it repeals: each document
 stored later is looked up here and stored as repealed from its first sight (a fact about it, not
@@ -13,20 +15,38 @@ from typing import Iterable
 
 import sqlite_utils
 
+from crawlers.items import PolicyItem
 
-def stored_text(db: sqlite_utils.Database, document_id: int) -> str:
-    """A stored document's body and its current version's attachment texts (those not already
-    in the body): what a decision's or a draft's text is read from."""
-    row = db.execute(
-        "SELECT body_text, current_version_id FROM documents WHERE id = ?", [document_id]
-    ).fetchone()
-    parts = [row[0] or ""]
-    for (text,) in db.execute(
-        "SELECT text FROM attachments WHERE version_id = ? AND text IS NOT NULL", [row[1]]
-    ):
-        if text not in parts[0]:
-            parts.append(text)
-    return "\n".join(p for p in parts if p)
+from pipelines.changes import is_repeal_decision, repealed_numbers
+from pipelines.fulltext import item_text, stored_text
+from pipelines.outbox import document_brief, insert_change
+
+
+def record_repeals(
+    db: sqlite_utils.Database, decision_id: int, item: PolicyItem, seen_at: str,
+    run_id: int | None,
+) -> int:
+    """If ``item`` (stored as ``decision_id``) is a 废止/失效 decision: mark every known, not yet
+    repealed document whose 文号 it repeals, with a ``repealed`` change each, and keep every
+    文号 it repeals for the documents stored later. Returns how many it marked."""
+    if not is_repeal_decision(item.title):
+        return 0
+    decision = document_brief(db, decision_id)
+    targets = repealed_numbers(item_text(item), item.doc_number)
+    # Kept for the documents stored later: a backfill meets the decision before them.
+    record_targets(db, decision_id, targets, seen_at)
+    recorded = 0
+    for key, sentence in targets:
+        for target_id, version_id, title in db.execute(
+            """SELECT id, current_version_id, title FROM documents
+            WHERE doc_number_key = ? AND id != ? AND repealed_at IS NULL""", [key, decision_id],
+        ).fetchall():
+            db.execute("UPDATE documents SET repealed_at = ? WHERE id = ?", [seen_at, target_id])
+            insert_change(db, target_id, version_id, "repealed", seen_at,
+                          f"repealed by {item.title}: {title}",
+                          {"by": "decision", "decision": decision, "evidence": sentence}, run_id)
+            recorded += 1
+    return recorded
 
 
 def record_targets(db: sqlite_utils.Database, decision_id: int,
@@ -52,8 +72,6 @@ def record_existing_decisions(db: sqlite_utils.Database) -> None:
     """Migration step: the targets of the decisions already stored, and the documents stored
     after a decision that repeals them (it could not mark them then) marked repealed from their
     first sight."""
-    from pipelines.changes import is_repeal_decision, repealed_numbers
-
     decisions = db.execute("SELECT id, title, doc_number, first_seen FROM documents").fetchall()
     for doc_id, title, number, first_seen in decisions:
         if is_repeal_decision(title):

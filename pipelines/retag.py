@@ -66,7 +66,7 @@ def retag(db: sqlite_utils.Database, everything: bool = False, batch: int = BATC
           progress: Callable[[RetagResult], None] | None = None) -> RetagResult:
     """Classify the stored documents again: those tagged by another classifier version (or
     never), or all of them with ``everything``."""
-    from pipelines.corpus import write_classification
+    from pipelines.classification import write_classification
 
     version = classifier_version()
     result = RetagResult(version)

@@ -19,6 +19,8 @@ from datetime import date, datetime, timedelta, timezone
 import sqlite_utils
 from scrapy import signals
 
+from crawlers.parsing.urls import canonical_url
+
 from pipelines.health import last_sweeps
 from pipelines.schema import open_corpus
 from pipelines.unwritable import stop_crawl, unwritable_reason
@@ -255,8 +257,6 @@ class RevisitPipeline:
 
 
 def _canonical(url: str) -> str:
-    from pipelines.corpus import canonical_url
-
     try:
         return canonical_url(url)
     except ValueError:

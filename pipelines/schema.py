@@ -17,19 +17,12 @@ from typing import Callable, Union
 import sqlite_utils
 
 from pipelines.lineage import key_existing_documents
+from pipelines.repeals import record_existing_decisions
 from pipelines.search import reindex
 
 logger = logging.getLogger(__name__)
 
 Step = Union[str, Callable[[sqlite_utils.Database], None]]
-
-# Each entry migrates the schema from version i to i + 1; append, never edit a shipped one.
-def _record_existing_repeal_targets(db: sqlite_utils.Database) -> None:
-    # Imported when run: pipelines.corpus, which the repeals module serves, imports this one.
-    from pipelines.repeals import record_existing_decisions
-
-    record_existing_decisions(db)
-
 
 _RUN_STATUS_CHECK = "CHECK (status IN ('running', 'ok', 'partial', 'failed', 'blocked'))"
 
@@ -66,6 +59,7 @@ def _record_run_owners(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS runs_running ON runs(status) WHERE status = 'running'")
 
 
+# Each entry migrates the schema from version i to i + 1; append, never edit a shipped one.
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     (
         """CREATE TABLE sites (
@@ -329,7 +323,7 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
             PRIMARY KEY (decision_id, doc_number_key)
         )""",
         "CREATE INDEX repeal_targets_key ON repeal_targets(doc_number_key)",
-        _record_existing_repeal_targets,
+        record_existing_decisions,
     ),
     # The messages of distributed crawls the writer could not store (pipelines.ingest): each
     # is kept whole in Redis's dead-letter list; here, what `policywatch status` counts.
@@ -379,7 +373,7 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     ),
     # Who runs a run: its process and host, and its heartbeat, so that a run still 'running'
     # whose process is gone is told from a live one and recorded 'killed'
-    # (pipelines.corpus.reap_dead_runs).
+    # (pipelines.runs.reap_dead_runs).
     (_record_run_owners,),
 )
 SCHEMA_VERSION = len(MIGRATIONS)

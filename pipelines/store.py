@@ -19,12 +19,12 @@ from crawlers.items import PolicyItem
 
 from pipelines import drop
 from pipelines.attachments import site_for
-from pipelines.corpus import (
-    RUN_HEARTBEAT, Refused, beat_run, finish_run, open_corpus, reap_dead_runs,
-    record_observations, record_site_failure, record_site_success, start_run, store_document,
-    upsert_site,
-)
 from pipelines.health import crawl_worked
+from pipelines.presence import record_observations
+from pipelines.runs import RUN_HEARTBEAT, beat_run, finish_run, reap_dead_runs, start_run
+from pipelines.schema import open_corpus
+from pipelines.siterows import record_site_failure, record_site_success, upsert_site
+from pipelines.storing import Refused, store_document
 from pipelines.unwritable import CorpusUnwritable, stop_crawl, stopped_reason, unwritable_reason
 
 logger = logging.getLogger(__name__)

@@ -165,7 +165,7 @@ def test_crawl_fetches_attachments_through_the_engine(portal, tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
-    from pipelines.corpus import open_corpus
+    from pipelines.schema import open_corpus
 
     db = open_corpus(db_path)
     doc = next(db.query("SELECT * FROM documents"))

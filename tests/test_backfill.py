@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from crawlers.replay.portal import ReplayPortal
-from pipelines.corpus import open_corpus
+from pipelines.schema import open_corpus
 from tests import bigportal
 
 pytestmark = pytest.mark.e2e

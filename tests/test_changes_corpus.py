@@ -12,9 +12,11 @@ from datetime import date, datetime, timezone
 import pytest
 
 from crawlers.items import Attachment, PolicyItem
-from pipelines import corpus
+from pipelines import lineage, presence, reads
 from pipelines import schema as corpus_schema
-from pipelines.corpus import open_corpus, record_observations, store_document
+from pipelines.presence import record_observations
+from pipelines.schema import open_corpus
+from pipelines.storing import store_document
 
 T = [datetime(2026, 11, d, 8, 0, tzinfo=timezone.utc) for d in range(20, 30)]
 SITE_URL = "http://www.example.gov.cn/zcwj/"
@@ -49,7 +51,7 @@ def changes(db, kind=None):
 def test_every_new_document_is_its_own_policy(db):
     result = store_document(db, item(1))
     assert result.changes == ("new",)
-    doc = corpus.get_document(db, item(1).url)
+    doc = reads.get_document(db, item(1).url)
     assert doc["policy_id"] == doc["id"]
 
 
@@ -147,14 +149,14 @@ def test_a_status_field_turning_to_repealed_is_one_repeal(db):
     assert (result.kind, result.changes) == ("revised", ("repealed",))
     diff = json.loads(next(db.query("SELECT diff FROM changes WHERE kind = 'repealed'"))["diff"])
     assert diff == {"by": "status", "fields": [{"field": "validity", "label": "有效性", "old": "有效", "new": "失效"}]}
-    assert corpus.get_document(db, item(1).url)["repealed_at"] is not None
+    assert reads.get_document(db, item(1).url)["repealed_at"] is not None
     assert store_document(db, item(1, validity="失效", fetched_at=T[2])).changes == ()
 
 
 def test_a_document_first_seen_repealed_is_new_and_marked(db):
     result = store_document(db, item(1, validity="已废止"))
     assert result.changes == ("new",)
-    assert corpus.get_document(db, item(1).url)["repealed_at"] is not None
+    assert reads.get_document(db, item(1).url)["repealed_at"] is not None
 
 
 def _seen(db, day, present=(), gone=None, listed=None, complete=(), oldest=None):
@@ -225,7 +227,7 @@ def test_a_withdrawn_page_that_comes_back_is_restored(db):
     assert [k for k, _ in changes(db)] == ["new", "withdrawn", "revised"]
     diff = json.loads(list(db.query("SELECT diff FROM changes ORDER BY id"))[-1]["diff"])
     assert diff["changed"] == ["restored"]
-    assert corpus.get_document(db, item(1).url)["withdrawn_at"] is None
+    assert reads.get_document(db, item(1).url)["withdrawn_at"] is None
 
 
 def test_a_page_that_moved_is_not_withdrawn(db):
@@ -234,7 +236,7 @@ def test_a_page_that_moved_is_not_withdrawn(db):
     for day in ("2026-11-22", "2026-11-23"):
         result = _seen(db, day, present=[f"{SITE_URL}new/t20261102_1.html"], gone={item(1).url: "http_404"})
     assert len(result.moved) == 1 and changes(db, "withdrawn") == []
-    assert corpus.get_document(db, item(1).url)["withdrawn_at"] is not None
+    assert reads.get_document(db, item(1).url)["withdrawn_at"] is not None
 
 
 def test_a_final_that_fails_to_store_leaves_no_link_and_no_change(db):
@@ -244,7 +246,7 @@ def test_a_final_that_fails_to_store_leaves_no_link_and_no_change(db):
                  attachments=[broken], fetched_at=T[1])
     with pytest.raises(sqlite3.IntegrityError):
         store_document(db, final)
-    assert corpus.counts_by_table(db, ("documents", "changes", "lineage")) == \
+    assert reads.counts_by_table(db, ("documents", "changes", "lineage")) == \
         {"documents": 1, "changes": 1, "lineage": 0}
     assert store_document(db, replace(final, attachments=[])).changes == ("finalised",)
 
@@ -296,7 +298,7 @@ def test_observations_read_a_site_a_batch_at_a_time_with_the_same_outcome(tmp_pa
         return results, rows, kinds
 
     whole = scenario(tmp_path / "whole.db")
-    monkeypatch.setattr(corpus, "_site_documents", functools.partial(corpus._site_documents, batch=2))
+    monkeypatch.setattr(presence, "_site_documents", functools.partial(presence._site_documents, batch=2))
     batched = scenario(tmp_path / "batched.db")
     assert batched == whole
     results, _, kinds = whole
@@ -371,7 +373,7 @@ def test_the_migration_repeals_documents_stored_after_their_decision(tmp_path):
     assert rows[later.document_id] == "2026-11-22T08:00:00+00:00"  # its own first sight
     assert rows[kept.document_id] is None and rows[decision.document_id] is None
     assert db.execute("SELECT decision_id, doc_number_key FROM repeal_targets").fetchall() == \
-        [(decision.document_id, corpus.lineage.doc_number_key("示政发〔2026〕6号"))]
+        [(decision.document_id, lineage.doc_number_key("示政发〔2026〕6号"))]
     db.close()
 
 

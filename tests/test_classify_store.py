@@ -16,7 +16,7 @@ from classifiers import classify as classify_module
 from pipelines.retag import retag
 from crawlers.items import Attachment, PolicyItem
 from crawlers.sites import get_site
-from pipelines import corpus
+from pipelines import classification, reads, schema, siterows, storing
 from pipelines.classify import ClassifyPipeline
 
 
@@ -43,12 +43,12 @@ def make_item(n: int = 1, **changes) -> PolicyItem:
 
 @pytest.fixture
 def db(tmp_path):
-    return corpus.open_corpus(tmp_path / "corpus.db")
+    return schema.open_corpus(tmp_path / "corpus.db")
 
 
 def test_the_schema_has_the_classification_columns(db):
     columns = {c.name: c.type for c in db["documents"].columns}
-    for name in corpus.CLASSIFICATION_COLUMNS:
+    for name in classification.CLASSIFICATION_COLUMNS:
         assert name in columns, name
     assert columns["relevance"] == "TEXT" and columns["relevance_score"] == "REAL"
     db.execute("INSERT INTO sites (key) VALUES ('x')")
@@ -94,7 +94,7 @@ def _stored(db, url):
 
 def test_the_store_writes_the_tags_with_the_document(db):
     item = ClassifyPipeline(FakeCrawler()).process_item(make_item())
-    corpus.store_document(db, item)
+    storing.store_document(db, item)
     row = _stored(db, item.url)
     assert (row["relevance"], row["level"], row["region"], row["province"]) == (
         "dedicated", "province", "华东", "江苏省")
@@ -104,12 +104,12 @@ def test_the_store_writes_the_tags_with_the_document(db):
 
 def test_an_unchanged_refetch_takes_a_newer_classifiers_tags_without_a_change(db):
     item = ClassifyPipeline(FakeCrawler()).process_item(make_item())
-    corpus.store_document(db, item)
-    before = corpus.counts_by_table(db)
+    storing.store_document(db, item)
+    before = reads.counts_by_table(db)
     again = make_item()
     again.classification = {**item.classification, "relevance": "mentions", "classifier_version": "newer"}
-    assert corpus.store_document(db, again).kind == "unchanged"
-    assert corpus.counts_by_table(db) == before
+    assert storing.store_document(db, again).kind == "unchanged"
+    assert reads.counts_by_table(db) == before
     assert (_stored(db, item.url)["relevance"], _stored(db, item.url)["classifier_version"]) == (
         "mentions", "newer")
 
@@ -118,24 +118,24 @@ def test_a_bad_tag_fails_the_whole_store(db):
     item = make_item()
     item.classification = {"relevance": "central", "classifier_version": "x"}
     with pytest.raises(sqlite3.IntegrityError):
-        corpus.store_document(db, item)
-    assert corpus.counts_by_table(db)["documents"] == 0
+        storing.store_document(db, item)
+    assert reads.counts_by_table(db)["documents"] == 0
     item.classification = {"colour": "red"}
     with pytest.raises(ValueError, match="not classification columns: colour"):
-        corpus.store_document(db, item)
-    assert corpus.counts_by_table(db)["documents"] == 0
+        storing.store_document(db, item)
+    assert reads.counts_by_table(db)["documents"] == 0
 
 
 def _store_untagged(db, count: int):
-    corpus.upsert_site(db, get_site("js_gxt"))
+    siterows.upsert_site(db, get_site("js_gxt"))
     for n in range(count):
-        corpus.store_document(db, make_item(n, title=f"关于做好第{n}批农田水利建设的通知",
+        storing.store_document(db, make_item(n, title=f"关于做好第{n}批农田水利建设的通知",
                                             body_text=f"第{n}批农田水利设施建设。"))
 
 
 def test_retag_tags_every_stale_document_and_then_none(db):
     _store_untagged(db, 5)
-    corpus.store_document(db, ClassifyPipeline(FakeCrawler()).process_item(make_item(99)))
+    storing.store_document(db, ClassifyPipeline(FakeCrawler()).process_item(make_item(99)))
     first = retag(db)
     assert (first.examined, first.updated, first.failed) == (5, 5, 0)
     rows = list(db.query("SELECT relevance, level, province, classifier_version FROM documents"))
@@ -148,7 +148,7 @@ def test_retag_tags_every_stale_document_and_then_none(db):
 def test_retag_batches_are_all_or_nothing(db, monkeypatch):
     _store_untagged(db, 5)
     calls = {"n": 0}
-    real = corpus.write_classification
+    real = classification.write_classification
 
     def failing(db_, document_id, columns, only_if_stale=False):
         calls["n"] += 1
@@ -156,13 +156,13 @@ def test_retag_batches_are_all_or_nothing(db, monkeypatch):
             raise sqlite3.OperationalError("disk I/O error")
         return real(db_, document_id, columns, only_if_stale)
 
-    monkeypatch.setattr(corpus, "write_classification", failing)
+    monkeypatch.setattr(classification, "write_classification", failing)
     with pytest.raises(sqlite3.OperationalError):
         retag(db, batch=2)
     versions = [r[0] for r in db.execute("SELECT classifier_version FROM documents ORDER BY id")]
     assert versions[:2] == [classify_module.classifier_version()] * 2  # the first batch stands
     assert versions[2:] == [None, None, None]  # the failed batch left nothing half-done
-    monkeypatch.setattr(corpus, "write_classification", real)
+    monkeypatch.setattr(classification, "write_classification", real)
     assert retag(db).updated == 3
 
 
@@ -172,7 +172,7 @@ def test_policywatch_retag_command(tmp_path):
     from scheduler import main
 
     path = tmp_path / "corpus.db"
-    _store_untagged(corpus.open_corpus(path), 3)
+    _store_untagged(schema.open_corpus(path), 3)
     result = CliRunner().invoke(main, ["retag", "--db", str(path)])
     assert result.exit_code == 0, result.output
     assert "3 document(s) re-tagged" in result.output

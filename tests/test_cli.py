@@ -79,7 +79,7 @@ def test_run_is_one_round_and_one_failing_site_stops_nothing(tmp_path):
     from pathlib import Path
 
     from crawlers.replay.portal import ReplayPortal
-    from pipelines.corpus import open_corpus
+    from pipelines.schema import open_corpus
 
     repo = Path(__file__).resolve().parents[1]
     config = tmp_path / "policywatch.toml"
@@ -118,7 +118,7 @@ def test_the_daily_round_sweeps_a_site_when_its_sweep_is_due(tmp_path):
     from pathlib import Path
 
     from crawlers.replay.portal import ReplayPortal
-    from pipelines.corpus import open_corpus
+    from pipelines.schema import open_corpus
 
     repo = Path(__file__).resolve().parents[1]
     config = tmp_path / "policywatch.toml"

@@ -11,8 +11,11 @@ import pytest
 
 from crawlers.items import Attachment, PolicyItem
 from crawlers.sites.spec import Column, Site
-from pipelines import corpus
-from pipelines.corpus import Refused, open_corpus, search, store_document
+from crawlers.parsing import urls
+from pipelines import reads, runs, schema, siterows, storing, values
+from pipelines.schema import open_corpus
+from pipelines.search import search
+from pipelines.storing import Refused, store_document
 
 T0 = datetime(2024, 3, 1, 8, 0, tzinfo=timezone.utc)
 T1 = datetime(2024, 3, 2, 8, 0, tzinfo=timezone.utc)
@@ -58,7 +61,7 @@ def db(tmp_path):
 
 
 def counts(db):
-    return corpus.counts_by_table(db)
+    return reads.counts_by_table(db)
 
 
 def test_schema_creation_is_idempotent(tmp_path):
@@ -67,7 +70,7 @@ def test_schema_creation_is_idempotent(tmp_path):
     tables = set(first.table_names())
     assert {"sites", "documents", "versions", "attachments", "changes", "runs",
             "documents_fts"} <= tables
-    assert corpus.schema_version(first) == corpus.SCHEMA_VERSION
+    assert schema.schema_version(first) == schema.SCHEMA_VERSION
     assert first.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert first.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     store_document(first, make_item())
@@ -75,7 +78,7 @@ def test_schema_creation_is_idempotent(tmp_path):
 
     again = open_corpus(path)
     assert set(again.table_names()) == tables
-    assert corpus.migrate(again) == corpus.SCHEMA_VERSION
+    assert schema.migrate(again) == schema.SCHEMA_VERSION
     assert counts(again)["documents"] == 1
     again.close()
 
@@ -84,19 +87,19 @@ def test_a_newer_schema_is_refused(tmp_path):
     path = tmp_path / "corpus.db"
     open_corpus(path).close()
     raw = sqlite3.connect(path)
-    raw.execute(f"PRAGMA user_version = {corpus.SCHEMA_VERSION + 1}")
+    raw.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION + 1}")
     raw.close()
-    with pytest.raises(corpus.CorpusError, match="newer"):
+    with pytest.raises(schema.CorpusError, match="newer"):
         open_corpus(path)
 
 
 def test_canonical_url():
-    assert corpus.canonical_url("HTTP://WWW.Gov.CN:80/Zhengce/A.htm?id=1#p2") == \
+    assert urls.canonical_url("HTTP://WWW.Gov.CN:80/Zhengce/A.htm?id=1#p2") == \
         "http://www.gov.cn/Zhengce/A.htm?id=1"
-    assert corpus.canonical_url("https://x.gov.cn:443") == "https://x.gov.cn/"
-    assert corpus.canonical_url("https://x.gov.cn:8443/a") == "https://x.gov.cn:8443/a"
+    assert urls.canonical_url("https://x.gov.cn:443") == "https://x.gov.cn/"
+    assert urls.canonical_url("https://x.gov.cn:8443/a") == "https://x.gov.cn:8443/a"
     with pytest.raises(ValueError, match="not an absolute"):
-        corpus.canonical_url("/relative/path.html")
+        urls.canonical_url("/relative/path.html")
 
 
 def test_new_document_stores_one_document_one_version_one_change(db):
@@ -104,13 +107,13 @@ def test_new_document_stores_one_document_one_version_one_change(db):
     assert result.kind == "new"
     assert counts(db) == {"documents": 1, "versions": 1, "attachments": 1, "changes": 1,
                           "runs": 0}
-    doc = corpus.get_document(db, "http://www.example.gov.cn/art/2024/3/1/art_1_100.html")
+    doc = reads.get_document(db, "http://www.example.gov.cn/art/2024/3/1/art_1_100.html")
     assert doc["id"] == result.document_id
     assert doc["current_version_id"] == result.version_id
     assert doc["published_date"] == "2024-03-01"
     assert doc["first_seen"] == doc["last_seen"] == doc["last_changed"] == "2024-03-01T08:00:00+00:00"
-    version = corpus.versions_of(db, result.document_id)[0]
-    assert corpus.decompress_raw(version["raw"]).decode("utf-8") == "<html><body>页面</body></html>"
+    version = reads.versions_of(db, result.document_id)[0]
+    assert values.decompress_raw(version["raw"]).decode("utf-8") == "<html><body>页面</body></html>"
     assert json.loads(version["fields"])["doc_number"] == "示政办发〔2024〕3号"
     change = next(db.query("SELECT * FROM changes"))
     assert (change["kind"], change["version_id"]) == ("new", result.version_id)
@@ -121,10 +124,10 @@ def test_new_document_stores_one_document_one_version_one_change(db):
 def test_identical_fetch_stores_nothing_new_but_bumps_last_seen(db):
     first = store_document(db, make_item())
     again = store_document(db, make_item(fetched_at=T1))
-    assert again == corpus.StoreResult("unchanged", first.document_id, first.version_id)
+    assert again == storing.StoreResult("unchanged", first.document_id, first.version_id)
     assert counts(db) == {"documents": 1, "versions": 1, "attachments": 1, "changes": 1,
                           "runs": 0}
-    doc = corpus.get_document(db, make_item().url)
+    doc = reads.get_document(db, make_item().url)
     assert doc["last_seen"] == "2024-03-02T08:00:00+00:00"
     assert doc["last_changed"] == "2024-03-01T08:00:00+00:00"
 
@@ -143,18 +146,18 @@ def test_whitespace_and_width_differences_are_unchanged(db):
 
 def test_revised_text_adds_a_version_and_keeps_the_old_one(db):
     first = store_document(db, make_item())
-    old_version = corpus.versions_of(db, first.document_id)[0]
+    old_version = reads.versions_of(db, first.document_id)[0]
     revised_body = BODY.replace("区块链", "区块链、人工智能")
     second = store_document(db, make_item(body_text=revised_body, fetched_at=T1))
     assert second.kind == "revised"
     assert second.document_id == first.document_id
     assert second.version_id != first.version_id
 
-    versions = corpus.versions_of(db, first.document_id)
+    versions = reads.versions_of(db, first.document_id)
     assert [v["id"] for v in versions] == [first.version_id, second.version_id]
     assert versions[0] == old_version  # untouched
     assert versions[1]["body_text"] == revised_body
-    doc = corpus.get_document(db, make_item().url)
+    doc = reads.get_document(db, make_item().url)
     assert doc["body_text"] == revised_body
     assert doc["current_version_id"] == second.version_id
     assert doc["first_seen"] == "2024-03-01T08:00:00+00:00"
@@ -235,7 +238,7 @@ def test_a_failing_revision_leaves_the_document_as_it_was(db):
     with pytest.raises(sqlite3.IntegrityError):
         store_document(db, make_item(body_text=BODY + "\n\n三、附则。", attachments=[broken],
                                      fetched_at=T1))
-    doc = corpus.get_document(db, make_item().url)
+    doc = reads.get_document(db, make_item().url)
     assert doc["body_text"] == BODY
     assert doc["current_version_id"] == first.version_id
     assert doc["last_seen"] == "2024-03-01T08:00:00+00:00"
@@ -285,10 +288,10 @@ def _site(key="demo_gov"):
 
 
 def test_sites_upsert_keeps_health(db):
-    corpus.upsert_site(db, _site())
-    corpus.record_site_failure(db, "demo_gov", "blocked: WAF page", when=T0)
-    corpus.record_site_success(db, "demo_gov", when=T1)
-    corpus.upsert_site(db, replace(_site(), name="示例市政府门户"))
+    siterows.upsert_site(db, _site())
+    siterows.record_site_failure(db, "demo_gov", "blocked: WAF page", when=T0)
+    siterows.record_site_success(db, "demo_gov", when=T1)
+    siterows.upsert_site(db, replace(_site(), name="示例市政府门户"))
     row = next(db.query("SELECT * FROM sites"))
     assert row["name"] == "示例市政府门户"
     assert json.loads(row["domains"]) == ["example.gov.cn"]
@@ -297,21 +300,21 @@ def test_sites_upsert_keeps_health(db):
 
 
 def test_runs_are_recorded(db):
-    run_id = corpus.start_run(db, "demo_gov", "crawl", when=T0)
+    run_id = runs.start_run(db, "demo_gov", "crawl", when=T0)
     row = next(db.query("SELECT * FROM runs WHERE id = ?", [run_id]))
     assert (row["status"], row["finished_at"]) == ("running", None)
     result = store_document(db, make_item(), run_id=run_id)
-    assert corpus.versions_of(db, result.document_id)[0]["run_id"] == run_id
-    corpus.finish_run(db, run_id, {"pages": 3, "new": 1, "blocked": 1},
+    assert reads.versions_of(db, result.document_id)[0]["run_id"] == run_id
+    runs.finish_run(db, run_id, {"pages": 3, "new": 1, "blocked": 1},
                       {"failed": {"timeout": 1}}, "partial", when=T1)
     row = next(db.query("SELECT * FROM runs WHERE id = ?", [run_id]))
     assert row["status"] == "partial" and row["blocked"] == 1
     assert json.loads(row["counts"])["new"] == 1
     assert row["finished_at"] == "2024-03-02T08:00:00+00:00"
     with pytest.raises(ValueError, match="kind"):
-        corpus.start_run(db, "demo_gov", "daily")
+        runs.start_run(db, "demo_gov", "daily")
     with pytest.raises(ValueError, match="no run"):
-        corpus.finish_run(db, 999, {}, None, "ok")
+        runs.finish_run(db, 999, {}, None, "ok")
 
 
 def test_search_matches_across_pdf_line_breaks_and_widths(db):
@@ -341,7 +344,7 @@ def test_a_version_1_corpus_is_migrated_and_its_documents_indexed(tmp_path):
     raw.close()
 
     db = open_corpus(path)
-    assert corpus.schema_version(db) == corpus.SCHEMA_VERSION
+    assert schema.schema_version(db) == schema.SCHEMA_VERSION
     assert [d["title"] for d in search(db, "元宇宙产业")] == ["旧文件"]
     assert "documents_fts_insert" not in {t.name for t in db.triggers}
     db.close()

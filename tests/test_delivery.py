@@ -30,7 +30,9 @@ from digest.delivery import (
     AppriseChannel, EmailChannel, FilesChannel, apprise_channel_name, deliver, message_id, pending,
 )
 from benchmarks.faultcases.queue import SmtpInbox, smtp_fault, smtp_server
-from pipelines.corpus import open_corpus, start_run, store_document
+from pipelines.runs import start_run
+from pipelines.schema import open_corpus
+from pipelines.storing import store_document
 
 REPO = Path(__file__).resolve().parents[1]
 T = [datetime(2026, 11, d, 8, 0, tzinfo=timezone.utc) for d in range(20, 30)]

@@ -11,7 +11,7 @@ import feedparser
 import pytest
 from click.testing import CliRunner
 
-from pipelines.corpus import open_corpus
+from pipelines.schema import open_corpus
 from scheduler import main
 
 pytestmark = pytest.mark.e2e

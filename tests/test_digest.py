@@ -16,7 +16,10 @@ from click.testing import CliRunner
 from crawlers.items import PolicyItem
 from digest.build import build_digest, changes_since
 from digest.render import render, render_atom, render_html, render_json, render_markdown
-from pipelines.corpus import open_corpus, record_observations, start_run, store_document
+from pipelines.presence import record_observations
+from pipelines.runs import start_run
+from pipelines.schema import open_corpus
+from pipelines.storing import store_document
 from scheduler import main
 
 T = [datetime(2026, 11, d, 8, 0, tzinfo=timezone.utc) for d in range(20, 30)]

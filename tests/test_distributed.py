@@ -15,7 +15,7 @@ from benchmarks import synthportal
 from benchmarks.faultcases import queue as faults
 from crawlers.items import Attachment, PolicyItem
 from crawlers.items.codec import MAX_MESSAGE_BYTES, decode_message
-from pipelines.corpus import open_corpus
+from pipelines.schema import open_corpus
 from pipelines.redisqueue import decode_item, encode_item, message_bytes
 
 pytestmark = pytest.mark.e2e
@@ -152,7 +152,7 @@ def test_an_incremental_distributed_crawl_fetches_only_what_the_corpus_lacks(red
     import redis
 
     from crawlers.replay.portal import REPLAY_SITES
-    from pipelines.corpus import store_document
+    from pipelines.storing import store_document
 
     client = redis.Redis.from_url(redis_url)
     client.flushdb()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from crawlers.replay.portal import REPLAY_DIR, ReplayPortal
-from pipelines.corpus import open_corpus
+from pipelines.schema import open_corpus
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[1]

@@ -57,7 +57,7 @@ def crawled(portal, tmp_path_factory):
     keys = all_fixture_sites() + ["replay_generic"]
     result = crawl(keys, db, base)
     assert result.returncode == 0, result.stdout + result.stderr
-    from pipelines.corpus import open_corpus
+    from pipelines.schema import open_corpus
 
     return open_corpus(db), db, result
 
@@ -108,7 +108,7 @@ def test_attachment_text_is_extracted(crawled, portal):
 
 
 def test_chinese_full_text_search(crawled):
-    from pipelines.corpus import search
+    from pipelines.search import search
 
     db, _, _ = crawled
     four = [d["url"] for d in search(db, "元宇宙产业")]
@@ -143,7 +143,7 @@ def test_revised_page_gets_a_second_version(portal, tmp_path):
         assert crawl(["replay_generic"], db_path, base).returncode == 0
     finally:
         the_portal.put(url, original.body, headers=original.headers)
-    from pipelines.corpus import open_corpus
+    from pipelines.schema import open_corpus
 
     db = open_corpus(db_path)
     doc = next(db.query("select * from documents where url = ?", [url]))
@@ -163,7 +163,7 @@ def test_browser_rendered_list(portal, tmp_path):
     db_path = tmp_path / "corpus.db"
     result = crawl(["replay_browser"], db_path, base)
     assert result.returncode == 0, result.stdout + result.stderr
-    from pipelines.corpus import open_corpus
+    from pipelines.schema import open_corpus
 
     titles = {r["title"] for r in open_corpus(db_path).query("select title from documents")}
     assert titles == {"示例区关于征集数字人应用场景的公告", "示例区关于举办2022年元宇宙创新大赛的通知"}

@@ -221,7 +221,7 @@ def test_watch_add_reads_an_unknown_cms_with_the_generic_adapter(watched):
 
 
 def test_a_crawl_of_the_watched_columns_stores_every_document(watched):
-    from pipelines.corpus import open_corpus
+    from pipelines.schema import open_corpus
 
     _, db, keys, portal = watched
     corpus = open_corpus(db)

@@ -11,7 +11,8 @@ import pytest
 
 from crawlers.items import PolicyItem
 from crawlers.replay.portal import ReplayPortal
-from pipelines.corpus import open_corpus, store_document
+from pipelines.schema import open_corpus
+from pipelines.storing import store_document
 from pipelines.revisits import load_crawl_state, revisit_interval
 from tests import bigportal
 
@@ -148,7 +149,7 @@ def test_a_sweep_reads_the_whole_column_and_sees_what_it_no_longer_lists(tmp_pat
 
 
 def test_which_sites_are_due_a_sweep(tmp_path):
-    from pipelines.corpus import finish_run, start_run
+    from pipelines.runs import finish_run, start_run
     from pipelines.revisits import sites_due_a_sweep
 
     db = open_corpus(tmp_path / "corpus.db")

@@ -23,7 +23,7 @@ from crawlers.engine.parsepool import OffloadedWork, workers_setting
 from crawlers.parsing.errors import ParseError
 from crawlers.replay.portal import REPLAY_SITES
 from crawlers.sites.spec import Selectors
-from pipelines.corpus import open_corpus
+from pipelines.schema import open_corpus
 
 REPO = Path(__file__).resolve().parents[1]
 SITE = REPLAY_SITES[0]  # replay_generic: a site the registry does not hold

@@ -9,7 +9,9 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 
-from pipelines.corpus import open_corpus, search, store_document
+from pipelines.schema import open_corpus
+from pipelines.search import search
+from pipelines.storing import store_document
 from pipelines.search import parse_query
 from scheduler import main
 from tests.test_corpus import make_item

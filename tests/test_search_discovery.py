@@ -206,7 +206,7 @@ def test_a_crawl_follows_the_site_search_politely(tmp_path):
                                 capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    from pipelines.corpus import open_corpus
+    from pipelines.schema import open_corpus
 
     stored = {r["url"]: r["column"] for r in open_corpus(db).query("select url, column from documents")}
     # The search found the document the column does not list; the column's own documents

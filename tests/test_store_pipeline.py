@@ -14,7 +14,9 @@ from scrapy.signalmanager import SignalManager
 from scrapy.statscollectors import MemoryStatsCollector
 
 from crawlers.items import PolicyItem
-from pipelines import corpus
+from pipelines.reads import counts_by_table
+from pipelines.runs import start_run
+from pipelines.schema import open_corpus
 from pipelines.normalise import NormalisePipeline
 from pipelines.store import StorePipeline, counts_from_stats, run_status
 
@@ -92,8 +94,8 @@ def test_store_pipeline_stores_counts_and_records_its_run(tmp_path):
     assert stats["policywatch/documents/revised"] == 1
     assert stats["policywatch/dropped/empty_text"] == 1
 
-    db = corpus.open_corpus(path)
-    assert corpus.counts_by_table(db) == {"documents": 1, "versions": 2, "attachments": 0,
+    db = open_corpus(path)
+    assert counts_by_table(db) == {"documents": 1, "versions": 2, "attachments": 0,
                                           "changes": 2, "runs": 1}
     run = next(db.query("SELECT * FROM runs"))
     assert (run["site"], run["kind"], run["status"]) == ("demo_gov", "crawl", "partial")
@@ -110,8 +112,8 @@ def test_store_pipeline_stores_counts_and_records_its_run(tmp_path):
 
 def test_store_pipeline_uses_a_run_the_caller_started(tmp_path):
     path = tmp_path / "corpus.db"
-    db = corpus.open_corpus(path)
-    run_id = corpus.start_run(db, "demo_gov", "backfill")
+    db = open_corpus(path)
+    run_id = start_run(db, "demo_gov", "backfill")
     crawler = FakeCrawler({"POLICYWATCH_DB": str(path), "POLICYWATCH_RUN_ID": run_id})
     store = StorePipeline.from_crawler(crawler)
     store.open_spider()

@@ -20,7 +20,9 @@ from crawlers.parsing.attachments import changed_params, stable_link
 from digest.build import build_digest
 from digest.render import render_html, render_markdown
 from pipelines import schema as corpus_schema
-from pipelines.corpus import learned_params, open_corpus, store_document
+from pipelines.schema import open_corpus
+from pipelines.storing import store_document
+from pipelines.volatileparams import learned_params
 
 pytestmark = pytest.mark.faults
 

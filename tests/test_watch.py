@@ -224,7 +224,7 @@ def test_sites_and_status_mark_config_declared_sites(tmp_path):
     assert rows[-1]["key"] == "xian_tzgg" and rows[-1]["status"] == "config-declared"
     assert "xian_tzgg" not in invoke("sites", "--markdown", "--config", path).output  # README: registry only
 
-    from pipelines.corpus import open_corpus
+    from pipelines.schema import open_corpus
 
     db = tmp_path / "corpus.db"
     open_corpus(db).close()
@@ -263,7 +263,7 @@ def test_a_watched_site_lives_through_days_like_any_other(tmp_path, monkeypatch)
     per document; the next day the demo's machinery revises one page and crawls again: one
     `revised` change; the digest lists them."""
     from crawlers.replay.demo import Day, PortalDays, crawl_day
-    from pipelines.corpus import open_corpus
+    from pipelines.schema import open_corpus
 
     config, db = tmp_path / "policywatch.toml", tmp_path / "corpus.db"
     config.write_text(f'[paths]\ndb = "{db}"\n', encoding="utf-8")

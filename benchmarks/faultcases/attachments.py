@@ -303,7 +303,7 @@ def item_of(doc: Doc, day: int) -> "PolicyItem":
 def store_days(db, n: int, days: list[tuple[int, bool]]):
     """Store document ``n`` as the portal shows it on each ``(day, real_changes)``: the
     ``StoreResult`` of each day."""
-    from pipelines.corpus import store_document
+    from pipelines.storing import store_document
 
     out = []
     for day, real in days:
@@ -314,7 +314,7 @@ def store_days(db, n: int, days: list[tuple[int, bool]]):
 
 def _volatile_case(n: int, expected: str):
     def run(scratch: Path) -> str:
-        from pipelines.corpus import open_corpus
+        from pipelines.schema import open_corpus
 
         db = open_corpus(scratch / "corpus.db")
         first, second = store_days(db, n, [(1, False), (2, False)])
@@ -329,7 +329,7 @@ def _volatile_case(n: int, expected: str):
 
 def _real_change_case(n: int, expected: str):
     def run(scratch: Path) -> str:
-        from pipelines.corpus import open_corpus
+        from pipelines.schema import open_corpus
 
         db = open_corpus(scratch / "corpus.db")
         store_days(db, n, [(1, False), (2, False), (3, True)])
@@ -368,7 +368,7 @@ def hostile_docs() -> list[Doc]:
 def hostile_crawl(scratch: Path):
     """Crawl the hostile column into ``scratch``/corpus.db: the process, the corpus."""
     from crawlers.replay.portal import ReplayPortal
-    from pipelines.corpus import open_corpus
+    from pipelines.schema import open_corpus
 
     portal = ReplayPortal()
     serve_day(portal, hostile_docs())

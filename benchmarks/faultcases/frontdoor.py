@@ -29,7 +29,9 @@ UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing is fetched befor
 def policywatch_corpus(path: Path, documents: int = 3) -> Path:
     """A small real corpus (current schema) with ``documents`` stored documents, WAL folded in."""
     from crawlers.items import PolicyItem
-    from pipelines.corpus import open_corpus, start_run, store_document
+    from pipelines.runs import start_run
+    from pipelines.schema import open_corpus
+    from pipelines.storing import store_document
 
     when = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
     db = open_corpus(path)

@@ -185,7 +185,7 @@ def check_dead_lettered(scratch: Path, url: str, bad: bytes, reason: str) -> str
     ``status`` counts it; returns the outcome line."""
     import redis
 
-    from pipelines.corpus import open_corpus
+    from pipelines.schema import open_corpus
     from pipelines.ingest import DEAD_KEY
     from pipelines.redisqueue import INGESTING_KEY, ITEMS_KEY
 
@@ -290,7 +290,7 @@ def corpus_locked(scratch: Path) -> str:
 
     import redis
 
-    from pipelines.corpus import open_corpus
+    from pipelines.schema import open_corpus
     from pipelines.ingest import DEAD_KEY
     from pipelines.redisqueue import INGESTING_KEY, ITEMS_KEY
 
@@ -370,7 +370,9 @@ def corpus_with_changes(path: Path, n: int = 2) -> Path:
     from datetime import date
 
     from crawlers.items import PolicyItem
-    from pipelines.corpus import open_corpus, start_run, store_document
+    from pipelines.runs import start_run
+    from pipelines.schema import open_corpus
+    from pipelines.storing import store_document
 
     db = open_corpus(path)
     run = start_run(db, "demo_gov", "crawl")
@@ -395,7 +397,7 @@ def send_digest(scratch: Path, port: int, **channel) -> tuple:
     """Deliver a fresh corpus' two changes by e-mail; returns (report, pending ids, of which
     may have reached the server)."""
     from digest.delivery import deliver, pending
-    from pipelines.corpus import open_corpus
+    from pipelines.schema import open_corpus
 
     db = open_corpus(corpus_with_changes(scratch / "corpus.db"))
     try:

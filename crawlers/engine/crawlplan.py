@@ -7,8 +7,8 @@
   revisit schedule instead (``pipelines.revisits``).
 - ``sweep`` (every few days, instead of the daily run): as incremental, but every list page of
   each column is read to its end, so that withdrawal detection sees the whole column; what a
-  complete walk no longer lists is absent (``corpus.record_observations``). List pages only: a
-  known document is not fetched again.
+  complete walk no longer lists is absent (``pipelines.presence.record_observations``). List
+  pages only: a known document is not fetched again.
 - ``backfill``: the column's whole archive, optionally only entries dated within
   [since, until]; known documents are skipped, so a second backfill adds nothing.
 """
@@ -19,14 +19,13 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from crawlers.items import ListEntry
+from crawlers.parsing.urls import canonical_url
 
 MODES = ("full", "incremental", "sweep", "backfill")
 
 
 def canonical(url: str) -> str:
-    """The form the corpus keys documents by (imported lazily: pipelines depend on crawlers)."""
-    from pipelines.corpus import canonical_url
-
+    """The form the corpus keys documents by; a URL without one is kept as it is."""
     try:
         return canonical_url(url)
     except ValueError:

@@ -3,7 +3,7 @@
 The spider notes, as it goes, which detail pages answered (present), which answered 404/410
 (gone), which URLs each column's list pages showed, and whether each column was read to its end
 without a failed page. At the end of the crawl the store pipeline hands this to
-``pipelines.corpus.record_observations``, which turns two absences in a row into a ``withdrawn``
+``pipelines.presence.record_observations``, which turns two absences in a row into a ``withdrawn``
 change. Only a complete walk of a column can say that a page is no longer in it; a blocked or
 failed list page makes the walk incomplete, so an anti-bot day observes nothing.
 """
