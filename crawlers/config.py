@@ -130,6 +130,10 @@ class Config:
     watch: tuple = ()
     # Scrapy settings for every crawl ([scrapy]): name -> value, checked by ``scrapy_settings``.
     scrapy: dict[str, Any] = field(default_factory=dict)
+    # The digest's [[subscription]] tables and [feeds] (digest.subscriptions): () and None
+    # mean the default subscription and feed settings.
+    subscriptions: tuple = ()
+    feeds: Any = None
 
 
 def config_path(explicit: str | Path | None = None) -> Path | None:
@@ -260,7 +264,7 @@ def _suggest(word: str, choices) -> str:
 
 
 FORMATS = ("md", "html", "atom", "json")
-TABLES = ("paths", "schedule", "sites", "channels", "scrapy", "watch")
+TABLES = ("paths", "schedule", "sites", "channels", "scrapy", "watch", "subscription", "feeds")
 # Settings a run sets itself: the config cannot point a crawl elsewhere or change its kind.
 RESERVED_SCRAPY = ("POLICYWATCH_DB", "POLICYWATCH_RUN_KIND", "POLICYWATCH_RUN_ID",
                    "POLICYWATCH_REPLAY_URL", "POLICYWATCH_CONFIG", "POLICYWATCH_CRAWL_ID",
@@ -389,6 +393,7 @@ def parse_config(raw: dict[str, Any], where: Path) -> Config:
         source=where,
         watch=watch,
         scrapy=scrapy_settings(raw.get("scrapy"), where),
+        **_digest_settings(raw, where, email is not None, bool(apprise.get("urls_env")), watch),
     )
 
 
@@ -396,3 +401,21 @@ def _watch_sites(raw: Any, where: Path) -> tuple:
     from .watch import parse_watch  # imports the registry: only when a file is read
 
     return parse_watch(raw, where)
+
+
+def _digest_settings(raw: dict[str, Any], where: Path, email: bool, apprise: bool,
+                     watch: tuple) -> dict[str, Any]:
+    """[[subscription]] and [feeds], checked by the digest package that owns them."""
+    from digest import subscriptions  # digest imports this module
+
+    known = None
+    if any(isinstance(t, dict) and t.get("sites") for t in raw.get("subscription") or []
+           if isinstance(raw.get("subscription"), list)):
+        from .replay import REPLAY_SITES  # imports the registry: only when sites are named
+        from .sites import all_sites
+
+        known = [s.key for s in all_sites()] + [s.key for s in REPLAY_SITES] + [s.key for s in watch]
+    return {"subscriptions": subscriptions.parse_subscriptions(
+                raw.get("subscription"), where,
+                subscriptions.configured_channel_names(email, apprise), known),
+            "feeds": subscriptions.parse_feeds(raw.get("feeds"), where)}

@@ -182,8 +182,8 @@ def run_demo(db_path: Path, out: Path, fresh: bool = True, browser: bool = True,
             folder = out / day.folder_name
             # The digest is dated on the story's day (07:00 in Beijing, after the day's crawl).
             morning = datetime.fromisoformat(f"{day.date}T07:00:00+08:00")
-            report = deliver(db, [FilesChannel(folder, basename="digest", latest_feed=False)],
-                             now=morning)[0]
+            # The default subscription; its rolling feed kept in the day's folder (feeds/).
+            report = deliver(db, [FilesChannel(folder, basename="digest")], now=morning)[0]
             result.digest_files, result.delivered = report.delivered, report.changes
             if day.number in repeat_days:
                 again = db.execute("SELECT coalesce(max(id), 0) FROM changes").fetchone()[0]

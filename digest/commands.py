@@ -3,27 +3,40 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import click
 
 from crawlers.app import App, config_option, db_option, pass_app
 
+from .build import build_digest, changes_since, load_entries
+from .delivery import (
+    DeliveryBusy, FilesChannel, deliver as deliver_all, last_delivery, pending, subscription_routes,
+)
+from .localtime import day_start_utc, shown, zone
+from .render import render
+from .subscriptions import FeedSettings, configured_channel_names, effective_subscriptions
+
 FORMAT_CHOICES = ("md", "html", "atom", "json")
 
 
-def _since_value(value: str | None) -> str | None:
+def _since_value(value: str | None, tz_name: str | None = None) -> str | None:
+    """``--since`` as the UTC ISO time the corpus compares with: a date is the start of that
+    day in the schedule's time zone; a time without an offset is a local time."""
     if value is None:
         return None
-    from datetime import date, datetime
-
+    tz = zone(tz_name)
     try:
         if len(value) == 10:
-            return date.fromisoformat(value).isoformat()
-        return datetime.fromisoformat(value).isoformat()
+            return day_start_utc(date.fromisoformat(value), tz)
+        moment = datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD) or an ISO time",
                                  param_hint="--since") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
 def _formats(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -41,8 +54,13 @@ def _formats(values: tuple[str, ...]) -> tuple[str, ...]:
 
 @click.command("digest")
 @click.option("--since", default=None, metavar="DATE",
-              help="A look-back: every change detected on or after DATE (YYYY-MM-DD or ISO time), "
-                   "delivered or not; nothing is sent or marked. Default: the changes since the last digest.")
+              help="A look-back: every change detected on or after DATE (YYYY-MM-DD, a local day of "
+                   "the schedule's time zone, or an ISO time), delivered or not; nothing is sent or "
+                   "marked. Default: the changes since the last digest.")
+@click.option("--subscription", "subscription_name", default=None, metavar="NAME",
+              help="Preview or look back as this subscription ([[subscription]] name; default: "
+                   "the first, or the default subscription when none is declared). A delivery "
+                   "always serves every subscription.")
 @click.option("--format", "format_values", multiple=True, metavar="FORMATS",
               help="Formats to write, comma-separated or repeated: md, html, atom, json "
                    "(default: the config's files formats, all four).")
@@ -56,16 +74,12 @@ def _formats(values: tuple[str, ...]) -> tuple[str, ...]:
 @db_option
 @config_option
 @pass_app
-def digest(app: App, since, format_values, out, deliver) -> None:
-    """Write the digest of what changed since the last one, and deliver it."""
-    from datetime import datetime, timezone
-
-    from digest.build import build_digest, changes_since
-    from digest.delivery import FilesChannel, configured_channels, deliver as deliver_all, pending
-    from digest.render import render
-
+def digest(app: App, since, subscription_name, format_values, out, deliver) -> None:
+    """Write each subscription's digest of what changed since the last one, and deliver it."""
     config = app.config
-    since = _since_value(since)
+    tz_name = config.schedule.timezone
+    feeds = config.feeds or FeedSettings()
+    since = _since_value(since, tz_name)
     formats = _formats(format_values) or tuple(config.channels.files_formats)
     if since and deliver:
         raise click.UsageError("a look-back digest (--since) is never delivered; drop --deliver")
@@ -79,11 +93,12 @@ def digest(app: App, since, format_values, out, deliver) -> None:
     corpus = app.write_corpus(create=False) if deliver else app.read_corpus()
     folder = Path(out) if out is not None and not to_stdout else config.digests
 
+    subscriptions = effective_subscriptions(config.subscriptions, configured_channel_names(
+        config.channels.email is not None, bool(config.channels.apprise_urls_env)))
     if deliver:
-        from digest.delivery import DeliveryBusy
-
         try:
-            reports = deliver_all(corpus, configured_channels(config.channels, folder, formats))
+            routes = subscription_routes(config.subscriptions, config.channels, folder, formats)
+            reports = deliver_all(corpus, routes, feeds=feeds, tz=tz_name)
         except DeliveryBusy as exc:
             raise click.ClickException(str(exc)) from None
         failed = False
@@ -91,7 +106,7 @@ def digest(app: App, since, format_values, out, deliver) -> None:
             if report.status == "sent":
                 note = f" (re-sent {report.resent} that may have reached it before)" if report.resent else ""
                 click.echo(f"{report.channel}: {report.changes} change(s) delivered{note}")
-                for item in report.delivered if report.channel == "files" else ():
+                for item in report.delivered if report.channel.endswith("files") else ():
                     click.echo(f"  {item}")
             elif report.status == "nothing":
                 click.echo(f"{report.channel}: nothing new to send")
@@ -102,22 +117,27 @@ def digest(app: App, since, format_values, out, deliver) -> None:
             raise SystemExit(1)
         return
 
+    chosen = [s for s in subscriptions if subscription_name in (None, s.name)][:1]
+    if not chosen:
+        raise click.BadParameter(f"no subscription {subscription_name!r}; the config declares "
+                                 f"{', '.join(s.name for s in subscriptions)}",
+                                 param_hint="--subscription")
+    sub = chosen[0]
     if since:
         ids, resent, period_start = changes_since(corpus, since), [], since
     else:
-        from digest.delivery import last_delivery
-
-        ids, resent = pending(corpus, "files")
-        period_start = last_delivery(corpus, "files")
+        ids, resent = pending(corpus, sub.outbox("files"))
+        period_start = last_delivery(corpus, sub.outbox("files"))
     built = build_digest(corpus, ids, since=period_start, resent=resent,
-                         now=datetime.now(timezone.utc))
+                         now=datetime.now(timezone.utc), subscription=sub, tz=zone(tz_name),
+                         feed_url=feeds.feed_url(sub.name))
     if to_stdout:
         click.echo(render(built, formats[0]), nl=False)
         return
     stem = "lookback" if since else "preview"
-    written = FilesChannel(folder, formats, basename=f"{stem}-{built.until.replace(':', '')[:17]}",
+    written = FilesChannel(folder, formats, basename=f"{stem}-{sub.name}-{built.date}",
                            latest_feed=False).send(built)
-    click.echo(f"{built.headline()} (nothing marked)")
+    click.echo(f"{built.headline()}（预览，未标记为已发送）")
     for path in written:
         click.echo(f"  {path}")
 
@@ -135,21 +155,19 @@ def digest(app: App, since, format_values, out, deliver) -> None:
 @pass_app
 def changes(app: App, since, kinds, as_json) -> None:
     """List recorded changes: new, finalised, revised, repealed and withdrawn documents."""
-    from digest.build import changes_since, load_entries
-    from digest.delivery import pending
-
-    since = _since_value(since)
+    tz = zone(app.config.schedule.timezone)
+    since = _since_value(since, tz.key)
     corpus = app.read_corpus()
     ids = changes_since(corpus, since) if since else pending(corpus, "files")[0]
     entries = [e for e in load_entries(corpus, ids) if not kinds or e.kind in kinds]
     entries.sort(key=lambda e: e.id)
     if as_json:
-        click.echo(json.dumps([e.to_json() for e in entries], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([e.to_json(tz) for e in entries], ensure_ascii=False, indent=2))
         return
     if not entries:
         click.echo("no changes" + (f" since {since}" if since else " since the last digest"))
         return
     for e in entries:
         doc = e.document
-        click.echo(f"{e.id:>6}  {e.detected_at[:16]}  {e.kind:<9}  {doc.get('site') or '':<10}  "
+        click.echo(f"{e.id:>6}  {shown(e.detected_at, tz)}  {e.kind:<9}  {doc.get('site') or '':<10}  "
                    f"{doc.get('title')}\n{'':8}{doc.get('url')}")
