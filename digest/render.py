@@ -10,6 +10,7 @@ built from the corpus's own id (``tag:policywatch.invalid,2026:<corpus id>/chang
 from __future__ import annotations
 
 import json
+import re
 from html import escape
 from typing import Any, Callable
 from xml.etree import ElementTree as ET
@@ -479,6 +480,13 @@ def render_html(digest: Digest) -> str:
 # --- Atom ---------------------------------------------------------------------------------------
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+# Characters XML 1.0 cannot carry at all (ElementTree would write them and break the feed).
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: Any) -> str:
+    """``value`` as text an XML document can hold: forbidden characters dropped."""
+    return _XML_FORBIDDEN.sub("", str(value))
 
 
 def _atom_time(value: str, digest: Digest) -> str:
@@ -492,9 +500,10 @@ def render_atom(digest: Digest, feed_id: str | None = None, title: str | None = 
     ET.register_namespace("", ATOM_NS)
 
     def sub(parent, tag, text=None, **attrs):
-        element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
+        element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}",
+                                {k: xml_text(v) for k, v in attrs.items()})
         if text is not None:
-            element.text = text
+            element.text = xml_text(text)
         return element
 
     corpus = digest.corpus_id

@@ -11,6 +11,8 @@ import click
 from crawlers.app import App, config_option, db_option, pass_app
 
 from .labels import DEFAULT_RELEVANCE, LEVELS, REGIONS, RELEVANCE
+from .localtime import zone
+from .subscriptions import feed_config
 
 
 def _split(allowed: tuple[str, ...] | None):
@@ -135,7 +137,8 @@ def export(app: App, date_from, date_to, relevance, sites, levels, regions, fmt,
     filters = _filters(corpus, date_from, date_to, relevance, sites, levels, regions)
     try:
         count = export_documents(corpus, filters, format_for(out, fmt), out,
-                                 per_policy=per_policy, with_text=with_text, stdout=sys.stdout)
+                                 per_policy=per_policy, with_text=with_text, stdout=sys.stdout,
+                                 tz=zone(app.config.schedule.timezone))
     except (ExportError, SelectionError) as exc:
         raise click.ClickException(str(exc)) from None
     if out is not None:
@@ -157,7 +160,10 @@ def browse(app: App, host, port, live):
     from .browse import BrowseError, serve
 
     app.read_corpus().close()  # missing, damaged, foreign or another schema: one line, now
+    feeds = feed_config(app.config)
+    for sub in feeds.subscriptions:
+        click.echo(f"feed {sub.name}: http://{host}:{port}/-/feeds/{sub.name}.atom")
     try:
-        serve(app.db, host=host, port=port, live=live, echo=click.echo)
+        serve(app.db, host=host, port=port, live=live, echo=click.echo, feeds=feeds)
     except BrowseError as exc:
         raise click.ClickException(str(exc)) from None

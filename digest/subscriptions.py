@@ -263,6 +263,24 @@ def effective_subscriptions(declared: Iterable[Subscription],
     return declared or (default_subscription(channels),)
 
 
-__all__ = ["FeedSettings", "Subscription", "default_subscription", "effective_subscriptions",
+@dataclass(frozen=True)
+class FeedConfig:
+    """What ``policywatch browse`` serves as feeds: the subscriptions (the default one when none
+    is declared), the feed settings and the time zone its times are read in."""
+
+    subscriptions: tuple[Subscription, ...] = (default_subscription(),)
+    settings: FeedSettings = FeedSettings()
+    timezone: str | None = None
+
+
+def feed_config(config: Any) -> FeedConfig:
+    """The feeds of a validated ``crawlers.config.Config``."""
+    channels = configured_channel_names(config.channels.email is not None,
+                                        bool(config.channels.apprise_urls_env))
+    return FeedConfig(effective_subscriptions(config.subscriptions, channels),
+                      config.feeds or FeedSettings(), config.schedule.timezone)
+
+
+__all__ = ["FeedConfig", "feed_config", "FeedSettings", "Subscription", "default_subscription", "effective_subscriptions",
            "parse_feeds", "parse_subscriptions"]
 
