@@ -71,6 +71,7 @@ class Entry:
     backfill: bool = False
     resent: bool = False  # an earlier delivery of it may not have completed
     run_id: int | None = None
+    tz: ZoneInfo | None = None  # the zone its times are shown in (the digest's)
 
     @property
     def relevance_key(self) -> tuple:
@@ -423,6 +424,8 @@ def build_digest(db: sqlite_utils.Database, change_ids: Sequence[int], *, since:
                     subscription=subscription, tz=tz or zone(), feed_url=feed_url,
                     corpus_id=corpus_id(db))
     digest._all_ids = {e.id for e in entries}
+    for entry in entries:
+        entry.tz = digest.tz
     texts = document_texts(db, (e.document.get("id") for e in entries)) if subscription.keywords else None
     matched, rest = split_entries(entries, subscription, texts)
     listed = [e for e in matched if not e.backfill]

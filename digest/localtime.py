@@ -39,7 +39,10 @@ def shown(value: str | datetime | None, tz: ZoneInfo) -> str:
     """A stored time as a reader reads it: ``2026-11-25 07:00``."""
     if not value:
         return ""
-    return parse(value, tz).strftime("%Y-%m-%d %H:%M")
+    try:
+        return parse(value, tz).strftime("%Y-%m-%d %H:%M")
+    except ValueError:  # not a time the corpus writes: shown as stored rather than failing
+        return str(value)
 
 
 def local_iso(value: str | datetime | None, tz: ZoneInfo) -> str | None:

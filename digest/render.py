@@ -16,7 +16,7 @@ from typing import Any, Callable
 from xml.etree import ElementTree as ET
 
 from .build import KIND_LABELS, RELEVANCE_LABELS, BackfillSummary, Digest, Entry, SiteRest
-from .localtime import local_iso
+from .localtime import local_iso, shown, zone
 
 FORMATS = ("md", "html", "atom", "json")
 SUFFIXES = {"md": ".md", "html": ".html", "atom": ".atom", "json": ".json"}
@@ -88,7 +88,7 @@ def evidence_lines(entry: Entry) -> list[str]:
     if diff.get("moved_from"):
         lines.append(f"原网址：{diff['moved_from'].get('url')}")
     if diff.get("changed") == ["restored"]:
-        lines.append(f"曾于 {diff.get('withdrawn_at')} 判定撤下，现已恢复")
+        lines.append(f"曾于 {shown(diff.get('withdrawn_at'), entry.tz or zone())} 判定撤下，现已恢复")
     evidence = entry.document.get("evidence")
     if isinstance(evidence, dict):
         lines += classifier_evidence(evidence)
@@ -176,11 +176,11 @@ def feed_line(digest: Digest) -> str:
     return f"Atom 订阅源（保留近期变化，可用阅读器订阅）：{digest.feed_url}" if digest.feed_url else ""
 
 
-def maintenance_line(note: dict[str, Any]) -> tuple[str, str, str]:
+def maintenance_line(note: dict[str, Any], tz) -> tuple[str, str, str]:
     """(site, name, what is wrong) of a maintainer note, in Chinese where the words are ours."""
     state = STATE_LABELS.get(note["state"], note["state"])
     why = "；".join(note["why"]) or state
-    last = note["last_success"] or "从未"
+    last = shown(note["last_success"], tz) or "从未"
     return note["site"], note["name"], f"{state}：{why}（上次成功：{last}）"
 
 
@@ -311,7 +311,7 @@ def _md_maintenance(digest: Digest) -> list[str]:
         return []
     lines = ["## 维护：需要检查的网站", ""]
     for note in digest.maintenance:
-        site, name, what = maintenance_line(note)
+        site, name, what = maintenance_line(note, digest.tz)
         lines.append(f"- **{_md(site)}** {_md(name)}：{_md(what)}")
     return lines + [""]
 
@@ -467,7 +467,7 @@ def render_html(digest: Digest) -> str:
     if digest.maintenance:
         body.append(f'<h2 style="{STYLE["h2"]}">维护：需要检查的网站</h2><ul>')
         for note in digest.maintenance:
-            site, name, what = maintenance_line(note)
+            site, name, what = maintenance_line(note, digest.tz)
             body.append(f'<li style="{STYLE["fact"]}"><b>{_e(site)}</b> {_e(name)}：{_e(what)}</li>')
         body.append("</ul>")
     return ('<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
