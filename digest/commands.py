@@ -126,8 +126,10 @@ def digest(app: App, since, subscription_name, format_values, out, deliver) -> N
     if since:
         ids, resent, period_start = changes_since(corpus, since), [], since
     else:
-        ids, resent = pending(corpus, sub.outbox("files"))
-        period_start = last_delivery(corpus, sub.outbox("files"))
+        # What its first channel has queued (files, for the default subscription).
+        outbox = sub.outbox(sub.channels[0])
+        ids, resent = pending(corpus, outbox)
+        period_start = last_delivery(corpus, outbox)
     built = build_digest(corpus, ids, since=period_start, resent=resent,
                          now=datetime.now(timezone.utc), subscription=sub, tz=zone(tz_name),
                          feed_url=feeds.feed_url(sub.name))

@@ -358,6 +358,20 @@ def _claim(db: sqlite_utils.Database, channel: str, ids: list[int], moment: str,
             )
 
 
+def _settle(db: sqlite_utils.Database, channel: str, ids: list[int], moment: str) -> None:
+    """Mark ``ids`` done on ``channel`` without sending (a subscription's digest that holds
+    nothing it tells), in one transaction; a claim an earlier run left is settled too."""
+    with db.atomic():
+        for change_id in ids:
+            db.execute(
+                """INSERT INTO deliveries (change_id, channel, state, attempted_at, sent_at)
+                VALUES (?, ?, 'sent', ?, ?)
+                ON CONFLICT (channel, change_id) DO UPDATE SET state = 'sent',
+                    sent_at = excluded.sent_at WHERE state = 'sending'""",
+                [change_id, channel, moment, moment],
+            )
+
+
 def _release(db: sqlite_utils.Database, channel: str, ids: list[int], earlier: list[int]) -> None:
     """Give back this run's claim on ``ids`` after a send that sent nothing: they are pending
     as never sent again. Changes an earlier run claimed (``earlier``) keep their claim: that
@@ -464,9 +478,7 @@ def _deliver(db: sqlite_utils.Database, routes: Sequence[Route], now: datetime |
                               feed_url=feeds.feed_url(sub.name))
         if (digest.empty or digest.quiet) and not channel.sends_empty:
             if ids:  # only changes this subscription does not cover: nothing to tell, settled
-                moment = _now(now)
-                _claim(db, outbox, ids, moment, "")
-                _mark_sent(db, outbox, ids, moment, digest, [])
+                _settle(db, outbox, ids, _now(now))
             reports.append(DeliveryReport(outbox, 0, "nothing"))
             continue
         moment = _now(now)

@@ -406,3 +406,19 @@ def test_a_route_of_the_default_subscription_keeps_the_old_outbox_names(corpus, 
     db = open_corpus(corpus)
     [report] = deliver(db, [Route(default_subscription(), FilesChannel(tmp_path / "d"))])
     assert report.channel == "files" and pending(db, "files") == ([], [])
+
+
+def test_a_preview_is_one_subscriptions_and_an_unknown_one_is_refused(corpus, tmp_path):
+    config = config_with(tmp_path, 9)  # nothing is sent: the port is never dialled
+    shown = CliRunner().invoke(main, ["--config", str(config), "digest", "--db", str(corpus), "--no-deliver",
+                                      "--subscription", "jiangxi", "--out", "-", "--format", "json"])
+    assert shown.exit_code == 0, shown.output
+    data = json.loads(shown.output)
+    assert data["subscription"] == {"name": "jiangxi", "title": "江西省全部文件", "filters": "网站：jx_gov"}
+    assert data["matched"] == 4 and data["others_unlisted"] == {"new": 3}
+    assert data["feed"] == "http://127.0.0.1:8001/-/feeds/jiangxi.atom"
+    wrong = CliRunner().invoke(main, ["--config", str(config), "digest", "--db", str(corpus), "--no-deliver",
+                                      "--subscription", "nosuch", "--out", "-", "--format", "md"])
+    assert wrong.exit_code == 2 and "no subscription 'nosuch'; the config declares xr, jiangxi" in wrong.output
+    db = open_corpus(corpus)
+    assert db.execute("SELECT count(*) FROM deliveries WHERE channel LIKE '%/%'").fetchone()[0] == 0
