@@ -142,14 +142,18 @@ class SiteRest:
     counts: dict[str, int] = field(default_factory=dict)
     titles: list[dict[str, Any]] = field(default_factory=list)  # kind, title, url
     more_titles: int = 0
+    backfill: int = 0  # new documents of a backfill (or a first crawl): counted apart
 
     @property
     def total(self) -> int:
-        return sum(self.counts.values())
+        return sum(self.counts.values()) + self.backfill
 
-    def add(self, entry: Entry, titled: bool) -> None:
+    def add(self, entry: Entry) -> None:
+        if entry.backfill:  # their titles would be the archive
+            self.backfill += 1
+            return
         self.counts[entry.kind] = self.counts.get(entry.kind, 0) + 1
-        if not titled or entry.kind not in REST_TITLED_KINDS:
+        if entry.kind not in REST_TITLED_KINDS:
             return
         if len(self.titles) < REST_TITLES_PER_SITE:
             self.titles.append({"kind": entry.kind, "kind_label": KIND_LABELS[entry.kind],
@@ -159,13 +163,14 @@ class SiteRest:
             self.more_titles += 1
 
     def counts_line(self) -> str:
-        """``新发布 3、已撤下 1`` in the digest's kind order."""
-        return "、".join(f"{KIND_LABELS[k]} {self.counts[k]}" for k in KINDS if self.counts.get(k))
+        """``新发布 3、已撤下 1、存量补录 20`` in the digest's kind order."""
+        parts = [f"{KIND_LABELS[k]} {self.counts[k]}" for k in KINDS if self.counts.get(k)]
+        return "、".join(parts + ([f"存量补录 {self.backfill}"] if self.backfill else []))
 
     def to_json(self) -> dict[str, Any]:
         return {"site": self.site, "site_name": self.site_name,
                 "counts": {k: self.counts[k] for k in KINDS if self.counts.get(k)},
-                "titles": self.titles, "more_titles": self.more_titles}
+                "backfill": self.backfill, "titles": self.titles, "more_titles": self.more_titles}
 
 
 @dataclass
@@ -222,7 +227,7 @@ class Digest:
             out[entry.kind] += 1
         out["new"] += sum(s.count for s in self.backfill)
         for part in (self.omitted, self.rest_more_sites, self.unlisted,
-                     *(r.counts for r in self.rest)):
+                     *(r.counts for r in self.rest), *({"new": r.backfill} for r in self.rest)):
             for kind, n in part.items():
                 out[kind] += n
         return out
@@ -464,12 +469,11 @@ def _summarise_rest(digest: Digest, rest: list[Entry]) -> None:
         site = entry.document.get("site") or ""
         if site not in by_site:
             by_site[site] = SiteRest(site, entry.document.get("site_name") or site)
-        # A backfill's documents are counted: their titles would be the archive.
-        by_site[site].add(entry, titled=not entry.backfill)
+        by_site[site].add(entry)
     ordered = sorted(by_site.values(), key=lambda r: (-r.total, r.site))
     digest.rest = sorted(ordered[:REST_MAX_SITES], key=lambda r: r.site)
     for extra in ordered[REST_MAX_SITES:]:
-        for kind, n in extra.counts.items():
+        for kind, n in [*extra.counts.items(), ("new", extra.backfill)]:
             digest.rest_more_sites[kind] = digest.rest_more_sites.get(kind, 0) + n
 
 

@@ -155,7 +155,7 @@ def rest_heading(digest: Digest) -> str:
     return f"其他变化（不在订阅范围内）：{digest.rest_count} 条"
 
 
-REST_NOTE = "按网站汇总：新发布、定稿、修订只列标题，撤下和废止只计数。"
+REST_NOTE = "按网站汇总：新发布、定稿、修订只列标题，撤下、废止和存量补录只计数。"
 
 
 def more_sites_line(digest: Digest) -> str:
