@@ -408,9 +408,8 @@ def _digest_settings(raw: dict[str, Any], where: Path, email: bool, apprise: boo
     """[[subscription]] and [feeds], checked by the digest package that owns them."""
     from digest import subscriptions  # digest imports this module
 
-    known = None
-    if any(isinstance(t, dict) and t.get("sites") for t in raw.get("subscription") or []
-           if isinstance(raw.get("subscription"), list)):
+    tables, known = raw.get("subscription"), None
+    if isinstance(tables, list) and any(isinstance(t, dict) and t.get("sites") for t in tables):
         from .replay import REPLAY_SITES  # imports the registry: only when sites are named
         from .sites import all_sites
 

@@ -199,7 +199,7 @@ def prepare_corpus(path: Path) -> None:
 def make_datasette(path: Path, live: bool = False, feeds: Any = None):
     """A Datasette instance serving the corpus as ``/corpus``, read-only (immutable unless
     ``live``: then it is opened ``mode=ro`` and shows what crawls add while it runs), and the
-    rolling feeds (``feeds``: a ``digest.feedplugin.FeedConfig``, the default one if None)."""
+    rolling feeds (``feeds``: a ``digest.subscriptions.FeedConfig``, the default one if None)."""
     from datasette.app import Datasette
     from datasette.database import Database
     from datasette.plugins import pm
@@ -210,7 +210,7 @@ def make_datasette(path: Path, live: bool = False, feeds: Any = None):
     columns, tables = corpus_columns(path)
     if not pm.is_registered(browseplugin):
         pm.register(browseplugin, name="policywatch")
-    _register_feeds()
+    feeds_plugin = _register_feeds()
     ds = Datasette(
         immutables=[] if live else [str(path)], files=[str(path)] if live else [],
         metadata=metadata(columns, tables), template_dir=str(TEMPLATES), settings=SETTINGS,
@@ -219,20 +219,20 @@ def make_datasette(path: Path, live: bool = False, feeds: Any = None):
     for name in [n for n in ds.databases if not n.startswith("_")]:
         ds.remove_database(name)
     ds.add_database(Database(ds, str(path), is_mutable=live), name=DATABASE)
-    from . import feedplugin
-
-    feedplugin.attach(ds, feeds)
+    feeds_plugin.attach(ds, feeds)
     return ds
 
 
-def _register_feeds() -> None:
-    """The feeds' route (digest.feedplugin), a plugin of its own beside browseplugin."""
+def _register_feeds():
+    """The feeds' route (digest.feedplugin), a plugin of its own beside browseplugin; returns
+    the plugin module."""
     from datasette.plugins import pm
 
     from . import feedplugin
 
     if not pm.is_registered(feedplugin):
         pm.register(feedplugin, name="policywatch-feeds")
+    return feedplugin
 
 
 def serve(path: Path, host: str = "127.0.0.1", port: int = 8001, live: bool = False,
