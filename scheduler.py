@@ -40,10 +40,17 @@ from crawlers.sites import get_site
 from crawlers.sites.declared import known_sites
 from digest.build import KIND_LABELS
 from digest.delivery import FilesChannel, deliver
+from digest.settings import read_tables
 from pipelines.revisits import sites_due_a_sweep
 from pipelines.schema import CorpusError, open_corpus, read_corpus
 
 logger = logging.getLogger("policywatch")
+
+
+def load_app_config(path: str | Path | None = None) -> Config:
+    """The whole config file: the crawl's tables (``crawlers.config``) and the digest's
+    (``digest.settings``), each checked by the package that owns it."""
+    return load_config(path, tables=read_tables)
 
 
 # --- the application object ---------------------------------------------------------------------
@@ -63,7 +70,7 @@ class App:
     def config(self) -> Config:
         """The validated config (defaults without a file); a one-line click error if it is bad."""
         try:
-            return load_config(self.config_path)
+            return load_app_config(self.config_path)
         except ConfigError as exc:
             raise click.ClickException(str(exc)) from None
 
@@ -295,9 +302,12 @@ class DemoDesk:
                 """SELECT c.id, c.kind, d.url, d.site, d.title FROM changes c
                 JOIN documents d ON d.id = c.document_id WHERE c.id > ? ORDER BY c.id""", [mark])]
 
-    def deliver(self, db_path: Path, folder: Path, basename: str, now: datetime) -> tuple[list[str], int]:
+    def deliver(self, db_path: Path, folder: Path, basename: str, now: datetime,
+                feed: bool = True) -> tuple[list[str], int]:
+        """The default subscription's digest into ``folder`` (its rolling feed in ``folder/feeds``
+        unless ``feed`` is false)."""
         with closing(open_corpus(db_path)) as db:
-            report = deliver(db, [FilesChannel(folder, basename=basename, latest_feed=False)], now=now)[0]
+            report = deliver(db, [FilesChannel(folder, basename=basename, latest_feed=feed)], now=now)[0]
         return report.delivered, report.changes
 
     def kind_label(self, kind: str) -> str:
@@ -334,7 +344,7 @@ def daily_round(config_path: str | None = None, replay_url: str | None = None, *
     delivery (each in its own process, so no failure of one stops the rest). Each process is
     given the config file read here and the corpus explicitly."""
 
-    config = load_config(config_path)
+    config = load_app_config(config_path)
     if db is not None:
         config = dataclasses.replace(config, db=Path(db))
     keys = [s.key for s in scheduled_sites(config, interval=False, replay=bool(replay_url))]
@@ -380,7 +390,7 @@ def site_round(site_key: str, config_path: str | None = None, replay_url: str | 
     """A site's own job (sites with ``interval_hours``): crawl it (a sweep when one is due); its
     changes wait for the digest."""
 
-    config = load_config(config_path)
+    config = load_app_config(config_path)
     if db is not None:
         config = dataclasses.replace(config, db=Path(db))
     run_round([site_key], config.db, max_parallel=1, stagger=0, replay_url=replay_url,

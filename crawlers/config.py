@@ -53,6 +53,7 @@ level = "prefecture"
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import math
@@ -61,10 +62,12 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crawlers.paths import data_dir, default_db
+from crawlers.replay.portal import REPLAY_SITES
+from crawlers.sites import all_sites
 
 
 class ConfigError(ValueError):
@@ -88,35 +91,6 @@ class ScheduleConfig:
 
 
 @dataclass(frozen=True)
-class EmailChannel:
-    host: str
-    sender: str
-    recipients: tuple[str, ...]
-    port: int = 587
-    starttls: bool = True
-    ssl: bool = False
-    username: str = ""
-    password_env: str = ""
-
-    @property
-    def password(self) -> str:
-        """The password, read from the environment when needed (never stored or logged)."""
-        return os.environ.get(self.password_env, "") if self.password_env else ""
-
-
-@dataclass(frozen=True)
-class ChannelsConfig:
-    files_formats: tuple[str, ...] = ("md", "html", "atom", "json")
-    email: EmailChannel | None = None
-    apprise_urls_env: str = ""
-
-    @property
-    def apprise_urls(self) -> tuple[str, ...]:
-        raw = os.environ.get(self.apprise_urls_env, "") if self.apprise_urls_env else ""
-        return tuple(raw.split())
-
-
-@dataclass(frozen=True)
 class Config:
     db: Path = field(default_factory=default_db)
     digests: Path = field(default_factory=lambda: data_dir() / "digests")
@@ -124,12 +98,16 @@ class Config:
     enabled_sites: tuple[str, ...] = ()
     disabled_sites: tuple[str, ...] = ()
     contact: str = ""
-    channels: ChannelsConfig = ChannelsConfig()
+    # The digest's tables ([channels], [[subscription]], [feeds]), read by the digest package
+    # (digest.settings) through the ``tables`` hook of ``load_config``; None before that.
+    channels: Any = None
     source: Path | None = None  # the file it was read from, if any
     # Config-declared sites ([[watch]] tables, see crawlers/sites/declared.py), as validated Sites.
     watch: tuple = ()
     # Scrapy settings for every crawl ([scrapy]): name -> value, checked by ``scrapy_settings``.
     scrapy: dict[str, Any] = field(default_factory=dict)
+    subscriptions: tuple = ()
+    feeds: Any = None
 
 
 def config_path(explicit: str | Path | None = None) -> Path | None:
@@ -142,11 +120,18 @@ def config_path(explicit: str | Path | None = None) -> Path | None:
     return candidate if candidate.exists() else None
 
 
-def load_config(explicit: str | Path | None = None) -> Config:
-    """Read and validate the configuration (defaults when there is no file)."""
+# Reads tables the config does not own (the digest's): (the whole document, the file, the
+# config read so far) -> the Config fields they set. The front door passes digest.settings'.
+TablesReader = Callable[[dict[str, Any], "Path | None", "Config"], dict[str, Any]]
+
+
+def load_config(explicit: str | Path | None = None, tables: TablesReader | None = None) -> Config:
+    """Read and validate the configuration (defaults when there is no file); ``tables`` reads
+    the tables other packages own (without it their contents are left unread)."""
     path = config_path(explicit)
     if path is None:
-        return Config()
+        config = Config()
+        return dataclasses.replace(config, **tables({}, None, config)) if tables else config
     if not path.exists():
         raise ConfigError(f"{path}: no such config file")
     try:
@@ -162,7 +147,7 @@ def load_config(explicit: str | Path | None = None) -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return parse_config(raw, path)
+    return parse_config(raw, path, tables)
 
 
 # --- validation: every table and key known, every value's type and range checked -------------
@@ -259,8 +244,9 @@ def _suggest(word: str, choices) -> str:
     return f" (did you mean {close[0]}?)" if close else ""
 
 
-FORMATS = ("md", "html", "atom", "json")
-TABLES = ("paths", "schedule", "sites", "channels", "scrapy", "watch")
+# The tables of the file; the digest's own are read by the digest package (digest.settings).
+DIGEST_TABLES = ("channels", "subscription", "feeds")
+TABLES = ("paths", "schedule", "sites", "scrapy", "watch", *DIGEST_TABLES)
 # Settings a run sets itself: the config cannot point a crawl elsewhere or change its kind.
 RESERVED_SCRAPY = ("POLICYWATCH_DB", "POLICYWATCH_RUN_KIND", "POLICYWATCH_RUN_ID",
                    "POLICYWATCH_REPLAY_URL", "POLICYWATCH_CONFIG", "POLICYWATCH_CRAWL_ID",
@@ -270,37 +256,30 @@ KEYS: dict[str, dict[str, Any]] = {
     "schedule": {"time": _time, "timezone": _timezone, "max_parallel": _integer(1),
                  "stagger_seconds": _number(0), "sweep_days": _integer(0)},
     "sites": {"enabled": _strings(), "disabled": _strings(), "contact": _text()},
-    "channels.files": {"formats": _strings(FORMATS)},
-    "channels.email": {"host": _text(True), "port": _integer(1, 65535), "starttls": _boolean,
-                       "ssl": _boolean, "username": _text(), "password_env": _text(),
-                       "sender": _text(True), "recipients": _strings(nonempty=True)},
-    "channels.apprise": {"urls_env": _text()},
 }
-REQUIRED = {"channels.email": ("host", "sender", "recipients")}
 
 
-def _table(parent: dict[str, Any], key: str, name: str, where: Path) -> dict[str, Any] | None:
+def table_of(parent: dict[str, Any], key: str, name: str, where: Path) -> dict[str, Any] | None:
     value = parent.get(key)
     if value is not None and not isinstance(value, dict):
         raise ConfigError(f"{where}: [{name}]: expected a table, got {_shown(value)}")
     return value
 
 
-def _checked(section: dict[str, Any] | None, name: str, where: Path) -> dict[str, Any]:
-    """The section's values, each checked and converted; unknown keys are errors."""
+def checked_table(section: dict[str, Any] | None, name: str, where: Path,
+                  spec: dict[str, Any] | None = None, required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The table's values, each checked and converted by ``spec`` (key -> checker; default the
+    config's own ``KEYS[name]``); unknown and missing keys are errors."""
     if section is None:
         return {}
-    spec = KEYS[name]
-    if name == "channels.email" and "password" in section:
-        raise ConfigError(f"{where}: [{name}] password: put the password in an environment "
-                          "variable and name it with password_env")
+    spec = KEYS[name] if spec is None else spec
     for key in section:
         if key not in spec:
             raise ConfigError(f"{where}: [{name}] {key}: unknown key{_suggest(key, spec)}; "
                               f"known: {', '.join(spec)}")
-    for key in REQUIRED.get(name, ()):
+    for key in required:
         if key not in section:
-            raise ConfigError(f"{where}: [{name}] {key}: missing (needs {', '.join(REQUIRED[name])})")
+            raise ConfigError(f"{where}: [{name}] {key}: missing (needs {', '.join(required)})")
     out = {}
     for key, value in section.items():
         try:
@@ -310,15 +289,17 @@ def _checked(section: dict[str, Any] | None, name: str, where: Path) -> dict[str
     return out
 
 
+def known_site_keys(config_sites: tuple = ()) -> list[str]:
+    """Every site key a config may name: the registry's, the replay portal's and its own."""
+    return [s.key for s in all_sites()] + [s.key for s in REPLAY_SITES] + [s.key for s in config_sites]
+
+
 def _site_keys(config_sites: tuple, keys: dict[str, tuple[str, ...]], where: Path) -> None:
     """[sites] enabled/disabled name sites that exist: the registry's, the replay portal's or
     the config's [[watch]] ones (a typo would silently crawl every site, or none)."""
     if not any(keys.values()):
         return
-    from crawlers.replay.portal import REPLAY_SITES  # imports the registry: only when sites are named
-    from crawlers.sites import all_sites
-
-    known = [s.key for s in all_sites()] + [s.key for s in REPLAY_SITES] + [s.key for s in config_sites]
+    known = known_site_keys(config_sites)
     for name, values in keys.items():
         for key in values:
             if key not in known:
@@ -354,48 +335,42 @@ def scrapy_settings(section: Any, where: Path) -> dict[str, Any]:
     return dict(section)
 
 
-def parse_config(raw: dict[str, Any], where: Path) -> Config:
-    """Validate a parsed TOML document into a Config; ``ConfigError`` names the file and key."""
+def parse_config(raw: dict[str, Any], where: Path, tables: TablesReader | None = None) -> Config:
+    """Validate a parsed TOML document into a Config; ``ConfigError`` names the file and key.
+    ``tables`` reads the tables other packages own (``load_config``)."""
     for key in raw:
         if key not in TABLES:
             raise ConfigError(f"{where}: [{key}]: unknown table{_suggest(key, TABLES)}; "
                               f"known: {', '.join(TABLES)}")
-    paths = _checked(_table(raw, "paths", "paths", where), "paths", where)
-    schedule = ScheduleConfig(**_checked(_table(raw, "schedule", "schedule", where), "schedule", where))
-    sites = _checked(_table(raw, "sites", "sites", where), "sites", where)
-    channels = _table(raw, "channels", "channels", where) or {}
-    for key in channels:
-        if f"channels.{key}" not in KEYS:
-            known = [k.split(".")[1] for k in KEYS if k.startswith("channels.")]
-            raise ConfigError(f"{where}: [channels.{key}]: unknown channel{_suggest(key, known)}; "
-                              f"known: {', '.join(known)}")
-    files = _checked(_table(channels, "files", "channels.files", where), "channels.files", where)
-    email_raw = _table(channels, "email", "channels.email", where)
-    email = EmailChannel(**_checked(email_raw, "channels.email", where)) if email_raw is not None else None
-    apprise = _checked(_table(channels, "apprise", "channels.apprise", where), "channels.apprise", where)
+    paths = checked_table(table_of(raw, "paths", "paths", where), "paths", where)
+    schedule = ScheduleConfig(**checked_table(table_of(raw, "schedule", "schedule", where), "schedule", where))
+    sites = checked_table(table_of(raw, "sites", "sites", where), "sites", where)
     watch = _watch_sites(raw.get("watch"), where)
     enabled, disabled = sites.get("enabled", ()), sites.get("disabled", ())
     _site_keys(watch, {"enabled": enabled, "disabled": disabled}, where)
 
-    return Config(
+    config = Config(
         db=paths.get("db") or default_db(),
         digests=paths.get("digests") or data_dir() / "digests",
         schedule=schedule,
         enabled_sites=enabled,
         disabled_sites=disabled,
         contact=sites.get("contact", ""),
-        channels=ChannelsConfig(files_formats=files.get("formats", FORMATS), email=email,
-                                apprise_urls_env=apprise.get("urls_env", "")),
         source=where,
         watch=watch,
         scrapy=scrapy_settings(raw.get("scrapy"), where),
     )
+    return dataclasses.replace(config, **tables(raw, where, config)) if tables else config
 
 
 def _watch_sites(raw: Any, where: Path) -> tuple:
-    from crawlers.sites.declared import WatchTableError, parse_watch  # imports the registry: only when a file is read
+    from crawlers.sites.declared import (  # imports the registry: only when a file is read
+        WatchTableError,
+        parse_watch,
+    )
 
     try:
         return parse_watch(raw, where)
     except WatchTableError as exc:
         raise ConfigError(str(exc)) from None
+    return parse_watch(raw, where)

@@ -196,9 +196,10 @@ def prepare_corpus(path: Path) -> None:
                        "corpus as it was; use --live to follow it", path)
 
 
-def make_datasette(path: Path, live: bool = False):
+def make_datasette(path: Path, live: bool = False, feeds: Any = None):
     """A Datasette instance serving the corpus as ``/corpus``, read-only (immutable unless
-    ``live``: then it is opened ``mode=ro`` and shows what crawls add while it runs)."""
+    ``live``: then it is opened ``mode=ro`` and shows what crawls add while it runs), and the
+    rolling feeds (``feeds``: a ``digest.subscriptions.FeedConfig``, the default one if None)."""
     from datasette.app import Datasette
     from datasette.database import Database
     from datasette.plugins import pm
@@ -209,6 +210,7 @@ def make_datasette(path: Path, live: bool = False):
     columns, tables = corpus_columns(path)
     if not pm.is_registered(browseplugin):
         pm.register(browseplugin, name="policywatch")
+    feeds_plugin = _register_feeds()
     ds = Datasette(
         immutables=[] if live else [str(path)], files=[str(path)] if live else [],
         metadata=metadata(columns, tables), template_dir=str(TEMPLATES), settings=SETTINGS,
@@ -217,11 +219,24 @@ def make_datasette(path: Path, live: bool = False):
     for name in [n for n in ds.databases if not n.startswith("_")]:
         ds.remove_database(name)
     ds.add_database(Database(ds, str(path), is_mutable=live), name=DATABASE)
+    feeds_plugin.attach(ds, feeds)
     return ds
 
 
+def _register_feeds():
+    """The feeds' route (digest.feedplugin), a plugin of its own beside browseplugin; returns
+    the plugin module."""
+    from datasette.plugins import pm
+
+    from digest import feedplugin
+
+    if not pm.is_registered(feedplugin):
+        pm.register(feedplugin, name="policywatch-feeds")
+    return feedplugin
+
+
 def serve(path: Path, host: str = "127.0.0.1", port: int = 8001, live: bool = False,
-          echo=print) -> None:
+          echo=print, feeds: Any = None) -> None:
     """Serve the corpus until interrupted."""
     import asyncio
 
@@ -232,7 +247,7 @@ def serve(path: Path, host: str = "127.0.0.1", port: int = 8001, live: bool = Fa
         prepare_corpus(path)
     elif not path.exists():
         raise BrowseError(f"no corpus at {path}: crawl something first (or pass --db)")
-    ds = make_datasette(path, live=live)
+    ds = make_datasette(path, live=live, feeds=feeds)
     asyncio.run(ds.invoke_startup())
     echo(f"policywatch browse: {path} ({'live, read-only' if live else 'immutable'}) at "
          f"http://{host}:{port}/{DATABASE}/documents — Ctrl-C to stop")

@@ -18,8 +18,8 @@ from datasette.filters import FilterArguments
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 from datasette.utils.asgi import NotFound, Response
 
-from pipelines.search import TRIGRAM
 from crawlers.parsing.textnorm import search_form
+from pipelines.search import TRIGRAM
 
 DATABASE = "corpus"
 

@@ -1,6 +1,9 @@
 """Delivering digests with outbox semantics: files, SMTP e-mail, and chat/webhooks via apprise.
 
-Every channel has its own outbox in the ``deliveries`` table. A delivery run, per channel:
+Every subscription (digest.subscriptions) has its own digest, and each of its channels its own
+outbox in the ``deliveries`` table (``files``, ``email``, ``apprise:…`` for the default
+subscription, as before subscriptions existed; ``<name>/files``… for a declared one). A delivery
+run, per subscription and channel:
 
 1. takes the changes not yet sent on that channel (including ones an earlier run claimed but
    never confirmed), builds their digest, and claims them (``state = 'sending'``);
@@ -39,18 +42,19 @@ from typing import Callable, Iterable, Iterator, Protocol, Sequence, TypeVar
 
 import sqlite_utils
 
-from crawlers.config import ChannelsConfig
-from crawlers.config import EmailChannel as EmailSettings
-
 from digest.build import Digest, build_digest
-from digest.render import FORMATS, SUFFIXES, render, render_atom, render_html, render_markdown
+from digest.feeds import rolling_feed, write_feed
+from digest.localtime import zone
+from digest.render import FORMATS, SUFFIXES, render, render_html, render_markdown
+from digest.settings import ChannelsConfig
+from digest.settings import EmailChannel as EmailSettings
+from digest.subscriptions import FeedSettings, Subscription, default_subscription, effective_subscriptions
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 APPRISE_MAX_CHARS = 3500  # chat services cap message sizes; the full digest is in the files
-LATEST_FEED = "latest.atom"
-FEED_ID = "urn:policywatch:feed"
+FEEDS_FOLDER = "feeds"  # <digests>/feeds/<subscription>.atom
 
 
 # How long a delivery run waits for another one of the same corpus to finish.
@@ -92,19 +96,18 @@ def _rendered(channel: str, build: Callable[[], T], maybe_sent: bool = False) ->
                             maybe_sent=maybe_sent) from None
 
 
-def _stamp(moment: str) -> str:
-    return moment.replace(":", "").replace("+0000", "Z").replace("+00:00", "Z")
 
 
 @dataclass
 class FilesChannel:
     """Digest files in a folder, one file per format (written whole, then renamed into place),
-    and ``latest.atom``, the feed a reader subscribes to."""
+    named by the digest's local date; the delivery then rebuilds the subscription's rolling feed
+    (``feeds/<name>.atom``) beside them."""
 
     folder: Path
     formats: Sequence[str] = FORMATS
-    basename: str | None = None  # default: digest-<time of the digest>
-    latest_feed: bool = True  # keep latest.atom (not for previews and look-backs)
+    basename: str | None = None  # default: digest-<local date of the digest>
+    latest_feed: bool = True  # rebuild the rolling feed (not for previews and look-backs)
     name: str = "files"
     sends_empty: bool = True  # a quiet day's digest says so
 
@@ -117,7 +120,7 @@ class FilesChannel:
         written: list[str] = []
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            base = self.basename or f"digest-{_stamp(digest.until)}"
+            base = self.basename or f"digest-{digest.date}"
             n, stem = 1, base
             while any((self.folder / f"{stem}{SUFFIXES[f]}").exists() for f in self.formats):
                 n += 1
@@ -132,24 +135,12 @@ class FilesChannel:
                     os.fsync(out.fileno())
                 os.replace(partial, path)
                 written.append(str(path))
-            if self.latest_feed and "atom" in self.formats:
-                written.append(str(self._write_latest_feed(digest)))
         except OSError as exc:
             # A file already renamed into place may have been read.
             raise DeliveryError(f"files: cannot write the digest in {self.folder}: {exc}",
                                 maybe_sent=bool(written)) from None
         return written
 
-
-    def _write_latest_feed(self, digest: Digest) -> Path:
-        """``latest.atom``: one address a feed reader can follow. It holds the latest digest's
-        entries; their ids never change, so a reader keeps what it saw before."""
-        path = self.folder / LATEST_FEED
-        partial = path.with_name(path.name + ".partial")
-        partial.write_text(render_atom(digest, feed_id=FEED_ID, title="policywatch 政策动态"),
-                           encoding="utf-8")
-        os.replace(partial, path)
-        return path
 
 
 def message_id(channel: str, change_ids: Iterable[int]) -> str:
@@ -174,7 +165,7 @@ class EmailChannel:
         message["From"] = self.settings.sender
         message["To"] = ", ".join(self.settings.recipients)
         message["Date"] = format_datetime(datetime.now(timezone.utc))
-        message["Message-ID"] = message_id(self.name, digest.change_ids)
+        message["Message-ID"] = message_id(digest.channel or self.name, digest.change_ids)
         message.set_content(render_markdown(digest))
         message.add_alternative(render_html(digest), subtype="html")
         return message
@@ -280,6 +271,49 @@ def configured_channels(channels: ChannelsConfig, out: Path,
     return found
 
 
+@dataclass(frozen=True)
+class Route:
+    """One subscription on one channel: its own outbox, and (files) where its feed goes."""
+
+    subscription: Subscription
+    channel: Channel
+    feed_path: Path | None = None
+
+    @property
+    def outbox(self) -> str:
+        return self.subscription.outbox(self.channel.name)
+
+
+def _as_route(target: "Route | Channel") -> Route:
+    if isinstance(target, Route):
+        return target
+    feed = None
+    if isinstance(target, FilesChannel) and target.latest_feed:
+        feed = target.folder / FEEDS_FOLDER / f"{default_subscription().name}.atom"
+    return Route(default_subscription(), target, feed)
+
+
+def subscription_routes(subscriptions: Sequence[Subscription], channels: ChannelsConfig, out: Path,
+                        formats: Sequence[str] | None = None) -> list[Route]:
+    """Every subscription on each of its channels (the default subscription, on every
+    configured channel, when none is declared). Files go to ``out`` (the default) or
+    ``out/<name>``; feeds to ``out/feeds/<name>.atom``."""
+    names = ("files",) + (("email",) if channels.email is not None else ()) + \
+        (("apprise",) if channels.apprise_urls_env else ())
+    routes = []
+    for sub in effective_subscriptions(subscriptions, names):
+        folder = out if sub.is_default else out / sub.name
+        for name in sub.channels:
+            if name == "files":
+                routes.append(Route(sub, FilesChannel(folder, tuple(formats or channels.files_formats)),
+                                    out / FEEDS_FOLDER / f"{sub.name}.atom"))
+            elif name == "email" and channels.email is not None:
+                routes.append(Route(sub, EmailChannel(channels.email)))
+            elif name == "apprise":
+                routes += [Route(sub, AppriseChannel(url)) for url in channels.apprise_urls]
+    return routes
+
+
 # --- the outbox -----------------------------------------------------------------------------------
 
 
@@ -323,6 +357,20 @@ def _claim(db: sqlite_utils.Database, channel: str, ids: list[int], moment: str,
             )
 
 
+def _settle(db: sqlite_utils.Database, channel: str, ids: list[int], moment: str) -> None:
+    """Mark ``ids`` done on ``channel`` without sending (a subscription's digest that holds
+    nothing it tells), in one transaction; a claim an earlier run left is settled too."""
+    with db.atomic():
+        for change_id in ids:
+            db.execute(
+                """INSERT INTO deliveries (change_id, channel, state, attempted_at, sent_at)
+                VALUES (?, ?, 'sent', ?, ?)
+                ON CONFLICT (channel, change_id) DO UPDATE SET state = 'sent',
+                    sent_at = excluded.sent_at WHERE state = 'sending'""",
+                [change_id, channel, moment, moment],
+            )
+
+
 def _release(db: sqlite_utils.Database, channel: str, ids: list[int], earlier: list[int]) -> None:
     """Give back this run's claim on ``ids`` after a send that sent nothing: they are pending
     as never sent again. Changes an earlier run claimed (``earlier``) keep their claim: that
@@ -336,7 +384,7 @@ def _release(db: sqlite_utils.Database, channel: str, ids: list[int], earlier: l
 
 
 def _mark_sent(db: sqlite_utils.Database, channel: str, ids: list[int], moment: str,
-               digest: Digest, files: list[str]) -> None:
+               digest: Digest, files: list[str], record: bool = False) -> None:
     with db.atomic():
         for change_id in ids:
             db.execute(
@@ -344,7 +392,7 @@ def _mark_sent(db: sqlite_utils.Database, channel: str, ids: list[int], moment: 
                 WHERE channel = ? AND change_id = ? AND state = 'sending'""",
                 [moment, channel, change_id],
             )
-        if channel == "files":
+        if record:  # a files channel: the digest's record
             db.execute(
                 """INSERT INTO digests (created_at, since, until, last_change_id, changes, files)
                 VALUES (?, ?, ?, ?, ?, ?)""",
@@ -405,38 +453,58 @@ def delivery_lock(db: sqlite_utils.Database, wait: float | None = None) -> Itera
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def deliver(db: sqlite_utils.Database, channels: Sequence[Channel], now: datetime | None = None,
-            lock_wait: float | None = None) -> list[DeliveryReport]:
-    """Send every channel the changes it has not accepted yet (see the module's docstring).
+def deliver(db: sqlite_utils.Database, targets: Sequence["Route | Channel"],
+            now: datetime | None = None, lock_wait: float | None = None, *,
+            feeds: FeedSettings | None = None, tz: str | None = None) -> list[DeliveryReport]:
+    """Send every route (a subscription on a channel; a bare channel is the default
+    subscription's) the changes it has not accepted yet (see the module's docstring), then
+    rebuild the files routes' rolling feeds. Times read in ``tz`` (the schedule's zone).
     Raises ``DeliveryBusy`` when another run of the same corpus kept the lock ``lock_wait``
     seconds (default ``LOCK_WAIT_SECONDS``)."""
     with delivery_lock(db, lock_wait):
-        return _deliver(db, channels, now)
+        return _deliver(db, [_as_route(t) for t in targets], now, feeds or FeedSettings(), zone(tz))
 
 
-def _deliver(db: sqlite_utils.Database, channels: Sequence[Channel], now: datetime | None
-             ) -> list[DeliveryReport]:
+def _deliver(db: sqlite_utils.Database, routes: Sequence[Route], now: datetime | None,
+             feeds: FeedSettings, tz) -> list[DeliveryReport]:
     upto = db.execute("SELECT max(id) FROM changes").fetchone()[0] or 0
     reports = []
-    for channel in channels:
-        ids, resent = pending(db, channel.name, upto)
-        digest = build_digest(db, ids, since=last_delivery(db, channel.name), channel=channel.name,
-                              resent=resent, now=now)
-        if digest.empty and not channel.sends_empty:
-            reports.append(DeliveryReport(channel.name, 0, "nothing"))
+    for route in routes:
+        channel, outbox, sub = route.channel, route.outbox, route.subscription
+        ids, resent = pending(db, outbox, upto)
+        digest = build_digest(db, ids, since=last_delivery(db, outbox), channel=outbox,
+                              resent=resent, now=now, subscription=sub, tz=tz,
+                              feed_url=feeds.feed_url(sub.name))
+        if (digest.empty or digest.quiet) and not channel.sends_empty:
+            if ids:  # only changes this subscription does not cover: nothing to tell, settled
+                _settle(db, outbox, ids, _now(now))
+            reports.append(DeliveryReport(outbox, 0, "nothing"))
             continue
         moment = _now(now)
-        _claim(db, channel.name, ids, moment, message_id(channel.name, ids))
+        _claim(db, outbox, ids, moment, message_id(outbox, ids))
         try:
             delivered = channel.send(digest)
         except DeliveryError as exc:
             if not exc.maybe_sent:
-                _release(db, channel.name, ids, resent)
+                _release(db, outbox, ids, resent)
             logger.warning("delivery failed, %d change(s) stay queued%s: %s", len(ids),
                            " (the digest may have reached it)" if exc.maybe_sent else "", exc)
-            reports.append(DeliveryReport(channel.name, len(ids), "failed", error=str(exc),
+            reports.append(DeliveryReport(outbox, len(ids), "failed", error=str(exc),
                                           resent=len(resent)))
             continue
-        _mark_sent(db, channel.name, ids, _now(now), digest, delivered)
-        reports.append(DeliveryReport(channel.name, len(ids), "sent", delivered, resent=len(resent)))
+        _mark_sent(db, outbox, ids, _now(now), digest, delivered, isinstance(channel, FilesChannel))
+        if route.feed_path is not None:
+            delivered = delivered + _rebuild_feed(db, route, feeds, now, tz)
+        reports.append(DeliveryReport(outbox, len(ids), "sent", delivered, resent=len(resent)))
     return reports
+
+
+def _rebuild_feed(db: sqlite_utils.Database, route: Route, feeds: FeedSettings,
+                  now: datetime | None, tz) -> list[str]:
+    """The route's rolling feed, rewritten; a failure is logged (the digest was delivered)."""
+    try:
+        text = rolling_feed(db, route.subscription, feeds, now=now, tz=tz)
+        return [str(write_feed(route.feed_path, text))]
+    except OSError as exc:
+        logger.warning("%s: the feed %s could not be written: %s", route.outbox, route.feed_path, exc)
+        return []

@@ -97,6 +97,15 @@ STATUSES = {
 
 UNSET = "未标注"
 
+# The kinds of change (the ``changes`` table), in the order a digest shows them.
+CHANGE_KINDS = {
+    "new": "新发布",
+    "finalised": "征求意见稿已正式印发",
+    "revised": "已修订",
+    "repealed": "已废止/失效",
+    "withdrawn": "已撤下",
+}
+
 
 def tag_label(column: str, tag: str) -> str:
     """The Chinese label of a tag of ``column`` (scenarios/measures/techs); unknown tags as named."""

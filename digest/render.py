@@ -1,18 +1,22 @@
-"""Rendering a digest: Markdown, an HTML e-mail, an Atom feed and JSON.
+"""Rendering a digest: Markdown, an HTML e-mail, an Atom feed and JSON — in Chinese, with
+times in the schedule's time zone.
 
 The HTML is an e-mail: one column of blocks with inline styles only (mail clients drop <style>
-sheets), and every value from a portal escaped. The Atom feed has one entry per
-change (and one per backfill summary), ids stable across digests: ``urn:policywatch:change:N``.
+sheets), and every value from a portal escaped. The Atom feed has one entry per listed change
+(and one per backfill summary), ids stable across digests and unique across corpora: tag URIs
+built from the corpus's own id (``tag:policywatch.invalid,2026:<corpus id>/change/<N>``).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from html import escape
 from typing import Any, Callable
 from xml.etree import ElementTree as ET
 
 from digest.build import KIND_LABELS, RELEVANCE_LABELS, BackfillSummary, Digest, Entry
+from digest.localtime import local_iso, shown, zone
 
 FORMATS = ("md", "html", "atom", "json")
 SUFFIXES = {"md": ".md", "html": ".html", "atom": ".atom", "json": ".json"}
@@ -84,7 +88,7 @@ def evidence_lines(entry: Entry) -> list[str]:
     if diff.get("moved_from"):
         lines.append(f"原网址：{diff['moved_from'].get('url')}")
     if diff.get("changed") == ["restored"]:
-        lines.append(f"曾于 {diff.get('withdrawn_at')} 判定撤下，现已恢复")
+        lines.append(f"曾于 {shown(diff.get('withdrawn_at'), entry.tz or zone())} 判定撤下，现已恢复")
     evidence = entry.document.get("evidence")
     if isinstance(evidence, dict):
         lines += classifier_evidence(evidence)
@@ -128,7 +132,70 @@ def diff_summary(text: dict[str, Any]) -> str:
 
 
 def period_line(digest: Digest) -> str:
-    return f"{digest.since_label} → {digest.until}"
+    return digest.period_label
+
+
+# --- the words around the changes, shared by the formats ----------------------------------------
+
+STATE_LABELS = {"broken": "异常", "blocked": "被拦截", "unreachable": "无法连接"}
+
+
+def empty_sentence(digest: Digest) -> str:
+    return (f"没有变化：所监测网站自{digest.since_label}以来没有新发布、定稿、修订、废止或撤下的文件。"
+            if digest.since else "没有变化：语料库中还没有任何变化记录。")
+
+
+def nothing_matched_sentence(digest: Digest) -> str:
+    return (f"没有符合本订阅（{digest.subscription.describe()}）的变化；"
+            f"其他 {digest.rest_count} 条变化见下方汇总。" if digest.rest_count else
+            f"没有符合本订阅（{digest.subscription.describe()}）的变化。")
+
+
+def rest_heading(digest: Digest) -> str:
+    return f"其他变化（不在订阅范围内）：{digest.rest_count} 条"
+
+
+REST_NOTE = "按网站汇总：新发布、定稿、修订只列标题，撤下、废止和存量补录只计数。"
+
+
+def more_sites_line(digest: Digest) -> str:
+    counts = "、".join(f"{KIND_LABELS[k]} {n}" for k, n in digest.rest_more_sites.items() if n)
+    return f"另有其他网站的变化：{counts}" if counts else ""
+
+
+def unlisted_line(digest: Digest) -> str:
+    counts = "、".join(f"{KIND_LABELS[k]} {n}" for k, n in digest.unlisted.items() if n)
+    return f"不在订阅范围内的其他变化（未列出）：{counts}" if counts else ""
+
+
+def subscription_line(digest: Digest) -> str:
+    return f"订阅：{digest.subscription.label}（{digest.subscription.describe()}）"
+
+
+def feed_line(digest: Digest) -> str:
+    return f"Atom 订阅源（保留近期变化，可用阅读器订阅）：{digest.feed_url}" if digest.feed_url else ""
+
+
+def maintenance_line(note: dict[str, Any], tz) -> tuple[str, str, str]:
+    """(site, name, what is wrong) of a maintainer note, in Chinese where the words are ours."""
+    state = STATE_LABELS.get(note["state"], note["state"])
+    why = "；".join(note["why"]) or state
+    last = shown(note["last_success"], tz) or "从未"
+    return note["site"], note["name"], f"{state}：{why}（上次成功：{last}）"
+
+
+# --- feed ids -----------------------------------------------------------------------------------
+
+TAG_AUTHORITY = "tag:policywatch.invalid,2026:"
+
+
+def tag_uri(corpus_id: str | None, *parts: Any) -> str:
+    """A tag URI (RFC 4151) under the corpus's own id: unique across corpora, stable forever.
+    A corpus without an id (read-only, from before it had one) falls back to a URN."""
+    path = "/".join(str(p) for p in parts)
+    if not corpus_id:
+        return "urn:policywatch:" + path.replace("/", ":")
+    return f"{TAG_AUTHORITY}{corpus_id}/{path}"
 
 
 # --- Markdown ---------------------------------------------------------------------------------------
@@ -181,6 +248,22 @@ def _md_entry(n: int, entry: Entry) -> list[str]:
     return lines
 
 
+def _md_rest(digest: Digest) -> list[str]:
+    if not digest.rest_count:
+        return []
+    lines = [f"## {rest_heading(digest)}", "", REST_NOTE, ""]
+    for site in digest.rest:
+        lines.append(f"- **{_md(site.site_name)}**：{_md(site.counts_line())}")
+        for t in site.titles:
+            lines.append(f"  - {_md(t['kind_label'])}：[{_md(t['title'])}](<{t['url']}>)")
+        if site.more_titles:
+            lines.append(f"  - ……另有 {site.more_titles} 篇")
+    for line in (more_sites_line(digest), unlisted_line(digest)):
+        if line:
+            lines.append(f"- {_md(line)}")
+    return lines + [""]
+
+
 def _md_backfill(summaries: list[BackfillSummary]) -> list[str]:
     total = sum(s.count for s in summaries)
     lines = [f"## 存量补录：{total} 篇（按网站汇总，不逐条列出）", "", "| 网站 | 篇数 |", "|---|---|"]
@@ -199,15 +282,18 @@ def _md_backfill(summaries: list[BackfillSummary]) -> list[str]:
 
 def render_markdown(digest: Digest) -> str:
     """The digest as Markdown (also the text part of the e-mail)."""
-    lines = [f"# policywatch 政策动态 · {digest.until[:10]}", "",
-             f"{_md(digest.headline())}", "", f"时段：{_md(period_line(digest))}", ""]
+    lines = [f"# {_md(digest.title)}", "", f"{_md(digest.headline())}", "",
+             f"- 时段：{_md(period_line(digest))}", f"- {_md(subscription_line(digest))}"]
+    if digest.feed_url:
+        lines.append(f"- {_md(feed_line(digest).rsplit('：', 1)[0])}：<{digest.feed_url}>")
+    lines.append("")
     if digest.resent:
         lines += ["> 本摘要包含上次发送时可能未送达的变化（可能重复）。", ""]
     if digest.empty:
-        lines += [f"No changes since {_md(digest.since_label)}: nothing new, finalised, revised, "
-                  "repealed or withdrawn on the watched portals.", "",
-                  "没有变化：所监测网站自上次摘要以来没有新发布、定稿、修订、废止或撤下的文件。", ""]
+        lines += [_md(empty_sentence(digest)), ""]
         return "\n".join(lines + _md_maintenance(digest))
+    if not digest.matched:
+        lines += [_md(nothing_matched_sentence(digest)), ""]
     for kind, entries in digest.by_kind():
         lines += [f"## {KIND_LABELS[kind]}（{len(entries) + digest.omitted.get(kind, 0)}）", ""]
         for n, entry in enumerate(entries, 1):
@@ -216,17 +302,17 @@ def render_markdown(digest: Digest) -> str:
             lines += [f"……另有 {digest.omitted[kind]} 条未列出（见 JSON 或 Atom 版本）。", ""]
     if digest.backfill:
         lines += _md_backfill(digest.backfill)
+    lines += _md_rest(digest)
     return "\n".join(lines + _md_maintenance(digest))
 
 
 def _md_maintenance(digest: Digest) -> list[str]:
     if not digest.maintenance:
         return []
-    lines = ["## 维护：需要检查的网站 (for maintainers)", ""]
+    lines = ["## 维护：需要检查的网站", ""]
     for note in digest.maintenance:
-        why = "; ".join(note["why"]) or note["state"]
-        lines.append(f"- **{_md(note['site'])}** {_md(note['name'])}: {_md(note['state'])} — {_md(why)}"
-                     f" (last success: {_md(note['last_success'] or 'never')})")
+        site, name, what = maintenance_line(note, digest.tz)
+        lines.append(f"- **{_md(site)}** {_md(name)}：{_md(what)}")
     return lines + [""]
 
 
@@ -256,6 +342,7 @@ STYLE = {
     "table": "border-collapse:collapse;margin:4px 0 12px 0",
     "cell": "border:1px solid #d0d7de;padding:4px 10px",
     "notice": "padding:8px;background:#fff8c5;border:1px solid #d4a72c;border-radius:6px",
+    "rest": "margin:2px 0 10px 0;padding-left:20px;color:#1f2328;font-size:13px",
 }
 
 
@@ -333,16 +420,39 @@ def _html_backfill(summaries: list[BackfillSummary]) -> str:
     return "\n".join(out)
 
 
+def _html_rest(digest: Digest) -> str:
+    if not digest.rest_count:
+        return ""
+    out = [f'<h2 style="{STYLE["h2"]}">{_e(rest_heading(digest))}</h2>',
+           f'<p style="{STYLE["meta"]}">{_e(REST_NOTE)}</p>']
+    for site in digest.rest:
+        out.append(f'<p style="{STYLE["fact"]}"><b>{_e(site.site_name)}</b>：{_e(site.counts_line())}</p>')
+        if site.titles or site.more_titles:
+            out.append(f'<ul style="{STYLE["rest"]}">')
+            out += [f'<li>{_e(t["kind_label"])}：<a style="{STYLE["link"]}" href="{_e(t["url"])}">'
+                    f'{_e(t["title"])}</a></li>' for t in site.titles]
+            if site.more_titles:
+                out.append(f"<li>……另有 {site.more_titles} 篇</li>")
+            out.append("</ul>")
+    out += [f'<p style="{STYLE["fact"]}">{_e(line)}</p>'
+            for line in (more_sites_line(digest), unlisted_line(digest)) if line]
+    return "\n".join(out)
+
+
 def render_html(digest: Digest) -> str:
     """The digest as an HTML e-mail: inline styles, every field escaped."""
-    body = [f'<h1 style="{STYLE["h1"]}">policywatch 政策动态 · {_e(digest.until[:10])}</h1>',
-            f'<p style="{STYLE["meta"]}">{_e(digest.headline())}<br>时段：{_e(period_line(digest))}</p>']
+    meta = [_e(digest.headline()), f"时段：{_e(period_line(digest))}", _e(subscription_line(digest))]
+    if digest.feed_url:
+        meta.append(f'Atom 订阅源：<a style="{STYLE["link"]}" href="{_e(digest.feed_url)}">'
+                    f"{_e(digest.feed_url)}</a>")
+    body = [f'<h1 style="{STYLE["h1"]}">{_e(digest.title)}</h1>',
+            f'<p style="{STYLE["meta"]}">' + "<br>".join(meta) + "</p>"]
     if digest.resent:
         body.append(f'<p style="{STYLE["notice"]}">本摘要包含上次发送时可能未送达的变化（可能重复）。</p>')
     if digest.empty:
-        body.append(f'<p style="{STYLE["empty"]}">No changes since {_e(digest.since_label)}: nothing '
-                    "new, finalised, revised, repealed or withdrawn on the watched portals.<br>"
-                    "没有变化：所监测网站自上次摘要以来没有新发布、定稿、修订、废止或撤下的文件。</p>")
+        body.append(f'<p style="{STYLE["empty"]}">{_e(empty_sentence(digest))}</p>')
+    elif not digest.matched:
+        body.append(f'<p style="{STYLE["empty"]}">{_e(nothing_matched_sentence(digest))}</p>')
     for kind, entries in digest.by_kind():
         count = len(entries) + digest.omitted.get(kind, 0)
         body.append(f'<h2 style="{STYLE["h2"]}">{_e(KIND_LABELS[kind])}（{count}）</h2>')
@@ -351,12 +461,14 @@ def render_html(digest: Digest) -> str:
             body.append(f'<p style="{STYLE["fact"]}">……另有 {digest.omitted[kind]} 条未列出（见 JSON 或 Atom 版本）。</p>')
     if digest.backfill:
         body.append(_html_backfill(digest.backfill))
+    rest = _html_rest(digest)
+    if rest:
+        body.append(rest)
     if digest.maintenance:
         body.append(f'<h2 style="{STYLE["h2"]}">维护：需要检查的网站</h2><ul>')
         for note in digest.maintenance:
-            why = "; ".join(note["why"]) or note["state"]
-            body.append(f'<li style="{STYLE["fact"]}"><b>{_e(note["site"])}</b> {_e(note["name"])}: '
-                        f'{_e(note["state"])} — {_e(why)} (last success: {_e(note["last_success"] or "never")})</li>')
+            site, name, what = maintenance_line(note, digest.tz)
+            body.append(f'<li style="{STYLE["fact"]}"><b>{_e(site)}</b> {_e(name)}：{_e(what)}</li>')
         body.append("</ul>")
     return ('<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -368,47 +480,62 @@ def render_html(digest: Digest) -> str:
 # --- Atom ---------------------------------------------------------------------------------------
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+# Characters XML 1.0 cannot carry at all (ElementTree would write them and break the feed).
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def _atom_time(value: str) -> str:
-    return value if "T" in value else f"{value}T00:00:00+00:00"
+def xml_text(value: Any) -> str:
+    """``value`` as text an XML document can hold: forbidden characters dropped."""
+    return _XML_FORBIDDEN.sub("", str(value))
 
 
-def render_atom(digest: Digest, feed_id: str | None = None, title: str | None = None) -> str:
-    """The digest as an Atom 1.0 feed: one entry per change, one per backfill summary."""
+def _atom_time(value: str, digest: Digest) -> str:
+    """RFC 3339, in the digest's time zone (a bare date is that local day's midnight)."""
+    return local_iso(value, digest.tz) or ""
+
+
+def render_atom(digest: Digest, feed_id: str | None = None, title: str | None = None,
+                link: str | None = None) -> str:
+    """The digest as an Atom 1.0 feed: one entry per listed change, one per backfill summary."""
     ET.register_namespace("", ATOM_NS)
 
     def sub(parent, tag, text=None, **attrs):
-        element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
+        element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}",
+                                {k: xml_text(v) for k, v in attrs.items()})
         if text is not None:
-            element.text = text
+            element.text = xml_text(text)
         return element
 
+    corpus = digest.corpus_id
     feed = ET.Element(f"{{{ATOM_NS}}}feed")
-    sub(feed, "id", feed_id or f"urn:policywatch:digest:{digest.until}")
+    sub(feed, "id", feed_id or tag_uri(corpus, "digest", digest.subscription.name, digest.until))
     sub(feed, "title", title or digest.headline())
-    sub(feed, "updated", _atom_time(digest.until))
+    sub(feed, "subtitle", subscription_line(digest))
+    sub(feed, "updated", _atom_time(digest.until, digest))
+    if link or digest.feed_url:
+        sub(feed, "link", href=link or digest.feed_url, rel="self")
     author = sub(feed, "author")
     sub(author, "name", "policywatch")
     sub(feed, "generator", "policywatch")
     for entry in digest.entries:
         doc = entry.document
         item = sub(feed, "entry")
-        sub(item, "id", f"urn:policywatch:change:{entry.id}")
+        sub(item, "id", tag_uri(corpus, "change", entry.id))
         sub(item, "title", f"[{KIND_LABELS[entry.kind]}] {doc.get('title', '')}")
-        sub(item, "updated", _atom_time(entry.detected_at))
+        sub(item, "updated", _atom_time(entry.detected_at, digest))
         if doc.get("published_date"):
-            sub(item, "published", _atom_time(str(doc["published_date"])))
+            sub(item, "published", _atom_time(str(doc["published_date"]), digest))
         if doc.get("url"):
             sub(item, "link", href=str(doc["url"]), rel="alternate")
         sub(item, "category", term=entry.kind, label=KIND_LABELS[entry.kind])
-        sub(item, "summary", entry.summary)
+        sub(item, "summary", entry.summary_zh)
         sub(item, "content", html_entry(entry), type="html")
     for summary in digest.backfill:
+        first = min(e.id for e in summary.top)
         item = sub(feed, "entry")
-        sub(item, "id", f"urn:policywatch:backfill:{summary.site}:{min(e.id for e in summary.top)}")
+        sub(item, "id", tag_uri(corpus, "backfill", summary.site, first))
         sub(item, "title", f"[存量补录] {summary.site_name}：{summary.count} 篇")
-        sub(item, "updated", _atom_time(digest.until))
+        sub(item, "updated", _atom_time(max(e.detected_at for e in summary.top), digest))
         sub(item, "category", term="backfill", label="存量补录")
         sub(item, "content", "\n".join(html_entry(e) for e in summary.top), type="html")
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"

@@ -22,7 +22,15 @@ from urllib.parse import quote
 import sqlite_utils
 
 from digest.labels import (
-    CITY_TIERS, DOC_TYPES, LEVELS, REGIONS, RELEVANCE, STATUSES, TAG_FAMILIES, UNSET, tag_label,
+    CITY_TIERS,
+    DOC_TYPES,
+    LEVELS,
+    REGIONS,
+    RELEVANCE,
+    STATUSES,
+    TAG_FAMILIES,
+    UNSET,
+    tag_label,
 )
 from digest.render import md_escape
 from digest.selection import Document, Filters, select_documents, unclassified_count

@@ -14,8 +14,10 @@ from digest.browse import BrowseError, serve
 from digest.charts import ChartError
 from digest.export import ExportError, export_documents, format_for
 from digest.labels import DEFAULT_RELEVANCE, LEVELS, REGIONS, RELEVANCE
+from digest.localtime import zone
 from digest.report import DEFAULT_TITLE, build_report, write_report
 from digest.selection import Filters, SelectionError, parse_date, site_keys
+from digest.subscriptions import feed_config
 from pipelines.search import search as search_corpus
 
 
@@ -129,7 +131,8 @@ def export(app, date_from, date_to, relevance, sites, levels, regions, fmt, out,
     filters = _filters(corpus, date_from, date_to, relevance, sites, levels, regions)
     try:
         count = export_documents(corpus, filters, format_for(out, fmt), out,
-                                 per_policy=per_policy, with_text=with_text, stdout=sys.stdout)
+                                 per_policy=per_policy, with_text=with_text, stdout=sys.stdout,
+                                 tz=zone(app.config.schedule.timezone))
     except (ExportError, SelectionError) as exc:
         raise click.ClickException(str(exc)) from None
     if out is not None:
@@ -149,8 +152,11 @@ def browse(app, host, port, live):
     canned queries, document versions and diffs."""
 
     app.read_corpus().close()  # missing, damaged, foreign or another schema: one line, now
+    feeds = feed_config(app.config)
+    for sub in feeds.subscriptions:
+        click.echo(f"feed {sub.name}: http://{host}:{port}/-/feeds/{sub.name}.atom")
     try:
-        serve(app.db, host=host, port=port, live=live, echo=click.echo)
+        serve(app.db, host=host, port=port, live=live, echo=click.echo, feeds=feeds)
     except BrowseError as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Union
 
@@ -57,6 +59,13 @@ def _record_run_owners(db: sqlite_utils.Database) -> None:
         if column not in columns:
             db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
     db.execute("CREATE INDEX IF NOT EXISTS runs_running ON runs(status) WHERE status = 'running'")
+
+
+def _give_corpus_id(db: sqlite_utils.Database) -> None:
+    """corpus_meta: ``id`` (a random UUID) and ``created`` (today, UTC), unless already set."""
+    today = datetime.now(timezone.utc).date().isoformat()
+    for key, value in (("id", str(uuid.uuid4())), ("created", today)):
+        db.execute("INSERT OR IGNORE INTO corpus_meta (key, value) VALUES (?, ?)", [key, value])
 
 
 # Each entry migrates the schema from version i to i + 1; append, never edit a shipped one.
@@ -375,6 +384,15 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     # whose process is gone is told from a live one and recorded 'killed'
     # (pipelines.runs.reap_dead_runs).
     (_record_run_owners,),
+    # The corpus's own identity (digest.feeds): a random id given once, at creation or at this
+    # migration, so that feed entry ids (tag URIs) are unique across corpora and never change.
+    (
+        """CREATE TABLE IF NOT EXISTS corpus_meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        )""",
+        _give_corpus_id,
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

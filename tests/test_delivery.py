@@ -24,7 +24,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from crawlers.config import EmailChannel as EmailSettings
+from digest.settings import EmailChannel as EmailSettings
 from crawlers.items import PolicyItem
 from digest.delivery import (
     AppriseChannel, EmailChannel, FilesChannel, apprise_channel_name, deliver, message_id, pending,
@@ -138,7 +138,8 @@ def test_an_email_digest_is_sent_once_and_then_only_what_is_new(db_path, smtp):
     [report] = deliver(db, [channel])
     assert (report.status, report.changes) == ("sent", 2)
     [message] = inbox.messages
-    assert message["Subject"] == "policywatch: 2 changes — 2 新发布"
+    assert message["Subject"].startswith("元宇宙政策动态 · ") and \
+        message["Subject"].endswith("：2 条相关变化（新发布 2）")  # not yet classified: shown
     assert message["To"] == "team@example.org, lead@example.org"
     assert message["Message-ID"] == message_id("email", [1, 2])
     assert {part.get_content_type() for part in message.walk()} >= {"text/plain", "text/html"}
@@ -251,7 +252,7 @@ def test_a_webhook_through_apprise_is_told_once_and_its_url_stays_secret(db_path
     assert report.status == "sent"
     [call] = hook.received
     assert call["path"] == "/hooks/policy" and call["auth"].startswith("Basic ")
-    assert call["json"]["title"] == "policywatch: 2 changes — 2 新发布"
+    assert call["json"]["title"].endswith("：2 条相关变化（新发布 2）")
     assert "示例市元宇宙第2号文件" in call["json"]["message"]
     assert deliver(db, [channel])[0].status == "nothing" and len(hook.received) == 1
     assert TOKEN not in caplog.text
@@ -353,10 +354,12 @@ def test_files_are_written_whole_with_a_feed_to_follow(db_path, tmp_path):
     [report] = deliver(db, [FilesChannel(folder, ("md", "json", "atom"))])
     assert sorted(Path(p).suffix for p in report.delivered) == [".atom", ".atom", ".json", ".md"]
     assert not list(folder.glob("*.partial"))
-    feed = feedparser.parse((folder / "latest.atom").read_bytes())
-    assert not feed.bozo and feed.feed.id == "urn:policywatch:feed"
+    feed = feedparser.parse((folder / "feeds" / "default.atom").read_bytes())
+    corpus_id = db.execute("SELECT value FROM corpus_meta WHERE key = 'id'").fetchone()[0]
+    tag = f"tag:policywatch.invalid,2026:{corpus_id}"
+    assert not feed.bozo and feed.feed.id == f"{tag}/feed/default"
     # The site's first crawl: one summary entry, with a stable id.
-    assert [e.id for e in feed.entries] == ["urn:policywatch:backfill:demo_gov:1"]
+    assert [e.id for e in feed.entries] == [f"{tag}/backfill/demo_gov/1"]
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the folder should be")
     [failed] = deliver(db, [FilesChannel(blocked / "sub", ("md",), name="files2")])

@@ -74,11 +74,15 @@ def test_day_1_is_a_backfill_summarised_per_site(demo):
     assert len(stored) == 41  # 8 fixture sites' documents (35) and the generic site's (6)
     digest = json.loads((out / "day-1-backfill" / "digest.json").read_text(encoding="utf-8"))
     assert digest["changes"] == []  # nothing listed one by one
-    assert sum(s["count"] for s in digest["backfill"]) == 41
-    assert {s["site"] for s in digest["backfill"]} == {"cn_gov", "gs_fzgg", "gs_jyt", "js_gxt", "jx_gov",
-                                                       "jx_sthjt", "sx_gov", "zj_fgw", "replay_generic"}
+    # The relevant documents summarised with the most relevant named; the rest only counted.
+    relevant = sum(s["count"] for s in digest["backfill"])
+    others = sum(site["backfill"] + sum(site["counts"].values()) for site in digest["others"])
+    assert relevant + others == 41 and 0 < relevant < 41
+    assert all(site["titles"] == [] for site in digest["others"])  # an archive is not listed
+    assert {s["site"] for s in digest["backfill"]} | {s["site"] for s in digest["others"]} == {
+        "cn_gov", "gs_fzgg", "gs_jyt", "js_gxt", "jx_gov", "jx_sthjt", "sx_gov", "zj_fgw", "replay_generic"}
     md = (out / "day-1-backfill" / "digest.md").read_text(encoding="utf-8")
-    assert "存量补录：41 篇" in md and "最相关的几篇" in md
+    assert f"存量补录：{relevant} 篇" in md and "最相关的几篇" in md
 
 
 @pytest.mark.parametrize("day", sorted(EXPECTED))
@@ -108,7 +112,7 @@ def test_the_anti_bot_day_is_blocked_runs_and_no_alert(demo):
     db, out, summary, _ = demo
     assert all(site["status"] == "blocked" for site in summary[4]["sites"].values())
     md = (out / "day-4-anti-bot" / "digest.md").read_text(encoding="utf-8")
-    assert "No changes since" in md
+    assert "没有变化" in md
 
 
 def test_lineage_and_repeal_are_stored(demo):
@@ -130,9 +134,50 @@ def test_lineage_and_repeal_are_stored(demo):
 def test_the_quiet_day_digest_says_plainly_there_is_nothing(demo):
     _, out, _, _ = demo
     md = (out / "day-8-quiet" / "digest.md").read_text(encoding="utf-8")
-    assert "No changes since" in md and "没有变化" in md
+    assert "没有变化：所监测网站自2026-11-29 07:00以来" in md
     html = (out / "day-8-quiet" / "digest.html").read_text(encoding="utf-8")
-    assert "No changes since" in html
+    assert "没有变化" in html
+
+
+def test_a_digest_is_named_and_titled_by_its_local_date(demo):
+    _, out, summary, _ = demo
+    # Day 3's digest is written at 07:00 in Beijing on 2026-11-25 (23:00 UTC the day before).
+    md = (out / "day-3-revision" / "digest.md").read_text(encoding="utf-8")
+    assert md.startswith("# 元宇宙政策动态 · 2026-11-25\n")
+    assert "时段：2026-11-24 07:00 至 2026-11-25 07:00（北京时间 Asia/Shanghai）" in md
+    assert "+00:00" not in md and "T23:00" not in md
+    data = json.loads((out / "day-3-revision" / "digest.json").read_text(encoding="utf-8"))
+    assert data["date"] == "2026-11-25"
+    assert data["period"] == {"since": "2026-11-24T07:00:00+08:00", "until": "2026-11-25T07:00:00+08:00",
+                              "label": "2026-11-24 07:00 至 2026-11-25 07:00（北京时间 Asia/Shanghai）"}
+    assert data["changes"][0]["kind"] == "revised" and data["changes"][0]["kind_label"] == "已修订"
+    assert data["changes"][0]["summary"].startswith("已修订（正文）：山西省人民政府")
+
+
+def test_the_repeal_day_lists_no_irrelevant_document_in_full(demo):
+    _, out, summary, _ = demo
+    md = (out / "day-7-repeal" / "digest.md").read_text(encoding="utf-8")
+    assert "没有符合本订阅（相关度不低于“关联技术”）的变化" in md
+    assert "晋政发〔2024〕3号" not in md and "有效性" not in md  # no repealed document in full
+    decision = next(c for c in summary[7]["changes"] if c["kind"] == "new")
+    assert f"新发布：[{decision['title']}]" in md  # the irrelevant decision: one line
+    for change in summary[7]["changes"]:
+        if change["kind"] == "repealed":
+            assert change["title"] not in md  # counted, not detailed
+    assert "- **江西省人民政府**：已废止/失效 1" in md and "- **山西省人民政府**：新发布 1、已废止/失效 1" in md
+
+
+def test_the_rolling_feed_still_holds_the_week_after_a_quiet_day(demo):
+    db, out, summary, _ = demo
+    corpus_id = db.execute("SELECT value FROM corpus_meta WHERE key = 'id'").fetchone()[0]
+    feed = feedparser.parse((out / "day-8-quiet" / "feeds" / "default.atom").read_bytes())
+    assert not feed.bozo, feed.bozo_exception
+    assert feed.feed.id == f"tag:policywatch.invalid,2026:{corpus_id}/feed/default"
+    ids = {e.id for e in feed.entries}
+    for day, kind, url in ((2, "new", JX_NEW), (3, "revised", SX_REVISED), (6, "finalised", JS_FINAL)):
+        change = next(c for c in summary[day]["changes"] if c["url"] == url)
+        assert f"tag:policywatch.invalid,2026:{corpus_id}/change/{change['id']}" in ids
+    assert not any(e.link in (SX_WITHDRAWN, SX_REPEALED, JX_REPEALED) for e in feed.entries)  # 不相关
 
 
 @pytest.mark.parametrize("day", [2, 3, 5, 6, 7])
@@ -141,8 +186,13 @@ def test_each_days_atom_feed_is_valid_and_holds_its_changes(demo, day):
     folder = out / f"day-{day}-{summary[day]['slug']}"
     feed = feedparser.parse((folder / "digest.atom").read_bytes())
     assert not feed.bozo, feed.bozo_exception
-    assert {e.link for e in feed.entries} == {url for _, url in EXPECTED[day]}
-    assert {e.id for e in feed.entries} == {f"urn:policywatch:change:{c['id']}" for c in summary[day]["changes"]}
+    db, _, _, _ = demo
+    corpus_id = db.execute("SELECT value FROM corpus_meta WHERE key = 'id'").fetchone()[0]
+    # The day's feed lists what the default subscription covers (related and above).
+    relevant = {c["id"]: c["url"] for c in summary[day]["changes"] if next(db.query(
+        "SELECT relevance FROM documents WHERE url = ?", [c["url"]]))["relevance"] != "none"}
+    assert {e.link for e in feed.entries} == set(relevant.values())
+    assert {e.id for e in feed.entries} == {f"tag:policywatch.invalid,2026:{corpus_id}/change/{i}" for i in relevant}
 
 
 @pytest.mark.browser
@@ -163,7 +213,7 @@ def test_a_days_html_digest_shows_every_change_of_the_day_in_chromium(demo, tmp_
         text = page.inner_text("body")
         browser.close()
     assert (tmp_path / "day-7.png").stat().st_size > 10_000
-    for change in summary[7]["changes"]:
-        assert change["title"] in text
-    assert "新发布（1）" in text and "已废止/失效（2）" in text
-    assert "晋政发〔2024〕3号" in text and "有效性：（无） → 失效" in text
+    decision = next(c for c in summary[7]["changes"] if c["kind"] == "new")
+    assert decision["title"] in text and "没有符合本订阅" in text
+    assert "其他变化（不在订阅范围内）：3 条" in text and "新发布 1、已废止/失效 1" in text
+    assert "晋政发〔2024〕3号" not in text

@@ -95,7 +95,8 @@ def test_a_backfill_is_one_summary_not_a_list(built):
 def test_markdown_lists_every_change_with_its_facts_evidence_and_diff(built):
     _, digest = built
     md = render_markdown(digest)
-    assert md.startswith("# policywatch 政策动态 · 2026-11-23")
+    assert md.startswith("# 元宇宙政策动态 · 2026-11-23")  # 16:00 in Beijing
+    assert "时段：2026-11-19 08:00 至 2026-11-23 16:00（北京时间 Asia/Shanghai）" in md
     for heading in ("## 新发布（2）", "## 征求意见稿已正式印发（1）", "## 已修订（1）", "## 已废止/失效（1）",
                     "## 已撤下（1）", "## 存量补录：4 篇"):
         assert heading in md
@@ -121,13 +122,15 @@ def test_the_atom_feed_is_valid_and_has_an_entry_per_change(built):
     _, digest = built
     feed = feedparser.parse(render_atom(digest).encode("utf-8"))
     assert not feed.bozo, feed.bozo_exception
-    listed = [e for e in feed.entries if e.id.startswith("urn:policywatch:change:")]
+    tag = f"tag:policywatch.invalid,2026:{digest.corpus_id}/"
+    assert len(digest.corpus_id) == 36  # the corpus's own id (a UUID)
+    listed = [e for e in feed.entries if e.id.startswith(tag + "change/")]
     assert len(listed) == len(digest.entries) == 6
     assert {e.link for e in listed} == {e.document["url"] for e in digest.entries}
     hostile = next(e for e in listed if e.link == item(5).url)
     assert hostile.title == f"[新发布] {HOSTILE}"
     assert "&lt;script&gt;" in hostile.content[0].value
-    summary = [e for e in feed.entries if e.id.startswith("urn:policywatch:backfill:")]
+    summary = [e for e in feed.entries if e.id.startswith(tag + "backfill/")]
     assert len(summary) == 1 and "4 篇" in summary[0].title
 
 
@@ -142,9 +145,9 @@ def test_json_holds_the_whole_digest(built):
 def test_an_empty_digest_says_so_plainly(built):
     db, _ = built
     empty = build_digest(db, [], since="2026-11-23T08:00:00+00:00", now=T[4])
-    assert empty.empty and empty.headline() == "policywatch: no changes since 2026-11-23T08:00:00+00:00"
+    assert empty.empty and empty.headline() == "元宇宙政策动态 · 2026-11-24：没有变化"
     for fmt in ("md", "html"):
-        assert "No changes since 2026-11-23T08:00:00+00:00" in render(empty, fmt)
+        assert "没有变化：所监测网站自2026-11-23 16:00以来没有新发布" in render(empty, fmt)
     assert not feedparser.parse(render(empty, "atom").encode()).bozo
     with pytest.raises(ValueError, match="unknown digest format"):
         render(empty, "pdf")
@@ -204,11 +207,11 @@ def test_digest_writes_the_files_and_a_second_run_has_nothing_new(small_corpus, 
     assert "files: 2 change(s) delivered" in first.output
     written = sorted(p.name.split(".", 1)[1] for p in out.iterdir() if p.name.startswith("digest-"))
     assert written == ["atom", "html", "json", "md"]
-    assert (out / "latest.atom").exists()  # the feed to follow
+    assert (out / "feeds" / "default.atom").exists()  # the rolling feed to follow
     second = invoke("digest", "--db", str(small_corpus), "--out", str(out), "--format", "md")
     assert second.exit_code == 0 and "files: 0 change(s) delivered" in second.output
     newest = max(out.glob("*.md"), key=lambda p: p.stat().st_mtime_ns)
-    assert "No changes since" in newest.read_text(encoding="utf-8")
+    assert "没有变化" in newest.read_text(encoding="utf-8")
 
 
 def test_a_preview_and_a_look_back_mark_nothing(small_corpus, tmp_path):

@@ -209,7 +209,7 @@ def watched(tmp_path_factory):
 
 
 def test_watch_add_reads_an_unknown_cms_with_the_generic_adapter(watched):
-    from crawlers.config import load_config
+    from scheduler import load_app_config as load_config
 
     config, _, keys, _ = watched
     sites = {s.key: s for s in load_config(config).watch}

@@ -18,7 +18,7 @@ from apscheduler.executors.debug import DebugExecutor
 from apscheduler.schedulers.base import BaseScheduler
 
 import scheduler as cli
-from crawlers.config import load_config
+from scheduler import load_app_config as load_config
 from crawlers.replay.portal import ReplayPortal
 from tests import bigportal
 

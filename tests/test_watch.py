@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crawlers.config import ConfigError, load_config
+from crawlers.config import ConfigError
+from scheduler import load_app_config as load_config
 from crawlers.replay.portal import REPLAY_DIR, ReplayPortal
 from scheduler import main
 

@@ -385,7 +385,7 @@ def corpus_with_changes(path: Path, n: int = 2) -> Path:
 
 
 def email_channel(port: int, password_env: str | None = None, timeout: float = 10.0):
-    from crawlers.config import EmailChannel as EmailSettings
+    from digest.settings import EmailChannel as EmailSettings
     from digest.delivery import EmailChannel
 
     return EmailChannel(EmailSettings(host="127.0.0.1", port=port, starttls=False, sender="alerts@example.org",

@@ -148,8 +148,10 @@ class Desk(Protocol):
     def changes_after(self, db_path: Path, mark: int) -> list[dict[str, Any]]:
         """The changes logged after ``mark``: id, kind, url, site, title."""
 
-    def deliver(self, db_path: Path, folder: Path, basename: str, now: datetime) -> tuple[list[str], int]:
-        """The digest of what is unsent, written into ``folder``: (its files, changes in it)."""
+    def deliver(self, db_path: Path, folder: Path, basename: str, now: datetime,
+                feed: bool = True) -> tuple[list[str], int]:
+        """The digest of what is unsent, written into ``folder`` (with its rolling feed unless
+        ``feed`` is false): (its files, changes in it)."""
 
     def kind_label(self, kind: str) -> str:
         """A change kind as a reader sees it."""
@@ -190,11 +192,12 @@ def run_demo(desk: Desk, db_path: Path, out: Path, fresh: bool = True, browser: 
             folder = out / day.folder_name
             # The digest is dated on the story's day (07:00 in Beijing, after the day's crawl).
             morning = datetime.fromisoformat(f"{day.date}T07:00:00+08:00")
+            # The default subscription; its rolling feed kept in the day's folder (feeds/).
             result.digest_files, result.delivered = desk.deliver(db_path, folder, "digest", morning)
             if day.number in repeat_days:
                 again = desk.mark(db_path)
                 sites = crawl_day(keys, db_path, base, day)
-                files, delivered = desk.deliver(db_path, folder, "digest-repeat", morning)
+                files, delivered = desk.deliver(db_path, folder, "digest-repeat", morning, feed=False)
                 result.repeat = {"sites": sites, "changes": desk.changes_after(db_path, again),
                                  "delivered": delivered, "digest": files}
             results.append(result)

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit
 
-from crawlers.tools.fixtures import FIXTURES_DIR, SITES_DIR, all_fixture_sites, load_site_fixtures
 from crawlers.sites.spec import Column, Politeness, Site
+from crawlers.tools.fixtures import FIXTURES_DIR, SITES_DIR, all_fixture_sites, load_site_fixtures
 
 logger = logging.getLogger(__name__)
 
