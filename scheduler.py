@@ -151,9 +151,11 @@ def setup_logging(verbose: int = 0, quiet: int = 0, log_file: Path | None = None
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
-    handlers[0].setFormatter(_TerminalFormat())
+    # A person at a terminal reads messages; a log (a pipe, a file) gets times, levels, sources.
+    full = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handlers[0].setFormatter(_TerminalFormat() if sys.stderr.isatty() else full)
     if log_file is not None:
-        handlers[1].setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handlers[1].setFormatter(full)
     for handler in handlers:
         handler.addFilter(_Levels(own, others))
         root.addHandler(handler)
