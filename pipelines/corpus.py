@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from itertools import chain
 from typing import Any, Callable, Iterable, Mapping
-from urllib.parse import urlsplit, urlunsplit
 
 import sqlite_utils
 
@@ -34,12 +33,13 @@ from crawlers.parsing.attachments import VOLATILE_PARAMS, changed_params
 from crawlers.sites.spec import Site
 
 from . import changes as detect
-from . import lineage
+from . import interpretations, lineage
 from .repeals import record_targets, repealing_decision, stored_text
 from .schema import SCHEMA_VERSION, CorpusError, migrate, open_corpus, schema_version
 from .diff import text_diff
 from .search import index_document, reindex, search
 from .textnorm import body_forms, hash_form
+from .urls import canonical_url
 
 logger = logging.getLogger(__name__)
 
@@ -109,28 +109,6 @@ def _iso_date(value: date | str | None) -> str | None:
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def canonical_url(url: str) -> str:
-    """The URL documents are keyed by: scheme and host lower-cased, default port and
-    ``#fragment`` dropped. Path and query are kept as served (portals are case-sensitive and
-    their query strings often identify the document); http and https are not merged."""
-    url = (url or "").strip()
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        raise ValueError(f"not an absolute http(s) URL: {url!r}")
-    host = parts.hostname.lower()
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    port = parts.port
-    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    if parts.username or parts.password:
-        raise ValueError(f"URL with credentials is not a document URL: {url!r}")
-    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
 
 
 def compress_raw(body: bytes | None) -> bytes | None:
@@ -752,6 +730,7 @@ def store_document(
                 db.execute("UPDATE documents SET repealed_at = ? WHERE id = ?", [seen_at, document_id])
             if _record_repeals(db, document_id, item, seen_at, run_id):
                 recorded += ("repealed",)
+            _link_interpretations(db, document_id, item, seen_at)
             return StoreResult("new", document_id, version_id, recorded)
 
         document_id, previous_id, repealed_at = row
@@ -800,7 +779,15 @@ def store_document(
             recorded += ("revised",)
         if "text" in revision.changed and _record_repeals(db, document_id, item, seen_at, run_id):
             recorded += ("repealed",)
+        _link_interpretations(db, document_id, item, seen_at)
         return StoreResult("revised", document_id, version_id, recorded)
+
+
+def _link_interpretations(db: sqlite_utils.Database, document_id: int, item: PolicyItem,
+                          seen_at: str) -> None:
+    """A 解读 and the policy it explains are linked whichever is stored first
+    (``pipelines.interpretations``)."""
+    interpretations.link_document(db, document_id, seen_at, item.raw_body, item.http_headers)
 
 
 def _insert_change(
