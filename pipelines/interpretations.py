@@ -48,8 +48,8 @@ logger = logging.getLogger(__name__)
 OPENING_CHARS = 500
 # Titles longer than this are read only this far (a hostile title is not a policy's name).
 TITLE_CHARS = 500
-# Names (《…》) shorter than this are abbreviations (《方案》, 《意见》), not a policy's name.
-NAME_MIN = 4
+# Names (《…》) shorter than this are abbreviations (《方案》, 《行动计划》), not a policy's name.
+NAME_MIN = 6
 NAME_MAX = 200
 # At most this many names, 文号s and links are kept per page.
 MAX_REFS = 20
