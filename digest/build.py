@@ -17,6 +17,8 @@ from typing import Any, Iterable, Sequence
 
 import sqlite_utils
 
+from pipelines.interpretations import explained_by, interpretations_of
+
 # The order kinds appear in a digest, and what a researcher reads for each.
 KINDS = ("new", "finalised", "revised", "repealed", "withdrawn")
 KIND_LABELS = {
@@ -55,6 +57,10 @@ class Entry:
     run_kind: str | None = None
     backfill: bool = False
     resent: bool = False  # an earlier delivery of it may not have completed
+    # 政策解读 of the document's policy (id, title, url, published_date, doc_type, by), and,
+    # for a 解读, the policy it explains (id, title, url, doc_number, by, evidence).
+    interpretations: list[dict[str, Any]] = field(default_factory=list)
+    explains: dict[str, Any] | None = None
 
     @property
     def relevance_key(self) -> tuple:
@@ -70,7 +76,8 @@ class Entry:
         return {"id": self.id, "kind": self.kind, "kind_label": KIND_LABELS[self.kind],
                 "detected_at": self.detected_at, "summary": self.summary,
                 "document": self.document, "diff": self.diff, "backfill": self.backfill,
-                "resent": self.resent}
+                "resent": self.resent, "interpretations": self.interpretations,
+                "explains": self.explains}
 
 
 def _neg_date(value: Any) -> int:
@@ -237,7 +244,8 @@ def build_digest(db: sqlite_utils.Database, change_ids: Sequence[int], *, since:
     entries = load_entries(db, change_ids, resent)
     digest = Digest(generated_at=moment, since=since, until=until or moment, channel=channel)
     digest._all_ids = {e.id for e in entries}
-    listed = [e for e in entries if not e.backfill]
+    folded = attach_interpretations(db, entries)
+    listed = [e for e in entries if not e.backfill and e.id not in folded]
     listed.sort(key=lambda e: (KINDS.index(e.kind), e.relevance_key))
     for kind in KINDS:
         of_kind = [e for e in listed if e.kind == kind]
@@ -257,6 +265,20 @@ def build_digest(db: sqlite_utils.Database, change_ids: Sequence[int], *, since:
             count=len(site_entries), top=site_entries[:BACKFILL_TOP]))
     digest.maintenance = maintenance_notes(db)
     return digest
+
+
+def attach_interpretations(db: sqlite_utils.Database, entries: list[Entry]) -> set[int]:
+    """Give each entry its policy's 解读s and a 解读 the policy it explains; returns the ids of
+    the new 解读s shown under their policy's entry in this digest instead of on their own."""
+    ids = [e.document["id"] for e in entries if e.document.get("id") is not None]
+    found, explains = interpretations_of(db, ids), explained_by(db, ids)
+    for entry in entries:
+        entry.interpretations = found.get(entry.document.get("id"), [])
+        entry.explains = explains.get(entry.document.get("id"))
+    shown_under = {j["id"] for e in entries if not e.backfill and not e.explains
+                   for j in e.interpretations}
+    return {e.id for e in entries
+            if e.kind == "new" and e.explains and e.document.get("id") in shown_under}
 
 
 def maintenance_notes(db: sqlite_utils.Database) -> list[dict[str, Any]]:

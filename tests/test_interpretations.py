@@ -170,3 +170,49 @@ def test_a_link_once_made_is_kept(db):
 @pytest.mark.parametrize("case", interp.CASES, ids=lambda c: c.name)
 def test_fault_case(case, tmp_path):
     assert case.run(tmp_path)
+
+
+def test_browse_document_page_context_names_both_sides(tmp_path):
+    """digest.browseplugin.interpretation_context, read through Datasette's own connection."""
+    import asyncio
+
+    from digest.browse import make_datasette
+    from digest.browseplugin import DATABASE, interpretation_context
+
+    path = tmp_path / "corpus.db"
+    db = open_corpus(path)
+    policy = store_page(db, POLICY_URL, policy_page()).document_id
+    explainer = store_page(db, INTERPRETATION_URL, interpretation_page()).document_id
+    db.close()
+    ds = make_datasette(path)
+
+    async def both():
+        await ds.invoke_startup()
+        corpus = ds.get_database(DATABASE)
+        return (await interpretation_context(corpus, policy),
+                await interpretation_context(corpus, explainer))
+
+    of_policy, of_explainer = asyncio.run(both())
+    assert [j["url"] for j in of_policy["pw_interpretations"]] == [INTERPRETATION_URL]
+    assert of_policy["pw_explains"] is None
+    assert of_explainer["pw_explains"]["url"] == POLICY_URL
+    assert of_explainer["pw_explains"]["by"] == "title"
+
+
+def test_digest_shows_a_new_interpretation_under_its_new_policy(db):
+    """Both new in one digest: one entry, the policy's, with its 解读 under it in every format;
+    the 解读's change is covered (marked with the digest) though not listed on its own."""
+    from digest.build import build_digest
+    from digest.render import render
+
+    policy = store_page(db, POLICY_URL, policy_page())
+    explainer = store_page(db, INTERPRETATION_URL, interpretation_page())
+    changes = [r[0] for r in db.execute("SELECT id FROM changes ORDER BY id")]
+    digest = build_digest(db, changes, since=None)
+    assert [e.document["id"] for e in digest.entries] == [policy.document_id]
+    assert [j["id"] for j in digest.entries[0].interpretations] == [explainer.document_id]
+    assert digest.change_ids == sorted(changes)
+    md, html = render(digest, "md"), render(digest, "html")
+    assert f"- 政策解读：《{POLICY_NAME}》政策解读（2026-11-21） <{INTERPRETATION_URL}>" in md
+    assert f'href="{INTERPRETATION_URL}"' in html and f'href="{INTERPRETATION_URL}"' in render(digest, "atom")
+    assert render(digest, "json").count(INTERPRETATION_URL) >= 1
