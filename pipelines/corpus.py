@@ -787,7 +787,8 @@ def _link_interpretations(db: sqlite_utils.Database, document_id: int, item: Pol
                           seen_at: str) -> None:
     """A 解读 and the policy it explains are linked whichever is stored first
     (``pipelines.interpretations``)."""
-    interpretations.link_document(db, document_id, seen_at, item.raw_body, item.http_headers)
+    interpretations.link_document(db, document_id, seen_at, item.raw_body, item.http_headers,
+                                  item.raw_encoding)
 
 
 def _insert_change(

@@ -219,9 +219,15 @@ def _hostile_interpretation(n: int) -> bytes:
     return interpretation_page(title=title[:20_000], opening=opening, extra=f"<div>{links}</div>")
 
 
+def _hostile_policy(n: int) -> bytes:
+    links = "".join(f'<p>相关解读：<a href="/zcwj/jd{i}.html">解读{i}</a></p>' for i in range(n))
+    return policy_page() + links.encode("utf-8")
+
+
 def hostile_titles(scratch: Path) -> str:
-    """A 解读 with nested 《《《 titles, thousands of names and 文号 fragments and links: stored,
-    refs bounded (MAX_REFS, MAX_LINKS), time linear in the page (n, 2n, 4n)."""
+    """A 解读 with nested 《《《 titles, thousands of names and 文号 fragments and links, and a
+    policy page with thousands of 相关解读 links: stored, refs bounded (MAX_REFS, MAX_LINKS),
+    time linear in the page (n, 2n, 4n)."""
     from pipelines.interpretations import MAX_LINKS, MAX_REFS, named_refs, page_links
 
     timings = []
@@ -230,9 +236,10 @@ def hostile_titles(scratch: Path) -> str:
         started = time.perf_counter()
         refs = page_links(INTERPRETATION_URL, page, {}, interpretation=True)
         names = named_refs("解读" + "《" * n + "》" * n, "《方案方案方案》" * n)
+        linked = page_links(POLICY_URL, _hostile_policy(n), {}, interpretation=False)
         timings.append(time.perf_counter() - started)
-        _expect(len(refs) <= MAX_LINKS and len(names) <= 2 * 2 * MAX_REFS,
-                f"refs not bounded: {len(refs)} links, {len(names)} names")
+        _expect(len(refs) <= MAX_LINKS and len(linked) <= MAX_LINKS and len(names) <= 2 * MAX_REFS,
+                f"refs not bounded: {len(refs)} and {len(linked)} links, {len(names)} names")
     growth = timings[2] / max(timings[0], 1e-6)
     _expect(growth < SUPERLINEAR, f"link reading grows superlinearly: 4n/n = {growth:.1f}")
     db = _corpus(scratch)
@@ -248,5 +255,6 @@ CASES = [
     FaultCase("interp-number-many", "a 解读 naming a 文号 two unrelated documents carry", number_matches_many),
     FaultCase("interp-self-link", "a 解读 and a policy page linking to themselves", links_itself),
     FaultCase("interp-each-other", "two 解读s linking each other as 原文", interpretations_link_each_other),
-    FaultCase("interp-hostile-title", "nested 《《《, 20,000 names and links in a 解读", hostile_titles),
+    FaultCase("interp-hostile-title", "nested 《《《, 20,000 names and links in a 解读 or a policy page",
+              hostile_titles),
 ]
