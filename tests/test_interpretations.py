@@ -216,3 +216,15 @@ def test_digest_shows_a_new_interpretation_under_its_new_policy(db):
     assert f"- 政策解读：《{POLICY_NAME}》政策解读（2026-11-21） <{INTERPRETATION_URL}>" in md
     assert f'href="{INTERPRETATION_URL}"' in html and f'href="{INTERPRETATION_URL}"' in render(digest, "atom")
     assert render(digest, "json").count(INTERPRETATION_URL) >= 1
+
+
+def test_the_replay_pages_are_the_builders_pages():
+    """fixtures/replay/interpretations/ is what benchmarks/faultcases/interp.replay_pages()
+    writes: the end-to-end crawl and the unit tests read the same pages."""
+    from crawlers.replay import REPLAY_DIR
+
+    folder = REPLAY_DIR / "interpretations"
+    pages = interp.replay_pages()
+    assert sorted(p.name for p in folder.iterdir()) == sorted(pages)
+    for name, body in pages.items():
+        assert (folder / name).read_bytes() == body, name

@@ -114,6 +114,21 @@ def interpretation_page(title: str = INTERPRETATION_TITLE, opening: str | None =
     ], issuer="示例市发展和改革委员会", published=published, links=links, extra=extra)
 
 
+def replay_pages() -> dict[str, bytes]:
+    """fixtures/replay/interpretations/: the policy (its 相关解读 link included), its 解读, and
+    the column's list on each day (an unrelated report on every list: a list needs two rows)."""
+    policy = (POLICY_URL.removeprefix(HOST), POLICY_TITLE, "2026-11-20")
+    explainer = (INTERPRETATION_URL.removeprefix(HOST), INTERPRETATION_TITLE, "2026-11-21")
+    other = ("/zcwj/202201/t20220120_1012.html", "示例市政府信息公开工作年度报告（2021年）", "2022-01-20")
+    return {
+        "policy.html": policy_page(links=[("相关解读：", INTERPRETATION_URL, INTERPRETATION_TITLE)]),
+        "interpretation.html": interpretation_page(),
+        "list_policy.html": list_page([policy, other]),
+        "list_interpretation.html": list_page([explainer, other]),
+        "list_both.html": list_page([explainer, policy, other]),
+    }
+
+
 # --- storing a page as a crawl would --------------------------------------------------------------
 
 
