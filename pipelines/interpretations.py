@@ -385,21 +385,27 @@ def interpretations_of(db: sqlite_utils.Database, document_ids: Iterable[int]
     out: dict[int, list[dict[str, Any]]] = {}
     if not ids or not has_links(db):
         return out
+    policy_of: dict[int, int] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
-        rows = db.execute(
-            f"""SELECT me.id, j.id, j.title, j.url, j.published_date, j.doc_type, i.by
-            FROM documents me
-            JOIN documents p ON coalesce(p.policy_id, p.id) = coalesce(me.policy_id, me.id)
-            JOIN interpretations i ON i.explains_id = p.id
-            JOIN documents j ON j.id = i.document_id
-            WHERE me.id IN ({",".join("?" * len(chunk))})
-            ORDER BY me.id, coalesce(j.published_date, j.first_seen), j.id""", chunk).fetchall()
-        for me_id, j_id, title, url, published, doc_type, by in rows:
-            listed = out.setdefault(me_id, [])
-            if all(x["id"] != j_id for x in listed):
-                listed.append({"id": j_id, "title": title, "url": url,
-                               "published_date": published, "doc_type": doc_type, "by": by})
+        policy_of.update(db.execute(
+            f"SELECT id, coalesce(policy_id, id) FROM documents WHERE id IN ({','.join('?' * len(chunk))})",
+            chunk).fetchall())
+    wanted = set(policy_of.values())
+    by_policy: dict[int, list[dict[str, Any]]] = {}
+    # Read from the (small) table of links, each joined by primary key: no scan of documents.
+    for policy, j_id, title, url, published, doc_type, by in db.execute(
+        """SELECT coalesce(p.policy_id, p.id), j.id, j.title, j.url, j.published_date, j.doc_type,
+            i.by FROM interpretations i
+        JOIN documents p ON p.id = i.explains_id JOIN documents j ON j.id = i.document_id
+        ORDER BY coalesce(j.published_date, j.first_seen), j.id"""):
+        if policy in wanted:
+            by_policy.setdefault(policy, []).append(
+                {"id": j_id, "title": title, "url": url, "published_date": published,
+                 "doc_type": doc_type, "by": by})
+    for doc_id, policy in policy_of.items():
+        if policy in by_policy:
+            out[doc_id] = list(by_policy[policy])
     return out
 
 
