@@ -54,6 +54,9 @@ NAME_MAX = 200
 # At most this many names, 文号s and links are kept per page.
 MAX_REFS = 20
 MAX_LINKS = 50
+# A name fitting this many documents is no one policy's (政府工作报告 of every year): reading
+# candidates stops there and the tier counts as ambiguous.
+MAX_CANDIDATES = 50
 # A link whose text is this much like the policy's title is a link to the policy.
 LINK_TITLE_MIN = 0.8
 
@@ -246,9 +249,10 @@ def link_document(db: sqlite_utils.Database, document_id: int, seen_at: str,
 
 def _record_document(db: sqlite_utils.Database, document_id: int, raw: bytes | None = None,
                      headers: Mapping[str, str] | None = None,
-                     encoding: str | None = None) -> list[int]:
+                     encoding: str | None = None, settles: bool = True) -> list[int]:
     """Keep what the document names and links (a 解读) or its core title and its links to
-    解读s (any other page); returns the unlinked 解读s this may settle."""
+    解读s (any other page); returns the unlinked 解读s this may settle (only itself, for a
+    解读, or without ``settles``)."""
     doc = _document(db, document_id)
     if doc is None:
         return []
@@ -262,7 +266,7 @@ def _record_document(db: sqlite_utils.Database, document_id: int, raw: bytes | N
     db.execute("INSERT OR REPLACE INTO title_cores (document_id, core) VALUES (?, ?)",
                [document_id, core_title(doc["title"])])
     _record_refs(db, document_id, links)
-    return _pointing_at(db, doc, [r.key for r in links])
+    return _pointing_at(db, doc, [r.key for r in links]) if settles else []
 
 
 def _pointing_at(db: sqlite_utils.Database, doc: Mapping[str, Any], linked_urls: list[str]) -> list[int]:
@@ -287,17 +291,23 @@ def _pointing_at(db: sqlite_utils.Database, doc: Mapping[str, Any], linked_urls:
 
 
 def _candidates(db: sqlite_utils.Database, me: Mapping[str, Any], kind: str,
-                refs: list[tuple[str, str]]) -> list[tuple[int, str]]:
-    """Stored documents the refs of one tier point at, each with the page's words for it."""
+                refs: list[tuple[str, str]]) -> list[tuple[int, str]] | None:
+    """Stored documents the refs of one tier point at, each with the page's words for it; None
+    when a name fits ``MAX_CANDIDATES`` documents or more (no one policy's)."""
     found: list[tuple[int, str]] = []
     for key, evidence in refs:
         if kind == "title":
-            rows = db.execute("SELECT document_id FROM title_cores WHERE core = ?", [key]).fetchall()
-            found += [(r[0], evidence) for r in rows]
+            rows = db.execute("SELECT document_id FROM title_cores WHERE core = ? LIMIT ?",
+                              [key, MAX_CANDIDATES]).fetchall()
         elif kind == "doc_number":
-            rows = db.execute("SELECT id FROM documents WHERE doc_number_key = ?", [key]).fetchall()
-            found += [(r[0], evidence) for r in rows]
-        elif kind == "link":
+            rows = db.execute("SELECT id FROM documents WHERE doc_number_key = ? LIMIT ?",
+                              [key, MAX_CANDIDATES]).fetchall()
+        else:
+            rows = []
+        if len(rows) >= MAX_CANDIDATES:
+            return None
+        found += [(r[0], evidence) for r in rows]
+        if kind == "link":
             row = db.execute("SELECT id, title FROM documents WHERE url = ?", [key]).fetchone()
             if row and (_ORIGINAL_WORDS.search(evidence) or
                         title_similarity(evidence, row[1], LINK_TITLE_MIN) >= LINK_TITLE_MIN):
@@ -305,7 +315,10 @@ def _candidates(db: sqlite_utils.Database, me: Mapping[str, Any], kind: str,
     if kind == "interpretation_link":
         rows = db.execute(
             """SELECT document_id, evidence FROM interpretation_refs
-            WHERE kind = 'interpretation_link' AND key = ?""", [me["url"]]).fetchall()
+            WHERE kind = 'interpretation_link' AND key = ? LIMIT ?""",
+            [me["url"], MAX_CANDIDATES]).fetchall()
+        if len(rows) >= MAX_CANDIDATES:  # a sidebar of every page, no one policy's 相关解读
+            return None
         found += [(r[0], r[1]) for r in rows]
     return [(doc_id, evidence) for doc_id, evidence in found if doc_id != me["id"]]
 
@@ -324,7 +337,8 @@ def _resolve(db: sqlite_utils.Database, document_id: int, seen_at: str) -> bool:
         tier = [(key, evidence) for k, p, key, evidence in refs if k == kind and p == place]
         if not tier and kind != "interpretation_link":
             continue
-        chosen = _one_policy(db, _candidates(db, me, kind, tier), [e for _, e in tier])
+        found = _candidates(db, me, kind, tier)
+        chosen = _one_policy(db, found, [e for _, e in tier]) if found is not None else None
         if chosen is None:
             continue
         target, evidence = chosen
@@ -362,7 +376,7 @@ def link_existing_documents(db: sqlite_utils.Database) -> None:
     rows = db.execute("SELECT id, last_seen FROM documents ORDER BY id").fetchall()
     pending: set[int] = set()
     for doc_id, _ in rows:  # everything recorded first: the strongest tier wins, not the first
-        pending.update(_record_document(db, doc_id))
+        pending.update(_record_document(db, doc_id, settles=False))
     for doc_id, last_seen in rows:
         if doc_id in pending:
             _resolve(db, doc_id, last_seen)

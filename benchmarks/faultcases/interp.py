@@ -196,6 +196,22 @@ def number_matches_many(scratch: Path) -> str:
     return "ambiguous 文号 (2 policies): not linked"
 
 
+def name_fits_many(scratch: Path) -> str:
+    """A 解读 naming 《示例市政府工作报告》, a name 60 stored documents have (one a year):
+    no one policy's; not linked, and no more than MAX_CANDIDATES of them read."""
+    from pipelines.interpretations import MAX_CANDIDATES
+
+    db = _corpus(scratch)
+    for year in range(1967, 2027):
+        store_page(db, f"{HOST}/zfgzbg/{year}.html", detail_page(
+            f"{year}年示例市政府工作报告", [f"{year}年，全市地区生产总值增长{year % 9 + 1}%，"
+                                          f"完成重点项目{year % 40 + 10}个。"], published=f"{year}-02-01"))
+    one = store_page(db, INTERPRETATION_URL, interpretation_page(
+        title="一图读懂《示例市政府工作报告》", opening="本图解介绍今年政府工作报告的主要目标。"))
+    _expect(one.document_id not in links_of(db), "a name 60 documents share was linked to one")
+    return f"a name of 60 documents (cap {MAX_CANDIDATES}): not linked"
+
+
 def links_itself(scratch: Path) -> str:
     """A 解读 whose page links to itself (原文链接 pointing back) and names nothing; a policy
     page whose 相关解读 link points at itself: no link to itself, none made."""
@@ -268,6 +284,8 @@ def hostile_titles(scratch: Path) -> str:
 CASES = [
     FaultCase("interp-names-nothing", "a 解读 naming a 文号 and 《title》 nothing stored has", names_nothing),
     FaultCase("interp-number-many", "a 解读 naming a 文号 two unrelated documents carry", number_matches_many),
+    FaultCase("interp-name-many", "a 解读 naming 《示例市政府工作报告》, which 60 documents are",
+              name_fits_many),
     FaultCase("interp-self-link", "a 解读 and a policy page linking to themselves", links_itself),
     FaultCase("interp-each-other", "two 解读s linking each other as 原文", interpretations_link_each_other),
     FaultCase("interp-hostile-title", "nested 《《《, 20,000 names and links in a 解读 or a policy page",
