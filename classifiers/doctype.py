@@ -14,7 +14,9 @@ TYPES = ("action_plan", "implementation_plan", "measures", "plan", "guidance", "
          "notice", "interpretation", "other")
 STATUSES = ("draft", "final", "revised", "repealed")
 
-_INTERPRETATION = re.compile(r"解读|一图读懂|图解|答记者问|问答|新闻发布会")
+# 解读 and 问答 as the page's genre, not as a topic (关于做好政策解读工作的通知, 知识问答竞赛).
+_INTERPRETATION = re.compile(r"解读(?!工作|机制|制度|回应)|一图读懂|图解|答记者问|问答(?!竞赛|比赛|活动)"
+                             r"|新闻发布会|起草说明")
 _WORK_REPORT = re.compile(r"政府工作报告")
 # The document a notice issues or asks comments on: 《…》, or 印发…的通知 without brackets.
 _ISSUES = re.compile(r"(?:印发|转发|征求|发布|公布|出台)")

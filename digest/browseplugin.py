@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 
+import sqlite_utils
 from datasette import hookimpl
 from datasette.facets import Facet
 from datasette.filters import FilterArguments
@@ -19,6 +20,7 @@ from datasette.utils import escape_sqlite, path_with_added_args, path_with_remov
 from datasette.utils.asgi import NotFound, Response
 
 from crawlers.parsing.textnorm import search_form
+from pipelines.interpretations import explained_by, interpretations_of
 from pipelines.search import TRIGRAM
 
 DATABASE = "corpus"
@@ -201,6 +203,19 @@ def extra_template_vars(template, database, table, view_name, request, datasette
                 "pw_changes": [dict(r) for r in changes]}
 
     return history
+
+
+async def interpretation_context(db, document_id: int) -> dict:
+    """A document page's 政策解读, for its template: ``pw_interpretations`` (the 解读s of the
+    document's policy: id, title, url, published_date, doc_type, by) and ``pw_explains`` (for a
+    解读, the policy it explains: id, title, url, doc_number, by, evidence; else None). ``db``
+    is the Datasette database; the document page's context takes this beside its history."""
+    def read(conn) -> dict:
+        corpus = sqlite_utils.Database(conn)
+        return {"pw_interpretations": interpretations_of(corpus, [document_id]).get(document_id, []),
+                "pw_explains": explained_by(corpus, [document_id]).get(document_id)}
+
+    return await db.execute_fn(read)
 
 
 async def diff_page(datasette, request):

@@ -26,6 +26,7 @@ import sqlite_utils
 from digest.labels import CHANGE_KINDS
 from digest.localtime import local_date, local_iso, shown, zone
 from digest.subscriptions import Subscription, default_subscription
+from pipelines.interpretations import explained_by, interpretations_of
 
 # The order kinds appear in a digest, and what a researcher reads for each.
 KINDS = tuple(CHANGE_KINDS)
@@ -69,6 +70,10 @@ class Entry:
     resent: bool = False  # an earlier delivery of it may not have completed
     run_id: int | None = None
     tz: ZoneInfo | None = None  # the zone its times are shown in (the digest's)
+    # 政策解读 of the document's policy (id, title, url, published_date, doc_type, by), and,
+    # for a 解读, the policy it explains (id, title, url, doc_number, by, evidence).
+    interpretations: list[dict[str, Any]] = field(default_factory=list)
+    explains: dict[str, Any] | None = None
 
     @property
     def relevance_key(self) -> tuple:
@@ -108,7 +113,8 @@ class Entry:
         return {"id": self.id, "kind": self.kind, "kind_label": KIND_LABELS[self.kind],
                 "detected_at": local_iso(self.detected_at, tz or zone()),
                 "summary": self.summary_zh, "document": self.document, "diff": self.diff,
-                "backfill": self.backfill, "resent": self.resent}
+                "backfill": self.backfill, "resent": self.resent,
+                "interpretations": self.interpretations, "explains": self.explains}
 
 
 def _neg_date(value: Any) -> int:
@@ -428,9 +434,10 @@ def build_digest(db: sqlite_utils.Database, change_ids: Sequence[int], *, since:
     digest._all_ids = {e.id for e in entries}
     for entry in entries:
         entry.tz = digest.tz
+    folded = attach_interpretations(db, entries)
     texts = document_texts(db, (e.document.get("id") for e in entries)) if subscription.keywords else None
     matched, rest = split_entries(entries, subscription, texts)
-    listed = [e for e in matched if not e.backfill]
+    listed = [e for e in matched if not e.backfill and e.id not in folded]
     listed.sort(key=lambda e: (KINDS.index(e.kind), e.relevance_key))
     for kind in KINDS:
         of_kind = [e for e in listed if e.kind == kind]
@@ -475,6 +482,18 @@ def _summarise_rest(digest: Digest, rest: list[Entry]) -> None:
     for extra in ordered[REST_MAX_SITES:]:
         for kind, n in [*extra.counts.items(), ("new", extra.backfill)]:
             digest.rest_more_sites[kind] = digest.rest_more_sites.get(kind, 0) + n
+def attach_interpretations(db: sqlite_utils.Database, entries: list[Entry]) -> set[int]:
+    """Give each entry its policy's 解读s and a 解读 the policy it explains; returns the ids of
+    the new 解读s shown under their policy's entry in this digest instead of on their own."""
+    ids = [e.document["id"] for e in entries if e.document.get("id") is not None]
+    found, explains = interpretations_of(db, ids), explained_by(db, ids)
+    for entry in entries:
+        entry.interpretations = found.get(entry.document.get("id"), [])
+        entry.explains = explains.get(entry.document.get("id"))
+    shown_under = {j["id"] for e in entries if not e.backfill and not e.explains
+                   for j in e.interpretations}
+    return {e.id for e in entries
+            if e.kind == "new" and e.explains and e.document.get("id") in shown_under}
 
 
 def maintenance_notes(db: sqlite_utils.Database) -> list[dict[str, Any]]:

@@ -36,7 +36,8 @@ EXPORT_COLUMNS = (
     "status", "status_zh", "relevance", "relevance_zh", "relevance_score", "level", "level_zh",
     "region", "province", "city", "county", "city_tier", "scenarios", "scenarios_zh",
     "measures", "measures_zh", "techs", "techs_zh", "evidence", "withdrawn_at", "repealed_at",
-    "first_seen", "last_seen", "last_changed", "classifier_version",
+    "first_seen", "last_seen", "last_changed", "classifier_version", "explains_id",
+    "explains_title",
 )
 LIST_COLUMNS = ("scenarios", "measures", "techs")
 LIST_LABEL_COLUMNS = tuple(f"{c}_zh" for c in LIST_COLUMNS)

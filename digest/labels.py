@@ -185,5 +185,7 @@ COLUMN_DOCS = {
     "last_seen": "最近发现 last seen (UTC)",
     "last_changed": "最近变化 last changed (UTC)",
     "classifier_version": "分类器版本 classifier version",
+    "explains_id": "所解读政策的文件编号：本文件是政策解读时 (the document a 解读 explains)",
+    "explains_title": "所解读政策的标题 (the title of the document a 解读 explains)",
     "body_text": "正文 body text",
 }

@@ -95,6 +95,18 @@ def evidence_lines(entry: Entry) -> list[str]:
     return lines
 
 
+def interpretation_lines(entry: Entry) -> list[tuple[str, str, str]]:
+    """(label, title, url): the policy a 解读 explains, and the 解读s of a policy."""
+    lines = []
+    if entry.explains:
+        lines.append(("所解读的政策", str(entry.explains.get("title") or ""),
+                      str(entry.explains.get("url") or "")))
+    for j in entry.interpretations:
+        day = f"（{j['published_date']}）" if j.get("published_date") else ""
+        lines.append(("政策解读", f"{j.get('title') or ''}{day}", str(j.get("url") or "")))
+    return lines
+
+
 # The classifier's evidence a reader checks a tag by: its relevance and its content tags.
 MAX_TAG_EVIDENCE = 6
 
@@ -232,6 +244,7 @@ def _md_entry(n: int, entry: Entry) -> list[str]:
     lines = [f"### {n}. {_md(doc.get('title', ''))}", ""]
     lines += [f"- {label}：{_md(value)}" for label, value in document_facts(doc)]
     lines += [f"- 依据：{_md(line)}" for line in evidence_lines(entry)]
+    lines += [f"- {label}：{_md(title)} <{url}>" for label, title, url in interpretation_lines(entry)]
     for change in entry.diff.get("fields", []) if entry.kind != "repealed" else []:
         lines.append(f"- {_md(change['label'])}：{_md(change.get('old') or '（无）')} → {_md(change['new'])}")
     for att in entry.diff.get("attachments", []):
@@ -383,6 +396,9 @@ def html_entry(entry: Entry) -> str:
              f'<p style="{STYLE["title"]}">{_e(doc.get("title"))}</p>']
     for label, value in document_facts(doc):
         parts.append(f'<p style="{STYLE["fact"]}"><span style="{STYLE["label"]}">{_e(label)}：</span>{_e(value)}</p>')
+    for label, title, link in interpretation_lines(entry):
+        parts.append(f'<p style="{STYLE["fact"]}"><span style="{STYLE["label"]}">{_e(label)}：</span>'
+                     f'<a style="{STYLE["link"]}" href="{_e(link)}">{_e(title)}</a></p>')
     evidence = evidence_lines(entry)
     if evidence:
         parts.append(f'<div style="{STYLE["evidence"]}">' +

@@ -33,7 +33,13 @@ from digest.labels import (
     tag_label,
 )
 from digest.render import md_escape
-from digest.selection import Document, Filters, select_documents, unclassified_count
+from digest.selection import (
+    Document,
+    Filters,
+    interpretation_count,
+    select_documents,
+    unclassified_count,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +88,7 @@ class Report:
     unclassified: int  # documents of the corpus without a relevance label
     breakdowns: list[Breakdown]
     appendix: list[AppendixRow]
+    interpretations: int = 0  # 政策解读 the filters cover: said, never counted as policies
 
     def breakdown(self, name: str) -> Breakdown:
         return next(b for b in self.breakdowns if b.name == name)
@@ -102,6 +109,7 @@ class Report:
             "total": self.total,
             "documents": self.documents,
             "unclassified": self.unclassified,
+            "interpretations": self.interpretations,
             "breakdowns": {
                 b.name: {
                     "title": b.title,
@@ -252,6 +260,7 @@ def build_report(
         unclassified=unclassified_count(db),
         breakdowns=breakdowns,
         appendix=rows,
+        interpretations=interpretation_count(db, filters),
     )
 
 
@@ -310,6 +319,9 @@ def _header_lines(report: Report) -> list[tuple[str, str]]:
     lines.append(("计数单位", "政策文件；同一政策的征求意见稿与正式稿、转载只计一次，按正式稿计"))
     lines.append(("合计", f"{report.total} 件政策（由 {report.documents} 个文件归并）；"
                           f"占比均为占这 {report.total} 件的比例"))
+    if report.interpretations:
+        lines.append(("政策解读", f"另有 {report.interpretations} 篇政策解读（图解、答记者问等）"
+                              "说明已有政策，未计入以上统计"))
     if report.unclassified:
         lines.append(("注意", f"语料库中有 {report.unclassified} 个文件尚未分类（无相关性标签），"
                               "未计入本报告"))

@@ -17,6 +17,7 @@ from typing import Any, Iterable
 import sqlite_utils
 
 from digest.labels import LEVELS, REGIONS, RELEVANCE, TAG_FAMILIES
+from pipelines.interpretations import has_links, is_interpretation
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,11 @@ class Document:
 
     def tags(self, column: str) -> list[str]:
         return self.values.get(column) or []
+
+    @property
+    def is_interpretation(self) -> bool:
+        """A 政策解读 (图解, 答记者问...): it explains a policy and is not counted as one."""
+        return is_interpretation(self.values.get("doc_type"), self.title)
 
 
 @dataclass(frozen=True)
@@ -191,8 +197,9 @@ def load_documents(db: sqlite_utils.Database, with_text: bool = False) -> list[D
     if with_text:
         wanted.append("body_text")
     select = [f'd."{c}"' if c in present else f'NULL AS "{c}"' for c in wanted]
+    select += _explains_columns(db)
     sql = (f"SELECT {', '.join(select)}, s.name AS site_name FROM documents d "
-           "LEFT JOIN sites s ON s.key = d.site ORDER BY d.id")
+           f"LEFT JOIN sites s ON s.key = d.site {_explains_join(db)} ORDER BY d.id")
     docs = []
     for row in db.query(sql):
         values = dict(row)
@@ -204,6 +211,28 @@ def load_documents(db: sqlite_utils.Database, with_text: bool = False) -> list[D
                              title=values["title"], site_name=values.pop("site_name"),
                              values=values))
     return docs
+
+
+# The policy a 解读 explains (pipelines.interpretations), for exports: its id and title.
+EXPLAINS_COLUMNS = ("explains_id", "explains_title")
+
+
+def _explains_columns(db: sqlite_utils.Database) -> list[str]:
+    if has_links(db):
+        return ['i.explains_id AS "explains_id"', 'e.title AS "explains_title"']
+    return [f'NULL AS "{c}"' for c in EXPLAINS_COLUMNS]
+
+
+def _explains_join(db: sqlite_utils.Database) -> str:
+    if not has_links(db):
+        return ""
+    return ("LEFT JOIN interpretations i ON i.document_id = d.id "
+            "LEFT JOIN documents e ON e.id = i.explains_id")
+
+
+def interpretation_count(db: sqlite_utils.Database, filters: Filters) -> int:
+    """The 解读s the filters cover: a report says how many there were, counting none."""
+    return sum(1 for d in load_documents(db) if d.is_interpretation and filters.matches(d))
 
 
 def _representative_order(doc: Document) -> tuple:
@@ -233,11 +262,12 @@ def select_documents(
     """The documents the filters cover, oldest first.
 
     With ``per_policy`` a policy is represented once, by its final, and the filters apply to
-    that document (a draft whose final falls outside the period is not counted in it).
+    that document (a draft whose final falls outside the period is not counted in it); a 解读
+    is no policy and is left out.
     """
     docs = load_documents(db, with_text=with_text)
     if per_policy:
-        docs = policies(docs)
+        docs = policies(d for d in docs if not d.is_interpretation)
     chosen = [d for d in docs if filters.matches(d)]
     chosen.sort(key=lambda d: (d.date or "9999-99-99", d.id))
     return chosen
@@ -255,6 +285,7 @@ def site_keys(db: sqlite_utils.Database) -> set[str]:
 
 
 __all__ = [
-    "Document", "Filters", "SelectionError", "document_columns", "load_documents", "parse_date",
+    "Document", "EXPLAINS_COLUMNS", "Filters", "SelectionError", "document_columns",
+    "interpretation_count", "load_documents", "parse_date",
     "policies", "select_documents", "site_keys", "unclassified_count",
 ]

@@ -29,9 +29,8 @@ from scrapy.exceptions import IgnoreRequest
 from crawlers.items import Attachment, PolicyItem
 from crawlers.parsing.attachments import file_extension
 from crawlers.parsing.filetext import FileLimits
-from crawlers.sites import Site, get_site
-
 from crawlers.parsing.textnorm import clean_text
+from crawlers.sites import Site, get_site
 
 logger = logging.getLogger(__name__)
 

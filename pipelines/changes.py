@@ -30,10 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 from crawlers.parsing.attachments import stable_link
-
+from crawlers.parsing.textnorm import hash_form
 from pipelines.diff import attachment_changes, field_changes, match_attachments, same_content, text_diff
 from pipelines.lineage import doc_number_key
-from crawlers.parsing.textnorm import hash_form
 
 # Fields whose change revises a document (besides its text and attachments).
 KEY_FIELDS = ("title", "doc_number", "issuer", "index_no", "written_date", "published_date",

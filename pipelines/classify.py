@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 
 from crawlers.items import PolicyItem
-
 from pipelines.attachments import site_for
 
 logger = logging.getLogger(__name__)

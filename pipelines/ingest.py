@@ -39,7 +39,6 @@ import sqlite_utils
 
 from crawlers.items.codec import MAX_MESSAGE_BYTES, decode, parse_message
 from crawlers.parsing.urls import canonical_url
-
 from pipelines.knownurls import add_known, publish_known
 from pipelines.redisqueue import INGESTING_KEY, ITEMS_KEY, decode_item
 from pipelines.revisits import record_checks

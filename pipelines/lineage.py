@@ -182,8 +182,12 @@ def find_copy(new: Mapping[str, Any], candidates: Iterable[Mapping[str, Any]]) -
     number = doc_number_key(new.get("doc_number"))
     title = hash_form(new.get("title"))
     best: Match | None = None
+    about = is_about_a_document(new.get("title"))
     for old in candidates:
         if old.get("url") == new.get("url"):
+            continue
+        if is_about_a_document(old.get("title")) != about:
+            # A 解读 often carries its policy's 文号 and 《title》: it explains it, it is no copy.
             continue
         if number and number == doc_number_key(old.get("doc_number")):
             affinity = issuer_affinity(new, old)

@@ -12,7 +12,6 @@ import sqlite_utils
 
 from crawlers.items import PolicyItem
 from crawlers.parsing.textnorm import hash_form
-
 from pipelines import lineage
 from pipelines.changes import compare
 from pipelines.diff import text_diff

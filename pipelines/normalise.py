@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from crawlers.items import PolicyItem
-
-from pipelines import drop
 from crawlers.parsing.textnorm import clean_text, clean_title
+from pipelines import drop
 
 # Metadata fields that are one line of text; empty strings become None.
 _SHORT_FIELDS = ("doc_number", "issuer", "index_no", "topic", "validity", "column")

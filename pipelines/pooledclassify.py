@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 
 from crawlers.items import PolicyItem
-
 from pipelines.attachments import offload_of, site_for
 from pipelines.classify import ClassifyPipeline, document_for
 

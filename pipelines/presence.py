@@ -18,7 +18,6 @@ from typing import Iterable, Mapping, NamedTuple
 import sqlite_utils
 
 from crawlers.parsing.urls import canonical_url
-
 from pipelines.changes import withdrawal_due
 from pipelines.outbox import insert_change
 from pipelines.values import iso_date, iso_time, utcnow

@@ -20,7 +20,6 @@ from scrapy.exceptions import DropItem
 
 from crawlers.items import Attachment, PolicyItem
 from crawlers.items.codec import MAX_MESSAGE_BYTES, CodecError, encode
-
 from pipelines.store import counts_from_stats, errors_from_stats
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,6 @@ from typing import Iterable
 import sqlite_utils
 
 from crawlers.items import PolicyItem
-
 from pipelines.changes import is_repeal_decision, repealed_numbers
 from pipelines.fulltext import item_text, stored_text
 from pipelines.outbox import document_brief, insert_change

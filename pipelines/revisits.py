@@ -20,7 +20,6 @@ import sqlite_utils
 from scrapy import signals
 
 from crawlers.parsing.urls import canonical_url
-
 from pipelines.health import last_sweeps
 from pipelines.schema import open_corpus
 from pipelines.unwritable import stop_crawl, unwritable_reason

@@ -18,6 +18,7 @@ from typing import Callable, Union
 
 import sqlite_utils
 
+from pipelines.interpretations import link_existing_documents
 from pipelines.lineage import key_existing_documents
 from pipelines.repeals import record_existing_decisions
 from pipelines.search import reindex
@@ -392,6 +393,36 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
             value TEXT NOT NULL
         )""",
         _give_corpus_id,
+    ),
+    # 政策解读: what each page names or links (kept before the page it points to is stored),
+    # every document's core title, and each 解读's link to the policy it explains
+    # (pipelines.interpretations); the documents already stored are linked. IF NOT EXISTS: safe
+    # to run again on a corpus whose version was set back.
+    (
+        """CREATE TABLE IF NOT EXISTS title_cores (
+            document_id INTEGER PRIMARY KEY REFERENCES documents(id),
+            core TEXT NOT NULL  -- lineage.core_title of its current title
+        )""",
+        "CREATE INDEX IF NOT EXISTS title_cores_core ON title_cores(core)",
+        """CREATE TABLE IF NOT EXISTS interpretation_refs (
+            document_id INTEGER NOT NULL REFERENCES documents(id),
+            kind TEXT NOT NULL
+                CHECK (kind IN ('title', 'doc_number', 'link', 'interpretation_link')),
+            place TEXT NOT NULL CHECK (place IN ('title', 'text', 'page')),
+            key TEXT NOT NULL,  -- a core title, a 文号 key or a canonical URL
+            evidence TEXT,  -- what the page says
+            PRIMARY KEY (document_id, kind, key)
+        )""",
+        "CREATE INDEX IF NOT EXISTS interpretation_refs_key ON interpretation_refs(kind, key)",
+        """CREATE TABLE IF NOT EXISTS interpretations (
+            document_id INTEGER PRIMARY KEY REFERENCES documents(id),  -- the 解读
+            explains_id INTEGER NOT NULL REFERENCES documents(id),  -- the policy it explains
+            by TEXT NOT NULL,  -- interpretations.BY: how the link was found
+            evidence TEXT,
+            linked_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS interpretations_explains ON interpretations(explains_id)",
+        link_existing_documents,
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -15,8 +15,8 @@ from typing import Any
 
 import sqlite_utils
 
-from pipelines.lineage import doc_number_key
 from crawlers.parsing.textnorm import search_form
+from pipelines.lineage import doc_number_key
 
 # FTS5's trigram tokenizer indexes 3-character windows: shorter terms cannot be matched by it.
 TRIGRAM = 3

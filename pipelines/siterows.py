@@ -10,7 +10,6 @@ from datetime import datetime
 import sqlite_utils
 
 from crawlers.sites.spec import Site
-
 from pipelines.values import iso_time, to_json
 
 

@@ -16,7 +16,6 @@ from scrapy import signals
 from twisted.internet import task
 
 from crawlers.items import PolicyItem
-
 from pipelines import drop
 from pipelines.attachments import site_for
 from pipelines.health import crawl_worked

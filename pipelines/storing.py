@@ -18,11 +18,15 @@ import sqlite_utils
 from crawlers.items import PolicyItem
 from crawlers.parsing.textnorm import BodyForms, body_forms, hash_form
 from crawlers.parsing.urls import canonical_url
-
 from pipelines.changes import (
-    Revision, Snapshot, compare, status_says_repealed, volatile_differences,
+    Revision,
+    Snapshot,
+    compare,
+    status_says_repealed,
+    volatile_differences,
 )
 from pipelines.classification import write_classification
+from pipelines.interpretations import link_document
 from pipelines.lineage import doc_number_key
 from pipelines.linking import link_new_document
 from pipelines.outbox import insert_change
@@ -31,7 +35,11 @@ from pipelines.search import index_document
 from pipelines.siterows import ensure_site
 from pipelines.values import iso_date, iso_time
 from pipelines.versions import (
-    fields_hash, insert_sighting, insert_version, item_snapshot, version_snapshot,
+    fields_hash,
+    insert_sighting,
+    insert_version,
+    item_snapshot,
+    version_snapshot,
 )
 from pipelines.volatileparams import learn_params, learned_params
 
@@ -184,6 +192,7 @@ def _store_new(db: sqlite_utils.Database, fetch: _Fetch) -> StoreResult:
                    [fetch.seen_at, document_id])
     if record_repeals(db, document_id, item, fetch.seen_at, fetch.run_id):
         recorded += ("repealed",)
+    _link_interpretations(db, document_id, fetch)
     return StoreResult("new", document_id, version_id, recorded)
 
 
@@ -239,7 +248,15 @@ def _store_revision(db: sqlite_utils.Database, fetch: _Fetch, known: _Known,
     if "text" in revision.changed and \
             record_repeals(db, document_id, fetch.item, fetch.seen_at, fetch.run_id):
         recorded += ("repealed",)
+    _link_interpretations(db, document_id, fetch)
     return StoreResult("revised", document_id, version_id, recorded)
+
+
+def _link_interpretations(db: sqlite_utils.Database, document_id: int, fetch: _Fetch) -> None:
+    """A 解读 and the policy it explains are linked whichever is stored first
+    (``pipelines.interpretations``)."""
+    item = fetch.item
+    link_document(db, document_id, fetch.seen_at, item.raw_body, item.http_headers, item.raw_encoding)
 
 
 def _snapshots(db: sqlite_utils.Database, fetch: _Fetch, known: _Known

@@ -13,7 +13,6 @@ import sqlite_utils
 
 from crawlers.items import PolicyItem
 from crawlers.parsing.textnorm import hash_form
-
 from pipelines.changes import Snapshot, attachment_view
 from pipelines.values import compress_raw, iso_date, to_json
 

@@ -9,7 +9,6 @@ import sqlite_utils
 from crawlers.items import PolicyItem
 from crawlers.parsing.attachments import VOLATILE_PARAMS, changed_params
 from crawlers.parsing.textnorm import hash_form
-
 from pipelines.changes import Snapshot
 
 # A parameter is learned as volatile once it changed on this many sightings in a row of the

@@ -159,8 +159,10 @@ def test_per_policy_exports_each_policy_once_as_its_final(corpus):
     text = export(corpus, "--format", "jsonl", "--per-policy")
     rows = [json.loads(line) for line in text.splitlines()]
     conn = sqlite3.connect(corpus)
-    policies = conn.execute("SELECT count(DISTINCT coalesce(policy_id, id)) FROM documents").fetchone()[0]
-    assert len(rows) == policies
+    policies = conn.execute("SELECT count(DISTINCT coalesce(policy_id, id)) FROM documents "
+                            "WHERE doc_type IS NOT 'interpretation'").fetchone()[0]
+    assert len(rows) == policies  # a 政策解读 is no policy
+    assert not any(r["doc_type"] == "interpretation" for r in rows)
     assert DRAFT_TITLE not in {r["title"] for r in rows}
     assert len({r["policy_id"] for r in rows}) == len(rows)
 
@@ -207,3 +209,16 @@ def test_a_failed_export_leaves_the_previous_file_and_no_scratch(corpus, tmp_pat
         export_module.export_documents(open_corpus(corpus), Filters(), "jsonl", out)
     assert out.read_text(encoding="utf-8") == "the previous export\n"
     assert [p.name for p in tmp_path.iterdir()] == ["documents.jsonl"]
+
+
+def test_an_interpretation_names_the_policy_it_explains(corpus):
+    """A 政策解读's row says which document it explains (id and title); other rows leave it empty."""
+    rows = [json.loads(line) for line in export(corpus, "--format", "jsonl").splitlines()]
+    conn = sqlite3.connect(corpus)
+    links = dict(conn.execute("SELECT document_id, explains_id FROM interpretations").fetchall())
+    assert links  # the replay portal's 江苏 plan and its 解读
+    for row in rows:
+        assert row["explains_id"] == links.get(row["id"])
+        if row["explains_id"]:
+            title = conn.execute("SELECT title FROM documents WHERE id = ?", [row["explains_id"]]).fetchone()[0]
+            assert row["explains_title"] == title and row["doc_type"] == "interpretation"

@@ -24,7 +24,7 @@ WITH docs AS (
     coalesce(d.published_date, d.written_date, substr(d.first_seen, 1, 10)) AS day,
     CASE WHEN d.status IS NOT NULL AND d.status != '' THEN d.status = 'draft'
          ELSE (d.title LIKE '%征求意见%' OR d.title LIKE '%草案%') END AS draft
-  FROM documents d),
+  FROM documents d WHERE d.doc_type IS NOT 'interpretation'),
 ranked AS (
   SELECT *, row_number() OVER (
     PARTITION BY policy ORDER BY draft, withdrawn_at IS NOT NULL, day, id) AS rn
@@ -124,6 +124,19 @@ def test_every_number_and_its_documents_match_the_corpus(corpus, drawn):
     # The appendix lists exactly the counted documents, each with its place in the numbers.
     appendix_ids = {row["id"] for row in data["appendix"]}
     assert appendix_ids == {r[0] for r in conn.execute(f"SELECT id FROM ({sub})")}
+
+
+def test_interpretations_are_said_and_never_counted(corpus, drawn):
+    """政策解读 explain a policy: the report says how many, and counts none of them."""
+    data, out, _ = drawn
+    conn = sqlite3.connect(corpus)
+    marks = ", ".join(f"'{r}'" for r in ALL_RELEVANT)
+    interpretations = [r[0] for r in conn.execute(
+        f"SELECT id FROM documents WHERE doc_type = 'interpretation' AND relevance IN ({marks})")]
+    assert interpretations  # the replay portal's 江苏 metaverse plan has its 解读
+    assert data["interpretations"] == len(interpretations)
+    assert not {row["id"] for row in data["appendix"]} & set(interpretations)
+    assert f"另有 {len(interpretations)} 篇政策解读" in (out / "report.md").read_text(encoding="utf-8")
 
 
 def test_a_draft_and_its_final_count_once_as_the_final(corpus, drawn):

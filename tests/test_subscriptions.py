@@ -18,17 +18,22 @@ from click.testing import CliRunner
 
 from benchmarks.faultcases.queue import SmtpInbox, smtp_server
 from benchmarks.faultcases.sub import (
-    BAD_SUBSCRIPTIONS, CASES, WHEN, classify, deliver_files,
+    BAD_SUBSCRIPTIONS,
+    CASES,
+    WHEN,
+    classify,
+    deliver_files,
 )
-from crawlers.config import ConfigError
-from scheduler import load_app_config as load_config
 from crawlers.items import PolicyItem
 from digest.build import build_digest, changes_since, load_entries, split_entries
 from digest.commands import _since_value
 from digest.delivery import FilesChannel, Route, deliver, pending
 from digest.feeds import rolling_feed
 from digest.subscriptions import FeedConfig, FeedSettings, Subscription, default_subscription
-from pipelines.corpus import open_corpus, start_run, store_document
+from pipelines.runs import start_run
+from pipelines.schema import open_corpus
+from pipelines.storing import store_document
+from scheduler import load_app_config as load_config
 from scheduler import main
 from tests.classified_corpus import classified_copy
 
@@ -198,7 +203,7 @@ def test_the_default_digest_lists_the_relevant_in_full_and_summarises_the_rest(c
 
 
 def test_a_withdrawal_nobody_subscribed_to_is_counted_not_detailed(corpus):
-    from pipelines.corpus import record_observations
+    from pipelines.presence import record_observations
 
     db = open_corpus(corpus)
     run = start_run(db, "jx_gov", "crawl", when=WHEN[2])

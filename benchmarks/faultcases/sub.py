@@ -95,7 +95,9 @@ def flood_corpus(path: Path, sites: int = 40, per_site: int = 75, relevant: int 
     """A corpus whose second day brings ``sites * per_site`` changes at once (after each site's
     first crawl, so none is a backfill): ``relevant`` of them dedicated, the rest 不相关. With
     ``digests``, the first day's digest is delivered there before the second day."""
-    from pipelines.corpus import open_corpus, start_run, store_document
+    from pipelines.schema import open_corpus
+    from pipelines.runs import start_run
+    from pipelines.storing import store_document
 
     db = open_corpus(path)
     keys = [f"flood_{i:02d}" for i in range(sites)]
@@ -135,7 +137,9 @@ def hostile_corpus(path: Path) -> Path:
     """A corpus whose documents (dedicated, so listed in full and in the feed) carry hostile
     titles: control characters XML forbids, markup, a bidi override, Markdown, 20,000 characters.
     The titles are written as an older or damaged corpus might hold them, past the parser."""
-    from pipelines.corpus import open_corpus, start_run, store_document
+    from pipelines.schema import open_corpus
+    from pipelines.runs import start_run
+    from pipelines.storing import store_document
 
     db = open_corpus(path)
     first = _item("hostile_gov", 0, "第一份文件", "首日文件。" * 20, WHEN[0])
@@ -160,7 +164,7 @@ XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 def deliver_files(corpus: Path, out: Path, now: datetime):
     """The default subscription's files delivery, as the schedule runs it."""
     from digest.delivery import FilesChannel, deliver
-    from pipelines.corpus import open_corpus
+    from pipelines.schema import open_corpus
 
     db = open_corpus(corpus)
     try:
