@@ -65,9 +65,11 @@ from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from crawlers.engine import settings as policywatch_settings
 from crawlers.paths import data_dir, default_db
 from crawlers.replay.portal import REPLAY_SITES
 from crawlers.sites import all_sites
+from crawlers.sites.declared import WatchTableError, parse_watch
 
 
 class ConfigError(ValueError):
@@ -151,11 +153,11 @@ def load_config(explicit: str | Path | None = None, tables: TablesReader | None 
 
 
 # --- validation: every table and key known, every value's type and range checked -------------
-class _Invalid(ValueError):
+class Invalid(ValueError):
     """A value is wrong; the message says what was expected (the caller adds where)."""
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, bool):
@@ -166,80 +168,80 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _expected(what: str, value: Any) -> _Invalid:
-    return _Invalid(f"expected {what}, got {_shown(value)}")
+def expected(what: str, value: Any) -> Invalid:
+    return Invalid(f"expected {what}, got {shown(value)}")
 
 
-def _text(nonempty: bool = False):
+def check_text(nonempty: bool = False):
     def check(value):
         if not isinstance(value, str) or (nonempty and not value.strip()):
-            raise _expected("a non-empty string" if nonempty else "a string", value)
+            raise expected("a non-empty string" if nonempty else "a string", value)
         return value
     return check
 
 
-def _path(value):
+def check_path(value):
     if not isinstance(value, str) or not value.strip():
-        raise _expected("a file path (a non-empty string)", value)
+        raise expected("a file path (a non-empty string)", value)
     return Path(value).expanduser()
 
 
-def _integer(low: int, high: int | None = None):
+def check_integer(low: int, high: int | None = None):
     def check(value):
         if isinstance(value, bool) or not isinstance(value, int) or value < low or \
                 (high is not None and value > high):
             span = f"from {low} to {high}" if high is not None else f"{low} or more"
-            raise _expected(f"a whole number {span}", value)
+            raise expected(f"a whole number {span}", value)
         return value
     return check
 
 
-def _number(low: float):
+def check_number(low: float):
     def check(value):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or \
                 not math.isfinite(value) or value < low:
-            raise _expected(f"a number, {low:g} or more", value)
+            raise expected(f"a number, {low:g} or more", value)
         return float(value)
     return check
 
 
-def _boolean(value):
+def check_boolean(value):
     if not isinstance(value, bool):
-        raise _expected("true or false", value)
+        raise expected("true or false", value)
     return value
 
 
-def _strings(allowed: tuple[str, ...] | None = None, nonempty: bool = False):
+def check_strings(allowed: tuple[str, ...] | None = None, nonempty: bool = False):
     def check(value):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise _expected("a list of strings", value)
+            raise expected("a list of strings", value)
         if nonempty and not value:
-            raise _Invalid("expected at least one")
+            raise Invalid("expected at least one")
         bad = [v for v in value if allowed is not None and v not in allowed]
         if bad:
-            raise _Invalid(f"unknown {_shown(bad[0])}{_suggest(bad[0], allowed)}; "
+            raise Invalid(f"unknown {shown(bad[0])}{suggest(bad[0], allowed)}; "
                            f"known: {', '.join(allowed)}")
         return tuple(value)
     return check
 
 
-def _time(value):
+def check_time(value):
     if not isinstance(value, str) or not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value):
-        raise _expected("a time HH:MM (00:00 to 23:59)", value)
+        raise expected("a time HH:MM (00:00 to 23:59)", value)
     return value
 
 
-def _timezone(value):
+def check_timezone(value):
     if not isinstance(value, str):
-        raise _expected("an IANA time zone name such as \"Asia/Shanghai\"", value)
+        raise expected("an IANA time zone name such as \"Asia/Shanghai\"", value)
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise _Invalid(f"{_shown(value)} is not a known time zone (e.g. \"Asia/Shanghai\")") from None
+        raise Invalid(f"{shown(value)} is not a known time zone (e.g. \"Asia/Shanghai\")") from None
     return value
 
 
-def _suggest(word: str, choices) -> str:
+def suggest(word: str, choices) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]}?)" if close else ""
 
@@ -252,17 +254,17 @@ RESERVED_SCRAPY = ("POLICYWATCH_DB", "POLICYWATCH_RUN_KIND", "POLICYWATCH_RUN_ID
                    "POLICYWATCH_REPLAY_URL", "POLICYWATCH_CONFIG", "POLICYWATCH_CRAWL_ID",
                    "POLICYWATCH_REDIS_URL", "POLICYWATCH_CHECK_DAY")
 KEYS: dict[str, dict[str, Any]] = {
-    "paths": {"db": _path, "digests": _path},
-    "schedule": {"time": _time, "timezone": _timezone, "max_parallel": _integer(1),
-                 "stagger_seconds": _number(0), "sweep_days": _integer(0)},
-    "sites": {"enabled": _strings(), "disabled": _strings(), "contact": _text()},
+    "paths": {"db": check_path, "digests": check_path},
+    "schedule": {"time": check_time, "timezone": check_timezone, "max_parallel": check_integer(1),
+                 "stagger_seconds": check_number(0), "sweep_days": check_integer(0)},
+    "sites": {"enabled": check_strings(), "disabled": check_strings(), "contact": check_text()},
 }
 
 
 def table_of(parent: dict[str, Any], key: str, name: str, where: Path) -> dict[str, Any] | None:
     value = parent.get(key)
     if value is not None and not isinstance(value, dict):
-        raise ConfigError(f"{where}: [{name}]: expected a table, got {_shown(value)}")
+        raise ConfigError(f"{where}: [{name}]: expected a table, got {shown(value)}")
     return value
 
 
@@ -275,7 +277,7 @@ def checked_table(section: dict[str, Any] | None, name: str, where: Path,
     spec = KEYS[name] if spec is None else spec
     for key in section:
         if key not in spec:
-            raise ConfigError(f"{where}: [{name}] {key}: unknown key{_suggest(key, spec)}; "
+            raise ConfigError(f"{where}: [{name}] {key}: unknown key{suggest(key, spec)}; "
                               f"known: {', '.join(spec)}")
     for key in required:
         if key not in section:
@@ -284,7 +286,7 @@ def checked_table(section: dict[str, Any] | None, name: str, where: Path,
     for key, value in section.items():
         try:
             out[key] = spec[key](value)
-        except _Invalid as exc:
+        except Invalid as exc:
             raise ConfigError(f"{where}: [{name}] {key}: {exc}") from None
     return out
 
@@ -303,15 +305,13 @@ def _site_keys(config_sites: tuple, keys: dict[str, tuple[str, ...]], where: Pat
     for name, values in keys.items():
         for key in values:
             if key not in known:
-                raise ConfigError(f"{where}: [sites] {name}: unknown site {_shown(key)}"
-                                  f"{_suggest(key, known)}; `policywatch sites` lists them")
+                raise ConfigError(f"{where}: [sites] {name}: unknown site {shown(key)}"
+                                  f"{suggest(key, known)}; `policywatch sites` lists them")
 
 
 def known_scrapy_settings() -> set[str]:
     """Every setting name a crawl reads: Scrapy's defaults and policywatch's own."""
     from scrapy.settings import default_settings
-
-    from crawlers.engine import settings as policywatch_settings
 
     names = {n for n in dir(default_settings) if n.isupper()}
     return names | {n for n in dir(policywatch_settings) if n.isupper()}
@@ -323,7 +323,7 @@ def scrapy_settings(section: Any, where: Path) -> dict[str, Any]:
     if section is None:
         return {}
     if not isinstance(section, dict):
-        raise ConfigError(f"{where}: [scrapy]: expected a table, got {_shown(section)}")
+        raise ConfigError(f"{where}: [scrapy]: expected a table, got {shown(section)}")
     known = known_scrapy_settings()
     for name in section:
         if name in RESERVED_SCRAPY:
@@ -331,7 +331,7 @@ def scrapy_settings(section: Any, where: Path) -> dict[str, Any]:
                               "(the corpus is [paths] db)")
         if name not in known:
             raise ConfigError(f"{where}: [scrapy] {name}: not a Scrapy or policywatch setting"
-                              f"{_suggest(name, known)}")
+                              f"{suggest(name, known)}")
     return dict(section)
 
 
@@ -340,7 +340,7 @@ def parse_config(raw: dict[str, Any], where: Path, tables: TablesReader | None =
     ``tables`` reads the tables other packages own (``load_config``)."""
     for key in raw:
         if key not in TABLES:
-            raise ConfigError(f"{where}: [{key}]: unknown table{_suggest(key, TABLES)}; "
+            raise ConfigError(f"{where}: [{key}]: unknown table{suggest(key, TABLES)}; "
                               f"known: {', '.join(TABLES)}")
     paths = checked_table(table_of(raw, "paths", "paths", where), "paths", where)
     schedule = ScheduleConfig(**checked_table(table_of(raw, "schedule", "schedule", where), "schedule", where))
@@ -364,10 +364,6 @@ def parse_config(raw: dict[str, Any], where: Path, tables: TablesReader | None =
 
 
 def _watch_sites(raw: Any, where: Path) -> tuple:
-    from crawlers.sites.declared import (  # imports the registry: only when a file is read
-        WatchTableError,
-        parse_watch,
-    )
 
     try:
         return parse_watch(raw, where)

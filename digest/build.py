@@ -23,9 +23,11 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
+from crawlers.sites import all_sites
 from digest.labels import CHANGE_KINDS
 from digest.localtime import local_date, local_iso, shown, zone
 from digest.subscriptions import Subscription, default_subscription
+from pipelines.health import broken_sites
 from pipelines.interpretations import explained_by, interpretations_of
 
 # The order kinds appear in a digest, and what a researcher reads for each.
@@ -500,8 +502,6 @@ def maintenance_notes(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """The broken and blocked sites, with why, for the digest's maintainer section."""
     # Heavy (the site registry; pipelines imports Scrapy): imported when a digest is built, so
     # that every command's start does not pay for it.
-    from crawlers.sites import all_sites
-    from pipelines.health import broken_sites
 
     return [{"site": h.site, "name": h.name, "state": h.state, "why": h.why,
              "last_success": h.last_success} for h in broken_sites(db, all_sites())]

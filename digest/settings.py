@@ -13,24 +13,24 @@ from typing import Any
 from crawlers.config import (
     Config,
     ConfigError,
-    _boolean,
-    _integer,
-    _strings,
-    _suggest,
-    _text,
+    check_boolean,
+    check_integer,
+    check_strings,
+    check_text,
     checked_table,
     known_site_keys,
+    suggest,
     table_of,
 )
 from digest import subscriptions
 
 FORMATS = ("md", "html", "atom", "json")
 CHANNEL_KEYS: dict[str, dict[str, Any]] = {
-    "files": {"formats": _strings(FORMATS)},
-    "email": {"host": _text(True), "port": _integer(1, 65535), "starttls": _boolean,
-              "ssl": _boolean, "username": _text(), "password_env": _text(),
-              "sender": _text(True), "recipients": _strings(nonempty=True)},
-    "apprise": {"urls_env": _text()},
+    "files": {"formats": check_strings(FORMATS)},
+    "email": {"host": check_text(True), "port": check_integer(1, 65535), "starttls": check_boolean,
+              "ssl": check_boolean, "username": check_text(), "password_env": check_text(),
+              "sender": check_text(True), "recipients": check_strings(nonempty=True)},
+    "apprise": {"urls_env": check_text()},
 }
 REQUIRED = {"email": ("host", "sender", "recipients")}
 
@@ -69,7 +69,7 @@ def parse_channels(raw: Any, where: Path | None) -> ChannelsConfig:
     channels = table_of({"channels": raw}, "channels", "channels", where) or {}
     for key in channels:
         if key not in CHANNEL_KEYS:
-            raise ConfigError(f"{where}: [channels.{key}]: unknown channel{_suggest(key, CHANNEL_KEYS)}; "
+            raise ConfigError(f"{where}: [channels.{key}]: unknown channel{suggest(key, CHANNEL_KEYS)}; "
                               f"known: {', '.join(CHANNEL_KEYS)}")
 
     def read(name: str) -> dict[str, Any] | None:

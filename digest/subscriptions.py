@@ -38,12 +38,12 @@ from typing import Any, Iterable
 
 from crawlers.config import (
     ConfigError,
-    _integer,
-    _Invalid,
-    _shown,
-    _strings,
-    _suggest,
-    _text,
+    Invalid,
+    check_integer,
+    check_strings,
+    check_text,
+    shown,
+    suggest,
 )
 from digest.labels import CHANGE_KINDS, LEVELS, MEASURES, REGIONS, RELEVANCE, SCENARIOS, TECHS
 
@@ -158,42 +158,42 @@ class FeedSettings:
 def _choice(allowed: tuple[str, ...]):
     def check(value):
         if not isinstance(value, str) or value not in allowed:
-            hint = _suggest(value, allowed) if isinstance(value, str) else ""
-            raise _Invalid(f"expected one of {', '.join(allowed)}, got {_shown(value)}{hint}")
+            hint = suggest(value, allowed) if isinstance(value, str) else ""
+            raise Invalid(f"expected one of {', '.join(allowed)}, got {shown(value)}{hint}")
         return value
     return check
 
 
 def _name(value):
     if not isinstance(value, str) or not NAME.fullmatch(value):
-        raise _Invalid("expected a short ASCII name (lower-case letters, digits, - and _; it "
-                       f"names the feed's URL), got {_shown(value)}")
+        raise Invalid("expected a short ASCII name (lower-case letters, digits, - and _; it "
+                       f"names the feed's URL), got {shown(value)}")
     return value
 
 
 def _keywords(value):
-    words = _strings()(value)
+    words = check_strings()(value)
     if len(words) > MAX_KEYWORDS:
-        raise _Invalid(f"expected at most {MAX_KEYWORDS} keywords, got {len(words)}")
+        raise Invalid(f"expected at most {MAX_KEYWORDS} keywords, got {len(words)}")
     if any(not w.strip() for w in words):
-        raise _Invalid("expected non-empty keywords, got an empty one")
+        raise Invalid("expected non-empty keywords, got an empty one")
     return tuple(w.strip().lower() for w in words)
 
 
 def _url(value):
     if not isinstance(value, str) or not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
-        raise _Invalid(f"expected an http(s) URL such as \"http://127.0.0.1:8001\", got {_shown(value)}")
+        raise Invalid(f"expected an http(s) URL such as \"http://127.0.0.1:8001\", got {shown(value)}")
     return value
 
 
 SUBSCRIPTION_KEYS: dict[str, Any] = {
-    "name": _name, "title": _text(), "min_relevance": _choice(RELEVANCE_RANKS),
-    "tags": _strings(tuple(TAGS)), "levels": _strings(tuple(LEVELS)),
-    "regions": _strings(REGIONS), "provinces": _strings(), "sites": _strings(),
-    "keywords": _keywords, "kinds": _strings(KINDS), "channels": _strings(CHANNEL_NAMES, nonempty=True),
+    "name": _name, "title": check_text(), "min_relevance": _choice(RELEVANCE_RANKS),
+    "tags": check_strings(tuple(TAGS)), "levels": check_strings(tuple(LEVELS)),
+    "regions": check_strings(REGIONS), "provinces": check_strings(), "sites": check_strings(),
+    "keywords": _keywords, "kinds": check_strings(KINDS), "channels": check_strings(CHANNEL_NAMES, nonempty=True),
     "others": _choice(OTHERS),
 }
-FEED_KEYS: dict[str, Any] = {"days": _integer(1, 3650), "entries": _integer(1, 10000), "url": _url}
+FEED_KEYS: dict[str, Any] = {"days": check_integer(1, 3650), "entries": check_integer(1, 10000), "url": _url}
 
 
 def parse_feeds(raw: Any, where: Path) -> FeedSettings:
@@ -201,15 +201,15 @@ def parse_feeds(raw: Any, where: Path) -> FeedSettings:
     if raw is None:
         return FeedSettings()
     if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: [feeds]: expected a table, got {_shown(raw)}")
+        raise ConfigError(f"{where}: [feeds]: expected a table, got {shown(raw)}")
     values = {}
     for key, value in raw.items():
         if key not in FEED_KEYS:
-            raise ConfigError(f"{where}: [feeds] {key}: unknown key{_suggest(key, FEED_KEYS)}; "
+            raise ConfigError(f"{where}: [feeds] {key}: unknown key{suggest(key, FEED_KEYS)}; "
                               f"known: {', '.join(FEED_KEYS)}")
         try:
             values[key] = FEED_KEYS[key](value)
-        except _Invalid as exc:
+        except Invalid as exc:
             raise ConfigError(f"{where}: [feeds] {key}: {exc}") from None
     return FeedSettings(**values)
 
@@ -224,7 +224,7 @@ def parse_subscriptions(raw: Any, where: Path, configured: Iterable[str],
         return ()
     if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
         raise ConfigError(f"{where}: [[subscription]]: expected tables ([[subscription]] "
-                          f"with name = ...), got {_shown(raw)}")
+                          f"with name = ...), got {shown(raw)}")
     configured = tuple(configured)
     known_sites = tuple(known_sites) if known_sites is not None else None
     found: list[Subscription] = []
@@ -237,10 +237,10 @@ def parse_subscriptions(raw: Any, where: Path, configured: Iterable[str],
         for key, value in table.items():
             if key not in SUBSCRIPTION_KEYS:
                 raise ConfigError(f"{where}: {label} {key}: unknown key"
-                                  f"{_suggest(key, SUBSCRIPTION_KEYS)}; known: {', '.join(SUBSCRIPTION_KEYS)}")
+                                  f"{suggest(key, SUBSCRIPTION_KEYS)}; known: {', '.join(SUBSCRIPTION_KEYS)}")
             try:
                 values[key] = SUBSCRIPTION_KEYS[key](value)
-            except _Invalid as exc:
+            except Invalid as exc:
                 raise ConfigError(f"{where}: {label} {key}: {exc}") from None
         for channel in values.get("channels", ()):
             if channel not in configured:
@@ -248,8 +248,8 @@ def parse_subscriptions(raw: Any, where: Path, configured: Iterable[str],
                                   f"(add [channels.{channel}]); configured: {', '.join(configured)}")
         for site in values.get("sites", ()):
             if known_sites is not None and site not in known_sites:
-                raise ConfigError(f"{where}: {label} sites: unknown site {_shown(site)}"
-                                  f"{_suggest(site, known_sites)}; `policywatch sites` lists them")
+                raise ConfigError(f"{where}: {label} sites: unknown site {shown(site)}"
+                                  f"{suggest(site, known_sites)}; `policywatch sites` lists them")
         if any(s.name == values["name"] for s in found):
             raise ConfigError(f"{where}: {label} name: two subscriptions are named {values['name']!r}")
         found.append(Subscription(**values))

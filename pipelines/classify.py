@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 
+from classifiers.classify import ClassifyError, Document, classify
 from crawlers.items import PolicyItem
 from pipelines.attachments import site_for
 
@@ -24,7 +25,6 @@ STAT = "policywatch/classify/{what}"
 
 def document_for(item: PolicyItem, site=None):
     """The classifier's view of an item: title, text, attachment texts, issuer, site."""
-    from classifiers.classify import Document
 
     attachments = tuple(a.text for a in item.attachments if (a.text or "").strip())
     return Document(
@@ -49,7 +49,6 @@ class ClassifyPipeline:
     def process_item(self, item):
         if not isinstance(item, PolicyItem):
             return item
-        from classifiers.classify import ClassifyError, classify
 
         site = site_for(self.crawler, item.site) if self.crawler is not None and item.site else None
         try:

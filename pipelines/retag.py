@@ -15,6 +15,8 @@ from typing import Callable
 import sqlite_utils
 
 from classifiers.classify import ClassifyError, Document, classifier_version, classify
+from crawlers.sites import get_site
+from pipelines.classification import write_classification
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +33,6 @@ class RetagResult:
 
 def _site_jurisdictions(db: sqlite_utils.Database) -> dict[str, tuple[str | None, str | None]]:
     """site key -> (division code, level), from the corpus's sites, else the registry."""
-    from crawlers.sites import get_site
 
     out: dict[str, tuple[str | None, str | None]] = {}
     for key, division, level in db.execute("SELECT key, division_code, level FROM sites"):
@@ -66,7 +67,6 @@ def retag(db: sqlite_utils.Database, everything: bool = False, batch: int = BATC
           progress: Callable[[RetagResult], None] | None = None) -> RetagResult:
     """Classify the stored documents again: those tagged by another classifier version (or
     never), or all of them with ``everything``."""
-    from pipelines.classification import write_classification
 
     version = classifier_version()
     result = RetagResult(version)

@@ -16,6 +16,7 @@ from classifiers import classify as classify_module
 from pipelines.retag import retag
 from crawlers.items import Attachment, PolicyItem
 from crawlers.sites import get_site
+import pipelines.retag
 from pipelines import classification, reads, schema, siterows, storing
 from pipelines.classify import ClassifyPipeline
 
@@ -156,13 +157,13 @@ def test_retag_batches_are_all_or_nothing(db, monkeypatch):
             raise sqlite3.OperationalError("disk I/O error")
         return real(db_, document_id, columns, only_if_stale)
 
-    monkeypatch.setattr(classification, "write_classification", failing)
+    monkeypatch.setattr(pipelines.retag, "write_classification", failing)
     with pytest.raises(sqlite3.OperationalError):
         retag(db, batch=2)
     versions = [r[0] for r in db.execute("SELECT classifier_version FROM documents ORDER BY id")]
     assert versions[:2] == [classify_module.classifier_version()] * 2  # the first batch stands
     assert versions[2:] == [None, None, None]  # the failed batch left nothing half-done
-    monkeypatch.setattr(classification, "write_classification", real)
+    monkeypatch.setattr(pipelines.retag, "write_classification", real)
     assert retag(db).updated == 3
 
 

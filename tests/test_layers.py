@@ -5,7 +5,8 @@
   Scrapy's dotted names in its settings;
 - ``pipelines/`` imports ``crawlers``' portal knowledge (items, sites, families, parsing) and
   ``classifiers/``;
-- ``digest/`` imports ``pipelines/``, ``classifiers/`` and ``crawlers``' portal knowledge;
+- ``digest/`` imports ``pipelines/``, ``classifiers/``, ``crawlers``' portal knowledge and the
+  config's checks (``crawlers.config``) for the tables it owns;
 - every package's ``cli.py`` is imported by the front door (``scheduler.py``) alone;
 - no cycles between modules; project imports at the top of a module.
 """
@@ -27,7 +28,8 @@ ALLOWED = {
     "classifiers": ("classifiers",),
     "crawlers": ("crawlers", "classifiers"),
     "pipelines": ("pipelines", "classifiers", *PORTAL_KNOWLEDGE),
-    "digest": ("digest", "pipelines", "classifiers", *PORTAL_KNOWLEDGE),
+    # and the config's checks, for its own tables ([channels], [[subscription]], [feeds])
+    "digest": ("digest", "pipelines", "classifiers", "crawlers.config", *PORTAL_KNOWLEDGE),
     "scheduler": PROJECT,
 }
 COMMAND_MODULES = ("crawlers.cli", "pipelines.cli", "digest.cli", "classifiers.cli")

@@ -31,6 +31,7 @@ core; 0 parses inside the crawl process (as before the pool existed, and without
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -45,9 +46,12 @@ from typing import Any, Callable, Mapping
 
 from scrapy import signals
 
+from classifiers.classify import ClassifyError, classify
+from crawlers.families import get_family
 from crawlers.items import PolicyItem
 from crawlers.parsing.errors import ParseError
 from crawlers.parsing.filetext import FileLimitError, FileLimits, FileTextError, extract_file_text
+from crawlers.parsing.textnorm import BodyForms
 from crawlers.sites.spec import Site
 
 logger = logging.getLogger(__name__)
@@ -117,7 +121,6 @@ def parse_job(family: str, site: Site, url: str, body: bytes, headers: Mapping[s
               fetched_at: datetime | None) -> tuple[str, Any, Any]:
     """Parse one detail page: ``("item", PolicyItem without raw_body, None)`` or
     ``("refused", reason, message)``."""
-    from crawlers.families import get_family
 
     try:
         item = get_family(family).parse_detail(site, url, body, headers, fetched_at)
@@ -130,7 +133,6 @@ def parse_job(family: str, site: Site, url: str, body: bytes, headers: Mapping[s
 def list_job(family: str, site: Site, column, page, body: bytes,
              headers: Mapping[str, str]) -> tuple[str, Any, Any]:
     """Parse one list page: ``("list", ListPage, None)`` or ``("refused", reason, message)``."""
-    from crawlers.families import get_family
 
     try:
         listing = get_family(family).parse_list(site, column, page, body, headers)
@@ -143,8 +145,6 @@ def classify_job(document) -> tuple[str, Any, Any, Any]:
     """Classify one document: ``("ok", columns, relevance, forms)`` or ``("failed", message,
     None, forms)``; ``forms`` are its text's ``BodyForms``, which the store would otherwise
     compute in the crawl process."""
-    from classifiers.classify import ClassifyError, classify
-    from crawlers.parsing.textnorm import BodyForms
 
     forms = BodyForms.of(document.text)
     try:
@@ -374,7 +374,6 @@ TRIM_EVERY = 500
 
 def _trim_heap() -> None:
     try:
-        import ctypes
 
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: nothing to trim

@@ -19,6 +19,7 @@ import logging
 import zipfile
 from dataclasses import dataclass
 
+from crawlers.parsing.encoding import decode_text
 from crawlers.parsing.text import normalize_text
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,6 @@ def extract_file_text(data: bytes, filename_or_ext: str, limits: FileLimits = Fi
         check_zip(data, limits)
         text = _docx_text(data)
     else:
-        from crawlers.parsing.encoding import decode_text
 
         text = normalize_text(decode_text(data)[0])
     _check_chars(ext, text, limits)
@@ -147,9 +147,9 @@ def _docx_text(data: bytes) -> str:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
     from docx.oxml.ns import qn
-    from lxml.etree import XMLSyntaxError
     from docx.table import Table
     from docx.text.paragraph import Paragraph
+    from lxml.etree import XMLSyntaxError
 
     try:
         document = docx.Document(io.BytesIO(data))

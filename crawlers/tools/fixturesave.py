@@ -7,12 +7,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawlers.tools.fixtures import SITES_DIR
-from crawlers.pageparse import ParseError, parse_saved_list, parse_saved_page
+from crawlers.engine.downloader import replay_url as mapped
 from crawlers.engine.settings import USER_AGENT
+from crawlers.pageparse import ParseError, parse_saved_list, parse_saved_page
 from crawlers.sites import get_site
 from crawlers.sites.declared import is_config_declared
 from crawlers.sites.spec import Site
+from crawlers.tools.fixtures import SITES_DIR
 from crawlers.tools.toolfetch import FetchError, Resolver, fetch, resolve_host
 
 
@@ -28,7 +29,6 @@ class SavedFixture:
 
 def _fetch(url: str, replay_url: str | None, resolve: Resolver = resolve_host) -> tuple[bytes, dict[str, str]]:
     """One polite GET (a maintainer's single request, not a crawl), bounded (crawlers.tools.toolfetch)."""
-    from crawlers.engine.downloader import replay_url as mapped
 
     target = (lambda u: mapped(replay_url, u)) if replay_url else None
     try:
