@@ -22,7 +22,6 @@ from datasette.utils import escape_sqlite, path_with_added_args, path_with_remov
 from datasette.utils.asgi import BadRequest, NotFound, Response
 
 from pipelines.search import matching_ids_sql
-from pipelines.textnorm import search_form
 
 from .browselabels import FACET_TYPE_LABELS, column_label, value_label
 from .documentpage import document_page
@@ -45,10 +44,8 @@ def filters_from_request(request, database, table, datasette):
         return FilterArguments([], extra_context=context)
     try:
         sql, params = matching_ids_sql(query)
-    except ValueError as exc:
-        if not search_form(query):  # only punctuation or spaces: no search, the whole list
-            return FilterArguments([], extra_context=context)
-        raise BadRequest(f"搜索无效（{exc}）：{query[:80]}") from None
+    except ValueError as exc:  # nothing to search ("" alone), or too many terms
+        raise BadRequest(f"搜索无效：{exc}（{query[:80]}）") from None
 
     async def matching():
         # The search runs once per page: the rows, the count and every facet then filter by
