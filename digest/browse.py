@@ -1,10 +1,11 @@
 """``policywatch browse``: the corpus in Datasette, read-only, made fit for policy research.
 
 The metadata gives ``documents`` facets on relevance, level, region, the tag lists (each tag
-of the JSON arrays), site and month, and the canned queries; ``digest.browseplugin`` adds
-Chinese search of any term length, the month and tag facets, and document pages that link to
-their versions and diffs. Columns a corpus does not have (an older schema) are left out of the
-facets and queries instead of breaking the pages.
+of the JSON arrays), site and month, and the saved queries, titled in Chinese;
+``digest.browseplugin`` adds ``policywatch search``'s search with snippets, Chinese labels, the
+month and tag facets, the document page with its policy's timeline, and opens on the documents.
+Columns a corpus does not have (an older schema) are left out of the facets and queries instead
+of breaking the pages.
 """
 
 from __future__ import annotations

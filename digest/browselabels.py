@@ -51,6 +51,8 @@ COLUMN_LABELS = {
 # Facets that are not a column's plain values.
 FACET_TYPE_LABELS = {"month": "按月", "tags": "标签", "array": "标签"}
 TAG_COLUMNS = tuple(TAG_FAMILIES)
+# The columns whose stored values are codes with a Chinese label.
+CODED = {*CODE_LABELS, *TAG_COLUMNS, "kind", "site"}
 
 
 def column_label(column: str) -> str:
@@ -58,9 +60,13 @@ def column_label(column: str) -> str:
     return COLUMN_LABELS.get(column, column)
 
 
-def value_label(column: str, value: Any, site_names: Mapping[str, str] | None = None) -> str:
+def value_label(column: str, value: Any, site_names: Mapping[str, str] | None = None,
+                label: Any = None) -> str:
     """A stored value as a researcher reads it: ``relevance`` ``dedicated`` → 专项政策, a tag
-    list ``["xr", "ai"]`` → its tags' Chinese names, a site key → the site's name."""
+    list ``["xr", "ai"]`` → its tags' Chinese names, a site key → the site's name. Other
+    columns' values are shown as ``label`` (Datasette's, a foreign key's title) or as stored."""
+    if column not in CODED:
+        return str(label if label is not None else ("" if value is None else value))
     if value is None or value == "":
         return UNSET if column in CODE_LABELS or column in TAG_COLUMNS else ""
     text = str(value)

@@ -181,7 +181,8 @@ def extra_template_vars(template, database, table, view_name, request, datasette
     async def context():
         sites = await _site_names(datasette)
         extra = {"pw_column": column_label, "pw_facet_type": FACET_TYPE_LABELS,
-                 "pw_label": lambda column, value: value_label(column, value, sites)}
+                 "pw_label": lambda column, value, label=None: value_label(column, value, sites,
+                                                                            label)}
         if table != "documents":
             return extra
         if view_name == "table":

@@ -336,3 +336,17 @@ def test_live_mode_follows_a_crawl_that_writes_while_it_serves(tmp_path_factory)
 
     before, after, mutable = asyncio.run(scenario())
     assert after == before + 1 and mutable
+
+
+def test_labels_translate_the_codes_and_leave_other_values_as_datasette_shows_them():
+    from digest.browselabels import column_label, value_label
+
+    assert value_label("relevance", "dedicated") == "专项政策"
+    assert value_label("level", None) == "未标注"
+    assert value_label("techs", '["xr", "ai"]') == "虚拟现实/增强现实/混合现实/扩展现实、人工智能"
+    assert value_label("techs", "not-a-tag") == "not-a-tag"
+    assert value_label("kind", "finalised") == "征求意见稿已正式印发"
+    assert value_label("site", "jx_gov", {"jx_gov": "江西省人民政府"}) == "江西省人民政府"
+    # A foreign key's label (a change's document) stays Datasette's.
+    assert value_label("document_id", 3, label="某文件标题") == "某文件标题"
+    assert column_label("doc_number") == "文号" and column_label("text_hash") == "text_hash"
