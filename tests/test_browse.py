@@ -101,8 +101,8 @@ def shown_titles(page) -> set[str]:
 
 
 def shown_count(page) -> int:
-    heading = page.locator("h3").filter(has_text="where").first.inner_text()
-    return int(re.match(r"([\d,]+) rows?", heading).group(1).replace(",", ""))
+    heading = page.locator("h3.pw-count").inner_text()
+    return int(re.match(r"([\d,]+) 件文件", heading).group(1).replace(",", ""))
 
 
 @pytest.mark.browser

@@ -213,3 +213,16 @@ def test_timelines_of_a_revision_a_withdrawal_and_a_repeal(server, page, corpus)
     assert page.url.endswith(f"/corpus/documents/{document_id(corpus, SX_DECISION)}")
     screenshot(page, "browse-document-decision")
     assert re.search(r"废止", page.locator("h1.pw-title").inner_text())
+
+
+def test_the_documents_page_speaks_chinese_about_what_it_shows(server, page):
+    page.goto(f"{server}/corpus/documents?relevance=dedicated&techs__arraycontains=xr")
+    heading = page.locator("h3.pw-count").inner_text()
+    assert re.match(r"\d+ 件文件 · 相关性：专项政策 · 核心技术：虚拟现实/增强现实/混合现实/扩展现实", heading), heading
+    assert page.locator("label[for=_search]").inner_text().strip() == "搜索："
+    options = page.locator("select[name=_filter_column] option")
+    values = options.evaluate_all("os => os.map(o => o.value)")
+    assert "doc_number" in values  # the filter keeps the column's code ...
+    assert options.nth(values.index("doc_number")).inner_text() == "文号"  # ... and says it in Chinese
+    for english in ("rows sorted by", "This data as", "Advanced export", "CREATE TABLE"):
+        assert english not in page.inner_text("body")
