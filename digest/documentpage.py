@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 from pipelines.lineage import is_about_a_document, is_draft
 
-from .build import KIND_LABELS
 from .browselabels import column_label, value_label
+from .build import KIND_LABELS
 from .labels import evidence_text
 
 # Times are stored in UTC; a researcher reads them in the schedule's default timezone.
