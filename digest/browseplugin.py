@@ -24,7 +24,7 @@ from datasette.utils.asgi import BadRequest, NotFound, Response
 from pipelines.search import matching_ids_sql
 
 from .browselabels import FACET_TYPE_LABELS, column_label, value_label
-from .documentpage import document_page
+from .documentpage import document_page, web_link
 from .snippets import snippet
 
 DATABASE = "corpus"
@@ -237,6 +237,7 @@ async def diff_page(datasette, request):
 
     new_fields = json.loads(new["fields"] or "{}")
     context = {"document": document, "version": new, "previous": old, "database": DATABASE,
+               "web_link": web_link,
                "title": new_fields.get("title") or document["title"],
                "paragraphs": [p for p in (new["body_text"] or "").split("\n") if p.strip()]}
     if old is not None:

@@ -59,6 +59,13 @@ def local_time(value: str | None) -> str:
     return moment.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M")
 
 
+def web_link(url: str | None) -> str | None:
+    """``url`` when it is a web address (http, https), to link to; None for anything else a
+    portal's page may have carried (``javascript:``, ``data:``), shown as text instead."""
+    text = (url or "").strip()
+    return text if text.lower().startswith(("http://", "https://")) else None
+
+
 def _rows(conn: sqlite3.Connection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
     cursor = conn.execute(sql, params)
     names = [c[0] for c in cursor.description]
@@ -142,7 +149,7 @@ def document_page(conn: sqlite3.Connection, document_id: int,
             continue
         shown = local_time(value) if column in TIMES else value_label(column, value, site_names)
         metadata.append({"column": column, "label": column_label(column), "value": shown,
-                         "link": value if column == "url" else None})
+                         "link": web_link(value) if column == "url" else None})
     if doc.get("relevance_score") is not None and doc.get("relevance"):
         for item in metadata:
             if item["column"] == "relevance":
@@ -165,6 +172,8 @@ def document_page(conn: sqlite3.Connection, document_id: int,
         attachments = _rows(conn, "SELECT url, name, size, content_type, error, "
                                   "length(text) AS chars FROM attachments WHERE version_id = ? "
                                   "ORDER BY id", [doc["current_version_id"]])
+        for a in attachments:
+            a["link"] = web_link(a["url"])
     text = doc.get("body_text") or ""
     return {
         "document": doc, "title": doc["title"], "metadata": metadata, "evidence": evidence,

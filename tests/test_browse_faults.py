@@ -22,3 +22,12 @@ def test_the_check_sees_markup_left_as_markup(tmp_path):
     corpus = hostile_corpus(tmp_path / "corpus.db")
     [(_, status, body)] = pages(corpus, ["/corpus/documents.json?_shape=array"])
     assert status == 200 and "<script>alert" in body  # JSON carries the data as stored
+
+
+def test_only_web_addresses_are_linked():
+    from digest.documentpage import web_link
+
+    assert web_link("https://www.gov.cn/a.pdf") == "https://www.gov.cn/a.pdf"
+    assert web_link(" HTTP://x.cn/ ") == "HTTP://x.cn/"
+    for hostile in ("javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,<b>", "", None):
+        assert web_link(hostile) is None
