@@ -1,10 +1,11 @@
 """``policywatch browse``: the corpus in Datasette, read-only, made fit for policy research.
 
 The metadata gives ``documents`` facets on relevance, level, region, the tag lists (each tag
-of the JSON arrays), site and month, and the canned queries; ``digest.browseplugin`` adds
-Chinese search of any term length, the month and tag facets, and document pages that link to
-their versions and diffs. Columns a corpus does not have (an older schema) are left out of the
-facets and queries instead of breaking the pages.
+of the JSON arrays), site and month, and the saved queries, titled in Chinese;
+``digest.browseplugin`` adds ``policywatch search``'s search with snippets, Chinese labels, the
+month and tag facets, the document page with its policy's timeline, and opens on the documents.
+Columns a corpus does not have (an older schema) are left out of the facets and queries instead
+of breaking the pages.
 """
 
 from __future__ import annotations
@@ -70,9 +71,8 @@ def canned_queries(columns: set[str]) -> dict[str, dict[str, Any]]:
     """The canned queries this corpus's columns allow."""
     queries: dict[str, dict[str, Any]] = {
         "new_this_week": {
-            "title": "本周新增 New this week",
-            "description": "过去 7 天首次发现的文件，最新的在前 "
-                           "(documents first seen in the last 7 days).",
+            "title": "本周新增",
+            "description": "过去 7 天首次发现的文件，最新的在前。",
             "sql": f"""select {_listing(columns)}
 from documents d
 where d.first_seen >= strftime('%Y-%m-%dT%H:%M:%S', 'now', '-7 days')
@@ -82,9 +82,8 @@ order by d.first_seen desc, d.id desc""",
     if {"relevance", "region"} <= columns:
         withdrawn = "d.withdrawn_at is not null, " if "withdrawn_at" in columns else ""
         queries["dedicated_by_region"] = {
-            "title": "各地区专项政策 Dedicated policies by region",
-            "description": "专项政策按地区计数，同一政策（征求意见稿与正式稿、转载）只计一次，按正式稿 "
-                           "(dedicated policies per region, each policy once, as its final).",
+            "title": "各地区专项政策",
+            "description": "专项政策按地区计数，同一政策（征求意见稿与正式稿、转载）只计一次，按正式稿。",
             # Each policy's representative as digest.selection picks it (the final, a live
             # page, the earliest), then the dedicated ones counted by region.
             "sql": f"""with ranked as (
@@ -109,9 +108,8 @@ order by policies desc, region""",
     where f.policy_id = d.policy_id and f.id != d.id and {final}
   )""" if "policy_id" in columns else "")
     queries["drafts_without_final"] = {
-        "title": "尚无正式稿的征求意见稿 Drafts without a final yet",
-        "description": "征求意见稿，且同一政策尚无正式印发的文件 "
-                       "(drafts whose policy has no final document yet).",
+        "title": "尚无正式稿的征求意见稿",
+        "description": "征求意见稿，且同一政策尚无正式印发的文件。",
         "sql": f"""select {_listing(columns)}
 from documents d
 where {_is_draft(columns, 'd')}{lineage}
@@ -143,9 +141,11 @@ def metadata(columns: set[str], tables: set[str]) -> dict[str, Any]:
         "label_column": "title",
         "sort_desc": "published_date",
         "facets": documents_facets(columns),
-        "description": "政策文件。搜索框接受任意长度的中文词（两字词如“文旅”也可），"
-                       "多个词以空格分隔、须同时出现；点击左侧分面（相关性、层级、地区、标签、网站、月份）筛选。"
-                       " Search takes Chinese terms of any length; facets narrow the list.",
+        "title": "政策文件",
+        "description": "搜索：任意长度的中文词（两字词如“文旅”也可），空格分隔的词须同时出现；"
+                       "A OR B（或 A | B、A 或 B）任一出现；\"A B\" 按短语；"
+                       "输入文号（括号写法不限，如 赣府厅发[2026]38号）或索引号可直接找到该文件。"
+                       "点击分面（相关性、层级、地区、标签、网站、月份）筛选。",
     }
     return {
         "title": "policywatch 政策文件库",
@@ -154,12 +154,12 @@ def metadata(columns: set[str], tables: set[str]) -> dict[str, Any]:
             DATABASE: {
                 "tables": {
                     "documents": documents,
-                    "sites": {"label_column": "name"},
-                    "versions": {"sort_desc": "id",
+                    "sites": {"label_column": "name", "title": "网站"},
+                    "versions": {"sort_desc": "id", "title": "版本",
                                  "description": "每个文件的每个内容版本；从不覆盖。"},
-                    "changes": {"sort_desc": "detected_at", "facets": ["kind"],
-                                "description": "变化记录：new/revised/withdrawn/finalised/repealed。"},
-                    "runs": {"sort_desc": "id"},
+                    "changes": {"sort_desc": "detected_at", "facets": ["kind"], "title": "变化",
+                                "description": "变化记录：新发布、征求意见稿已正式印发、已修订、已撤下、已废止。"},
+                    "runs": {"sort_desc": "id", "title": "抓取记录"},
                     **hidden,
                 },
                 "queries": canned_queries(columns),

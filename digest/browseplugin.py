@@ -1,78 +1,60 @@
 """Datasette hooks for ``policywatch browse`` (registered by ``digest.browse``, nowhere else).
 
-- Search of ``documents`` for Chinese terms of any length: the trigram index answers terms of
-  three or more characters, and cannot answer shorter ones (规划, 文旅, VR), which are matched
-  with LIKE over the same search form (pipelines/search.py does the same for the CLI).
+- Search of ``documents`` with ``policywatch search``'s query language (pipelines.search):
+  Chinese terms of any length, OR, phrases, 文号 and 索引号; results show a snippet.
+- Chinese column names and facet values (digest.browselabels); the codes stay in the data.
 - A ``month`` facet (``_facet_month=published_date``), selecting with ``__startswith``, and a
   ``tags`` facet for the JSON tag lists that stays fast over long texts.
-- Document pages list their versions and changes, and a diff page shows what a version changed.
+- A document's page reads as a document (digest.documentpage): metadata, text, attachments,
+  versions and the policy's timeline, the internal fields last and collapsed; a diff page
+  shows what a version changed. ``/`` opens on the documents.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import sqlite_utils
 from datasette import hookimpl
 from datasette.facets import Facet
 from datasette.filters import FilterArguments
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
-from datasette.utils.asgi import NotFound, Response
+from datasette.utils.asgi import BadRequest, NotFound, Response
 
-from crawlers.parsing.textnorm import search_form
+from digest.browselabels import FACET_TYPE_LABELS, column_label, value_label
+from digest.documentpage import document_page, web_link
+from digest.snippets import snippet
 from pipelines.interpretations import explained_by, interpretations_of
-from pipelines.search import TRIGRAM
+from pipelines.search import matching_ids_sql
 
 DATABASE = "corpus"
-
-
-def search_sql(query: str) -> tuple[str, dict[str, str]]:
-    """SQL selecting the rowids of the documents whose title or text holds every
-    whitespace-separated term of ``query`` (in search form), and its parameters.
-
-    Terms of three or more characters go through the trigram index; shorter ones are found
-    with instr() (a plain substring search, far cheaper than LIKE over long texts), lower-cased
-    when they hold Latin letters (vr finds VR), within the rows the index already narrowed.
-    """
-    terms = list(dict.fromkeys(t for t in (search_form(t) for t in query.split()) if t))
-    if not terms:
-        raise ValueError("empty search")
-    where: list[str] = []
-    params: dict[str, str] = {}
-    long_terms = [t for t in terms if len(t) >= TRIGRAM]
-    if long_terms:
-        params["pw_fts"] = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
-        where.append("documents_fts match :pw_fts")
-    for i, term in enumerate(t for t in terms if len(t) < TRIGRAM):
-        if term.lower() != term.upper():  # has letters that have case
-            params[f"pw_short_{i}"] = term.lower()
-            where.append(f"(instr(lower(title), :pw_short_{i}) > 0"
-                         f" or instr(lower(body_text), :pw_short_{i}) > 0)")
-        else:
-            params[f"pw_short_{i}"] = term
-            where.append(f"(instr(title, :pw_short_{i}) > 0 or instr(body_text, :pw_short_{i}) > 0)")
-    return f"select rowid from documents_fts where {' and '.join(where)}", params
 
 
 # trylast: called after Datasette's own search filter, so this extra_context (the search box
 # is shown) is the one kept; Datasette's finds no FTS table of its own for documents.
 @hookimpl(trylast=True)
 def filters_from_request(request, database, table, datasette):
+    """Browse's search is ``policywatch search``'s (pipelines.search): terms of any length,
+    ``A OR B``, ``"A B"``, a 文号 however its brackets are written, an 索引号."""
     if database != DATABASE or table != "documents":
         return None
     query = (request.args.get("_search") or "").strip()
     context = {"supports_search": True, "search": query}
-    if not query or not search_form(query).strip():
+    if not query:
         return FilterArguments([], extra_context=context)
+    try:
+        sql, params = matching_ids_sql(query)
+    except ValueError as exc:  # nothing to search ("" alone), or too many terms
+        raise BadRequest(f"搜索无效：{exc}（{query[:80]}）") from None
 
     async def matching():
         # The search runs once per page: the rows, the count and every facet then filter by
         # the ids found instead of scanning the texts again each.
-        sql, params = search_sql(query)
         rows = await datasette.get_database(DATABASE).execute(
             sql, params, custom_time_limit=datasette.setting("sql_time_limit_ms"))
         ids = ",".join(str(int(r[0])) for r in rows.rows) or "NULL"
-        return FilterArguments([f"id in ({ids})"], {}, [f'search matches "{query}"'], context)
+        return FilterArguments([f"id in ({ids})"], {}, [f'搜索“{query}”'], context)
 
     return matching
 
@@ -182,27 +164,51 @@ def register_facet_classes():
     return [MonthFacet, TagsFacet]
 
 
+async def _site_names(datasette) -> dict[str, str]:
+    db = datasette.get_database(DATABASE)
+    try:
+        rows = (await db.execute("select key, name from sites")).rows
+    except sqlite3.DatabaseError:  # no sites table: keys are shown
+        return {}
+    return {r["key"]: r["name"] for r in rows if r["name"]}
+
+
 @hookimpl
 def extra_template_vars(template, database, table, view_name, request, datasette):
-    if database != DATABASE or table != "documents" or view_name != "row":
+    """Labels for every corpus page; snippets for the documents list; a document's page."""
+    if database != DATABASE:
         return None
 
-    async def history():
-        try:
-            document_id = int(request.url_vars["pks"])
-        except (KeyError, ValueError):
-            return {}
-        db = datasette.get_database(DATABASE)
-        versions = (await db.execute(
-            "select id, fetched_at, text_source, http_status, length(body_text) as chars "
-            "from versions where document_id = ? order by id", [document_id])).rows
-        changes = (await db.execute(
-            "select id, kind, detected_at, summary, version_id from changes "
-            "where document_id = ? order by id", [document_id])).rows
-        return {"pw_versions": [dict(r) for r in versions],
-                "pw_changes": [dict(r) for r in changes]}
+    async def context():
+        sites = await _site_names(datasette)
+        extra = {"pw_column": column_label, "pw_facet_type": FACET_TYPE_LABELS,
+                 "pw_label": lambda column, value, label=None: value_label(column, value, sites,
+                                                                            label)}
+        if table != "documents":
+            return extra
+        if view_name == "table":
+            query = (request.args.get("_search") or "").strip()
 
-    return history
+            async def snippets(ids) -> dict[str, str]:
+                ids = [int(i) for i in ids if str(i).isdigit()]
+                if not query or not ids:
+                    return {}
+                rows = (await datasette.get_database(DATABASE).execute(
+                    f"select id, body_text from documents where id in ({','.join('?' * len(ids))})",
+                    ids)).rows
+                return {str(r["id"]): s for r in rows if (s := snippet(r["body_text"], query))}
+
+            extra["pw_snippets"] = snippets
+        elif view_name == "row":
+            try:
+                document_id = int(request.url_vars["pks"])
+            except (KeyError, ValueError):
+                return extra
+            extra["pw_page"] = await datasette.get_database(DATABASE).execute_fn(
+                lambda conn: document_page(conn, document_id, sites))
+        return extra
+
+    return context
 
 
 async def interpretation_context(db, document_id: int) -> dict:
@@ -245,6 +251,7 @@ async def diff_page(datasette, request):
 
     new_fields = json.loads(new["fields"] or "{}")
     context = {"document": document, "version": new, "previous": old, "database": DATABASE,
+               "web_link": web_link,
                "title": new_fields.get("title") or document["title"],
                "paragraphs": [p for p in (new["body_text"] or "").split("\n") if p.strip()]}
     if old is not None:
@@ -257,6 +264,11 @@ async def diff_page(datasette, request):
         "policywatch_diff.html", context, request=request))
 
 
+async def home(datasette, request):
+    """Browse opens on the documents, not on a list of tables."""
+    return Response.redirect(datasette.urls.table(DATABASE, "documents"))
+
+
 @hookimpl
 def register_routes():
-    return [(r"^/-/policywatch/diff/(?P<version_id>\d+)$", diff_page)]
+    return [(r"^/-/policywatch/diff/(?P<version_id>\d+)$", diff_page), (r"^/$", home)]

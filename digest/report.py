@@ -289,9 +289,11 @@ class _Markdown(str):
     """A cell already written as Markdown (a link), not to be escaped again."""
 
 
-def _md_link(url: str) -> _Markdown:
-    # An autolink ends at ">" or a space, and "|" would end the table cell: those are encoded.
-    return _Markdown(f"<{quote(url, safe=_URL_SAFE)}>")
+def _md_link(url: str, text: str = "原文") -> _Markdown:
+    """A short link (the whole URL as its text squeezed the appendix's other columns). The
+    destination is in <…>, where ">" or a line break would end it and "|" the table cell:
+    those, spaces and "<" are percent-encoded."""
+    return _Markdown(f"[{md_escape(text)}](<{quote(url, safe=_URL_SAFE)}>)")
 
 
 _URL_SAFE = ":/?#[]@!$&'()*+,;=%~"

@@ -59,6 +59,9 @@ def _like_pattern(term: str) -> str:
 # A phrase in ASCII or Chinese quotation marks, or a run of anything but white space.
 _TOKEN = re.compile(r'"([^"]*)"|“([^”]*)”|「([^」]*)」|(\S+)')
 OR_WORDS = ("OR", "|", "或")
+# A query is typed by a person (or pasted into browse's URL by anyone): past this many terms it
+# is refused rather than turned into SQL deeper than SQLite's expression limit.
+MAX_TERMS = 32
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,8 @@ def parse_query(query: str) -> list[list[Term]]:
     groups = [g for g in groups if g]
     if not groups:
         raise ValueError("empty search query")
+    if sum(len(g) for g in groups) > MAX_TERMS:
+        raise ValueError(f"too many search terms (at most {MAX_TERMS})")
     return groups
 
 
@@ -120,8 +125,7 @@ def search(db: sqlite_utils.Database, query: str, limit: int = 20) -> list[dict[
     if limit < 1:
         raise ValueError(f"limit must be positive, not {limit}")
     params: list[Any] = []
-    where = " OR ".join("(" + " AND ".join(_term_condition(t, params) for t in group) + ")"
-                        for group in groups)
+    where = _where(groups, params)
     terms = [t for group in groups for t in group]
     exact_keys = [t.doc_number_key for t in terms if t.doc_number_key]
     exact = f"(d.index_no IN ({', '.join('?' * len(terms))})"
@@ -141,3 +145,15 @@ def search(db: sqlite_utils.Database, query: str, limit: int = 20) -> list[dict[
            f" ORDER BY {exact} DESC, {rank_order}"
            "d.published_date IS NULL, d.published_date DESC, d.id DESC LIMIT ?")
     return list(db.query(sql, [*rank_params, *params, *exact_params, limit]))
+
+
+def _where(groups: list[list[Term]], params: list[Any]) -> str:
+    return " OR ".join("(" + " AND ".join(_term_condition(t, params) for t in group) + ")"
+                       for group in groups)
+
+
+def matching_ids_sql(query: str) -> tuple[str, list[Any]]:
+    """SQL selecting the ids of the documents that ``search`` finds for ``query``, and its
+    parameters, for a caller that filters by them (browse). ``ValueError`` as ``parse_query``."""
+    params: list[Any] = []
+    return f"SELECT d.id FROM documents d WHERE {_where(parse_query(query), params)}", params

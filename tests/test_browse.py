@@ -18,11 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.replay.portal import ReplayPortal
 from crawlers.engine.settings import PLAYWRIGHT_LAUNCH_OPTIONS
-from digest.browse import canned_queries, metadata
-from digest.browseplugin import search_sql
 from crawlers.parsing.textnorm import search_form
+from crawlers.replay.portal import ReplayPortal
+from digest.browse import canned_queries, metadata
+from pipelines.schema import read_corpus
+from pipelines.search import search
 from tests.classified_corpus import DRAFT_TITLE, REPO, classified_copy
 
 REVISED_URL = "http://www.example-gov.cn/zcwj/202203/t20220310_1002.html"
@@ -96,12 +97,12 @@ def matching(corpus: Path, *terms: str, where: str = "1") -> set[str]:
 
 
 def shown_titles(page) -> set[str]:
-    return {cell.inner_text().strip() for cell in page.locator("td.col-title").all()}
+    return {link.inner_text().strip() for link in page.locator("td.col-title a").all()}
 
 
 def shown_count(page) -> int:
-    heading = page.locator("h3").filter(has_text="where").first.inner_text()
-    return int(re.match(r"([\d,]+) rows?", heading).group(1).replace(",", ""))
+    heading = page.locator("h3.pw-count").inner_text()
+    return int(re.match(r"([\d,]+) 件文件", heading).group(1).replace(",", ""))
 
 
 @pytest.mark.browser
@@ -139,7 +140,7 @@ def test_search_two_and_four_characters_then_a_facet_in_chromium(server, corpus)
                                                     "WHERE title IN (%s)" % ",".join("?" * len(four)),
                                                     sorted(four))}
             value = "dedicated" if "dedicated" in relevance else sorted(relevance)[0]
-            page.locator("#facet-relevance a").filter(has_text=re.compile(f"^{value}$")).click()
+            page.locator(f'#facet-relevance a[data-value="{value}"]').click()
             page.wait_for_load_state()
             assert f"relevance={value}" in page.url and "_search=" in page.url
             narrowed = matching(corpus, "元宇宙产业", where=f"relevance = '{value}'")
@@ -150,7 +151,7 @@ def test_search_two_and_four_characters_then_a_facet_in_chromium(server, corpus)
             tags = json.loads(conn.execute(
                 "SELECT techs FROM documents WHERE relevance = ? AND techs != '[]' AND title IN (%s)"
                 % ",".join("?" * len(narrowed)), [value, *sorted(narrowed)]).fetchone()[0])
-            page.locator("#facet-techs a").filter(has_text=re.compile(f"^{tags[0]}$")).click()
+            page.locator(f'#facet-techs a[data-value="{tags[0]}"]').click()
             page.wait_for_load_state()
             assert f"techs__arraycontains={tags[0]}" in page.url
             tagged = {t for t in narrowed if tags[0] in json.loads(conn.execute(
@@ -221,7 +222,7 @@ def test_a_document_page_links_its_versions_and_the_diff(server, corpus):
     page = get(server, f"/corpus/documents/{doc_id}")
     assert f'href="/corpus/versions/{first}"' in page and f'href="/corpus/versions/{second}"' in page
     assert f'href="/-/policywatch/diff/{second}"' in page
-    assert "revised" in page  # the change record
+    assert "已修订" in page  # the change, on the policy's timeline
 
     diff = get(server, f"/-/policywatch/diff/{second}")
     assert f"/corpus/versions/{first}" in diff
@@ -248,28 +249,40 @@ def test_the_corpus_is_served_read_only(server, corpus):
     assert not Path(str(corpus) + "-wal").exists() or Path(str(corpus) + "-wal").stat().st_size == 0
 
 
-def test_search_sql_uses_the_index_for_long_terms_and_substrings_for_short_ones(corpus):
-    sql, params = search_sql("元宇宙产业 文旅 VR")
-    assert params == {"pw_fts": '"元宇宙产业"', "pw_short_0": "文旅", "pw_short_1": "vr"}
-    conn = sqlite3.connect(corpus)
-    for query, terms in (("文旅", ["文旅"]), ("元宇宙产业 文旅", ["元宇宙产业", "文旅"])):
-        sql, params = search_sql(query)
-        found = {t for (t,) in conn.execute(
-            f"SELECT title FROM documents WHERE id IN ({sql})", params)}
-        assert found == matching(corpus, *terms) and found, query
-    conn.close()
-    # Latin letters match whatever their case; full-width forms fold (search form).
-    conn = sqlite3.connect(":memory:")
-    conn.execute("CREATE VIRTUAL TABLE documents_fts USING fts5(title, body_text, tokenize='trigram')")
-    conn.executemany("INSERT INTO documents_fts (rowid, title, body_text) VALUES (?, ?, ?)",
-                     [(1, "虚拟现实", search_form("发展ＶＲ头显")), (2, "数字人", "数字人直播")])
-    for query, expected in (("vr", {1}), ("VR 头显", {1}), ("数字", {2}), ("AR", set())):
-        sql, params = search_sql(query)
-        assert {r[0] for r in conn.execute(sql, params)} == expected, query
-    sql, params = search_sql("１００%")  # nothing is a LIKE pattern
-    assert params == {"pw_fts": '"100%"'}
-    with pytest.raises(ValueError):
-        search_sql("  ")
+@pytest.mark.e2e
+def test_browse_finds_what_policywatch_search_finds(server, corpus):
+    """One query language: browse filters by pipelines.search's matches (terms of any length,
+    OR, phrases, 文号 however bracketed, 索引号), so both find the same documents."""
+    db = read_corpus(corpus)
+    number, index_no = next(iter(db.query(
+        "SELECT doc_number, index_no FROM documents WHERE doc_number LIKE '%〔%' "
+        "AND index_no IS NOT NULL ORDER BY id LIMIT 1"))).values()
+    bracketed = number.replace("〔", "[").replace("〕", "]")
+    queries = ["文旅", "元宇宙产业", "元宇宙产业 文旅", "文旅 OR 规划", '"元宇宙 产业"', "vr",
+               bracketed, index_no, f"{bracketed} | 文旅"]
+    for query in queries:
+        found = {d["id"] for d in search(db, query, limit=10_000)}
+        shown = {r["id"] for r in get_json(server, "/corpus/documents.json", _search=query,
+                                           _shape="array", _size="max")}
+        assert shown == found, query
+    assert {d["doc_number"] for d in search(db, bracketed)} >= {number}
+    db.close()
+
+
+@pytest.mark.faults
+@pytest.mark.e2e
+def test_a_hostile_search_is_refused_in_one_line_or_searched_as_text(server):
+    from benchmarks.faultcases.browse import EMPTY_QUERIES, HOSTILE_QUERIES, TOO_MANY_TERMS
+
+    for query in HOSTILE_QUERIES:  # searched as text: FTS syntax, SQL and markup stay text
+        page = get(server, "/corpus/documents", _search=query)
+        assert "<script>alert" not in page
+    for query, why in [*((q, "empty search query") for q in EMPTY_QUERIES),
+                       (TOO_MANY_TERMS, "too many search terms")]:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            get(server, "/corpus/documents", _search=query)
+        assert refused.value.code == 400
+        assert why in refused.value.read().decode("utf-8")
 
 
 def test_metadata_leaves_out_what_an_unclassified_corpus_lacks():
@@ -323,3 +336,17 @@ def test_live_mode_follows_a_crawl_that_writes_while_it_serves(tmp_path_factory)
 
     before, after, mutable = asyncio.run(scenario())
     assert after == before + 1 and mutable
+
+
+def test_labels_translate_the_codes_and_leave_other_values_as_datasette_shows_them():
+    from digest.browselabels import column_label, value_label
+
+    assert value_label("relevance", "dedicated") == "专项政策"
+    assert value_label("level", None) == "未标注"
+    assert value_label("techs", '["xr", "ai"]') == "虚拟现实/增强现实/混合现实/扩展现实、人工智能"
+    assert value_label("techs", "not-a-tag") == "not-a-tag"
+    assert value_label("kind", "finalised") == "征求意见稿已正式印发"
+    assert value_label("site", "jx_gov", {"jx_gov": "江西省人民政府"}) == "江西省人民政府"
+    # A foreign key's label (a change's document) stays Datasette's.
+    assert value_label("document_id", 3, label="某文件标题") == "某文件标题"
+    assert column_label("doc_number") == "文号" and column_label("text_hash") == "text_hash"

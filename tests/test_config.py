@@ -73,7 +73,6 @@ def test_a_missing_explicit_file_is_an_error(tmp_path):
 
 def test_the_scrapy_table_holds_scrapy_settings_and_refuses_typos_and_reserved_names(tmp_path):
     from crawlers.config import ConfigError
-from scheduler import load_app_config as load_config
 
     path = tmp_path / "policywatch.toml"
     path.write_text('[scrapy]\nDOWNLOAD_DELAY = 3.5\nAUTOTHROTTLE_MAX_DELAY = 90\n'

@@ -104,3 +104,13 @@ def test_cli_search_table_keeps_chinese_columns_aligned(db_path):
         # Every row's title starts under the header's, measured in screen cells.
         assert any(display_width(row[:i]) == title_column and row[i:].startswith(("关于", "江西"))
                    for i in range(len(row)))
+
+
+def test_a_query_of_too_many_terms_is_refused_in_one_line():
+    from pipelines.search import MAX_TERMS, matching_ids_sql
+
+    parse_query(" ".join(f"词{i}" for i in range(MAX_TERMS)))  # at the bound: searched
+    with pytest.raises(ValueError, match=f"too many search terms \\(at most {MAX_TERMS}\\)"):
+        parse_query(" OR ".join(f"词{i}" for i in range(MAX_TERMS + 1)))
+    sql, params = matching_ids_sql('赣府厅发[2026]38号 OR "元宇宙 产业"')
+    assert sql.startswith("SELECT d.id FROM documents d WHERE") and params

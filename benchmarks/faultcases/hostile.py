@@ -420,8 +420,10 @@ def unescaped_markup(markdown: str) -> list[str]:
     (a backslash before them makes them text)."""
     import re
 
+    # "| [" starts a link in a cell; the report's own link cell is "[原文](<…>)".
     return [raw for raw in ("<script>", "<img", "<b>", "<i>", "<u>", "](javascript", "| [")
-            if re.search(r"(?<!\\)" + re.escape(raw), markdown)]
+            if re.search(r"(?<!\\)" + re.escape(raw) + (r"(?!原文\]\(<)" if raw == "| [" else ""),
+                         markdown)]
 
 
 def _report(scratch: Path) -> str:

@@ -1,0 +1,33 @@
+"""browse's fault cases (benchmarks/faultcases/browse.py) as tests: hostile titles and text stay
+text on every page, a document of megabytes renders a bounded page, hostile searches are text or
+refused in one line — each through the app `policywatch browse` serves, on a real corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.faultcases.browse import CASES, MARKUP, hostile_corpus, pages, unescaped
+
+pytestmark = pytest.mark.faults
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_fault_case(case, tmp_path):
+    assert case.run(tmp_path)
+
+
+def test_the_check_sees_markup_left_as_markup(tmp_path):
+    # The cases' check is not blind: the raw hostile string is what it reports.
+    assert unescaped(MARKUP) == ["<script>alert", "<img src=x", 'href="javascript:']
+    corpus = hostile_corpus(tmp_path / "corpus.db")
+    [(_, status, body)] = pages(corpus, ["/corpus/documents.json?_shape=array"])
+    assert status == 200 and "<script>alert" in body  # JSON carries the data as stored
+
+
+def test_only_web_addresses_are_linked():
+    from digest.documentpage import web_link
+
+    assert web_link("https://www.gov.cn/a.pdf") == "https://www.gov.cn/a.pdf"
+    assert web_link(" HTTP://x.cn/ ") == "HTTP://x.cn/"
+    for hostile in ("javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,<b>", "", None):
+        assert web_link(hostile) is None
