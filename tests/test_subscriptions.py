@@ -134,7 +134,8 @@ url = "http://research.example.org:8001/"
                               "关键词：元宇宙、vr；变化：新发布、征求意见稿已正式印发")
     assert config.feeds == FeedSettings(days=7, entries=50, url="http://research.example.org:8001/")
     assert config.feeds.feed_url("xr-east") == "http://research.example.org:8001/-/feeds/xr-east.atom"
-    assert load_config(None).subscriptions == () and load_config(None).feeds is None
+    # Without a file: no subscription declared (the default one applies), the default feed settings.
+    assert load_config(None).subscriptions == () and load_config(None).feeds == FeedSettings()
 
 
 def test_a_look_back_date_is_a_local_day():
