@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from crawlers.config import EmailChannel as EmailSettings
+from digest.settings import EmailChannel as EmailSettings
 from digest.build import build_digest
 from digest.delivery import EmailChannel
 from pipelines.schema import read_corpus
