@@ -18,7 +18,11 @@ import feedparser
 import pytest
 
 from benchmarks.faultcases.interp import (
-    INTERPRETATION_TITLE, INTERPRETATION_URL, POLICY_NUMBER, POLICY_TITLE, POLICY_URL,
+    INTERPRETATION_TITLE,
+    INTERPRETATION_URL,
+    POLICY_NUMBER,
+    POLICY_TITLE,
+    POLICY_URL,
 )
 from crawlers.replay.portal import REPLAY_DIR, ReplayPortal
 from digest.browselabels import column_label

@@ -15,7 +15,12 @@ import pytest
 
 import pipelines.retag
 from benchmarks.faultcases.interp import (
-    INTERPRETATION_URL, POLICY_URL, detail_page, interpretation_page, links_of, policy_page,
+    INTERPRETATION_URL,
+    POLICY_URL,
+    detail_page,
+    interpretation_page,
+    links_of,
+    policy_page,
     store_page,
 )
 from pipelines.retag import retag
