@@ -382,7 +382,7 @@ def link_existing_documents(db: sqlite_utils.Database) -> None:
 
 
 def relink_documents(db: sqlite_utils.Database, document_ids: Iterable[int], seen_at: str) -> list[int]:
-    """After a retag changed these documents' type: a link whose 解读 is no longer one, or
+    """After a retag changed whether these documents are 解读s: a link whose 解读 is no longer one, or
     whose policy now is one, is dropped (a 解读 explains a policy, never another 解读); then
     what each document names and links is recorded as for its new type and every 解读 this
     settles is linked (the retyped ones, those whose link was dropped, those pointing at a

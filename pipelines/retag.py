@@ -1,7 +1,7 @@
 """Re-tagging the stored corpus after a lexicon, rule or model change (``policywatch retag``).
 
 Every document gets the current classifier's tags and version. A document whose type changed
-(a page now read as a 政策解读, or no longer) is re-linked (pipelines.interpretations) in the
+across the 解读 line (a page now read as a 政策解读, or no longer) is re-linked (pipelines.interpretations) in the
 same transaction. Work goes in batches, each batch one transaction: a stopped retag leaves
 every document either wholly old or wholly new, and the next retag carries on with the ones
 still on an old version.
@@ -19,7 +19,7 @@ import sqlite_utils
 from classifiers.classify import ClassifyError, Document, classifier_version, classify
 from crawlers.sites import get_site
 from pipelines.classification import write_classification
-from pipelines.interpretations import relink_documents
+from pipelines.interpretations import is_interpretation, relink_documents
 from pipelines.values import iso_time
 
 logger = logging.getLogger(__name__)
@@ -95,9 +95,11 @@ def retag(db: sqlite_utils.Database, everything: bool = False, batch: int = BATC
             except ClassifyError as exc:
                 result.failed += 1
                 logger.warning("document %d not classified: %s", row["id"], exc)
-        old_types = {row["id"]: row["doc_type"] for row in rows}
-        retyped = [document_id for document_id, columns in tagged
-                   if "doc_type" in columns and columns["doc_type"] != old_types[document_id]]
+        # Only a change across the 解读 line moves links: a notice read as a plan keeps them.
+        was = {row["id"]: is_interpretation(row["doc_type"], row["title"]) for row in rows}
+        titles = {row["id"]: row["title"] for row in rows}
+        retyped = [document_id for document_id, columns in tagged if "doc_type" in columns
+                   and is_interpretation(columns["doc_type"], titles[document_id]) != was[document_id]]
         with db.atomic():
             for document_id, columns in tagged:
                 write_classification(db, document_id, columns)
