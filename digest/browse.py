@@ -15,6 +15,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from pipelines.schema import CorpusError, read_corpus
+
 logger = logging.getLogger(__name__)
 
 DATABASE = "corpus"  # the name the corpus has in the UI's URLs, whatever its file is called
@@ -67,8 +69,19 @@ def _listing(columns: set[str], alias: str = "d") -> str:
     return ", ".join(f"{alias}.{c}" for c in wanted if c in columns)
 
 
-def canned_queries(columns: set[str]) -> dict[str, dict[str, Any]]:
-    """The canned queries this corpus's columns allow."""
+def _not_interpretation(columns: set[str], tables: set[str], alias: str) -> str:
+    """A condition leaving out 政策解读 (pipelines.interpretations): typed so by the classifier
+    (an unclassified document has no relevance to be counted by), or linked as one."""
+    conditions = []
+    if "doc_type" in columns:
+        conditions.append(f"coalesce({alias}.doc_type, '') != 'interpretation'")
+    if "interpretations" in tables:
+        conditions.append(f"{alias}.id not in (select document_id from interpretations)")
+    return " and ".join(conditions) or "1"
+
+
+def canned_queries(columns: set[str], tables: set[str] = frozenset()) -> dict[str, dict[str, Any]]:
+    """The canned queries this corpus's columns and tables allow."""
     queries: dict[str, dict[str, Any]] = {
         "new_this_week": {
             "title": "本周新增",
@@ -83,15 +96,18 @@ order by d.first_seen desc, d.id desc""",
         withdrawn = "d.withdrawn_at is not null, " if "withdrawn_at" in columns else ""
         queries["dedicated_by_region"] = {
             "title": "各地区专项政策",
-            "description": "专项政策按地区计数，同一政策（征求意见稿与正式稿、转载）只计一次，按正式稿。",
+            "description": "专项政策按地区计数，同一政策（征求意见稿与正式稿、转载）只计一次，按正式稿；"
+                           "政策解读不计。",
             # Each policy's representative as digest.selection picks it (the final, a live
-            # page, the earliest), then the dedicated ones counted by region.
+            # page, the earliest), then the dedicated ones counted by region; a 解读 explains
+            # a policy and is none (as the report counts).
             "sql": f"""with ranked as (
   select d.id, d.title, d.region, d.relevance, row_number() over (
     partition by {_policy(columns, 'd')}
     order by {_is_draft(columns, 'd')}, {withdrawn}coalesce(d.published_date, d.written_date, substr(d.first_seen, 1, 10)), d.id
   ) as rank
   from documents d
+  where {_not_interpretation(columns, tables, 'd')}
 )
 select coalesce(region, '（无地区：国家级或未标注）') as region,
   count(*) as policies,
@@ -162,7 +178,7 @@ def metadata(columns: set[str], tables: set[str]) -> dict[str, Any]:
                     "runs": {"sort_desc": "id", "title": "抓取记录"},
                     **hidden,
                 },
-                "queries": canned_queries(columns),
+                "queries": canned_queries(columns, tables),
             }
         },
     }
@@ -175,7 +191,6 @@ def prepare_corpus(path: Path) -> None:
     Immutable mode reads the main file only: rows still in ``-wal`` would be invisible. A
     checkpoint copies committed pages into the file; it changes none of its content.
     """
-    from pipelines.schema import CorpusError, read_corpus
 
     try:
         read_corpus(path).close()
@@ -196,10 +211,12 @@ def prepare_corpus(path: Path) -> None:
                        "corpus as it was; use --live to follow it", path)
 
 
-def make_datasette(path: Path, live: bool = False, feeds: Any = None):
+def make_datasette(path: Path, live: bool = False, feeds: Any = None,
+                   timezone: str | None = None):
     """A Datasette instance serving the corpus as ``/corpus``, read-only (immutable unless
     ``live``: then it is opened ``mode=ro`` and shows what crawls add while it runs), and the
-    rolling feeds (``feeds``: a ``digest.subscriptions.FeedConfig``, the default one if None)."""
+    rolling feeds (``feeds``: a ``digest.subscriptions.FeedConfig``, the default one if None);
+    its pages show times in ``timezone`` (``[schedule] timezone``; Asia/Shanghai if None)."""
     from datasette.app import Datasette
     from datasette.database import Database
     from datasette.plugins import pm
@@ -220,6 +237,7 @@ def make_datasette(path: Path, live: bool = False, feeds: Any = None):
         ds.remove_database(name)
     ds.add_database(Database(ds, str(path), is_mutable=live), name=DATABASE)
     feeds_plugin.attach(ds, feeds)
+    browseplugin.attach(ds, timezone)
     return ds
 
 
@@ -236,8 +254,8 @@ def _register_feeds():
 
 
 def serve(path: Path, host: str = "127.0.0.1", port: int = 8001, live: bool = False,
-          echo=print, feeds: Any = None) -> None:
-    """Serve the corpus until interrupted."""
+          echo=print, feeds: Any = None, timezone: str | None = None) -> None:
+    """Serve the corpus until interrupted; times shown in ``timezone``."""
     import asyncio
 
     import uvicorn
@@ -247,7 +265,7 @@ def serve(path: Path, host: str = "127.0.0.1", port: int = 8001, live: bool = Fa
         prepare_corpus(path)
     elif not path.exists():
         raise BrowseError(f"no corpus at {path}: crawl something first (or pass --db)")
-    ds = make_datasette(path, live=live, feeds=feeds)
+    ds = make_datasette(path, live=live, feeds=feeds, timezone=timezone)
     asyncio.run(ds.invoke_startup())
     echo(f"policywatch browse: {path} ({'live, read-only' if live else 'immutable'}) at "
          f"http://{host}:{port}/{DATABASE}/documents — Ctrl-C to stop")

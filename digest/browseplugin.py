@@ -6,8 +6,9 @@
 - A ``month`` facet (``_facet_month=published_date``), selecting with ``__startswith``, and a
   ``tags`` facet for the JSON tag lists that stays fast over long texts.
 - A document's page reads as a document (digest.documentpage): metadata, text, attachments,
-  versions and the policy's timeline, the internal fields last and collapsed; a diff page
-  shows what a version changed. ``/`` opens on the documents.
+  versions, the policy's timeline and its 政策解读 (or, for a 解读, the policy it explains),
+  the internal fields last and collapsed, times in the schedule's time zone (``attach``); a
+  diff page shows what a version changed. ``/`` opens on the documents.
 """
 
 from __future__ import annotations
@@ -23,12 +24,22 @@ from datasette.utils import escape_sqlite, path_with_added_args, path_with_remov
 from datasette.utils.asgi import BadRequest, NotFound, Response
 
 from digest.browselabels import FACET_TYPE_LABELS, column_label, value_label
-from digest.documentpage import document_page, web_link
+from digest.documentpage import document_page, local_time, web_link
+from digest.localtime import zone
 from digest.snippets import snippet
+from pipelines.changes import attachment_view
+from pipelines.diff import attachment_changes, field_changes, text_diff
 from pipelines.interpretations import explained_by, interpretations_of
 from pipelines.search import matching_ids_sql
 
 DATABASE = "corpus"
+_TIMEZONE = "policywatch_timezone"
+
+
+def attach(datasette, timezone: str | None) -> None:
+    """Give a Datasette instance the time zone its pages show times in (``[schedule]
+    timezone``; the default one when None)."""
+    setattr(datasette, _TIMEZONE, zone(timezone))
 
 
 # trylast: called after Datasette's own search filter, so this extra_context (the search box
@@ -204,8 +215,11 @@ def extra_template_vars(template, database, table, view_name, request, datasette
                 document_id = int(request.url_vars["pks"])
             except (KeyError, ValueError):
                 return extra
-            extra["pw_page"] = await datasette.get_database(DATABASE).execute_fn(
-                lambda conn: document_page(conn, document_id, sites))
+            db = datasette.get_database(DATABASE)
+            tz = getattr(datasette, _TIMEZONE, None) or zone()
+            extra["pw_page"] = await db.execute_fn(
+                lambda conn: document_page(conn, document_id, sites, tz))
+            extra.update(await interpretation_context(db, document_id))
         return extra
 
     return context
@@ -226,9 +240,6 @@ async def interpretation_context(db, document_id: int) -> dict:
 
 async def diff_page(datasette, request):
     """A version against the one before it, as pipelines.diff reads a revision."""
-    from pipelines.changes import attachment_view
-    from pipelines.diff import attachment_changes, field_changes, text_diff
-
     version_id = int(request.url_vars["version_id"])
     db = datasette.get_database(DATABASE)
     rows = (await db.execute("select * from versions where id = ?", [version_id])).rows
@@ -250,8 +261,10 @@ async def diff_page(datasette, request):
                     "order by id", [version["id"]])).rows]
 
     new_fields = json.loads(new["fields"] or "{}")
+    tz = getattr(datasette, _TIMEZONE, None) or zone()
     context = {"document": document, "version": new, "previous": old, "database": DATABASE,
-               "web_link": web_link,
+               "web_link": web_link, "version_time": local_time(new["fetched_at"], tz),
+               "previous_time": local_time(old["fetched_at"], tz) if old else "",
                "title": new_fields.get("title") or document["title"],
                "paragraphs": [p for p in (new["body_text"] or "").split("\n") if p.strip()]}
     if old is not None:

@@ -3,25 +3,31 @@ first (title, metadata in Chinese, text, attachments, versions, the policy's tim
 internal fields, collapsed.
 
 The timeline is the policy's, not the page's: every document of the policy (the draft, the
-final, reposts), each change recorded for them (new, finalised, revised, withdrawn, repealed)
-and the decision that repealed one, oldest first.
+final, reposts), the publication of each 政策解读 linked to it (pipelines.interpretations), each
+change recorded for them (new, finalised, revised, withdrawn, repealed) and the decision that
+repealed one, oldest first. Times are shown in the schedule's time zone, which the browse
+command passes down (``tz``).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
+
+import sqlite_utils
 
 from digest.browselabels import column_label, value_label
 from digest.build import KIND_LABELS
 from digest.labels import evidence_text
+from digest.localtime import parse, zone
+from pipelines.interpretations import interpretations_of
 from pipelines.lineage import is_about_a_document, is_draft
 
-# Times are stored in UTC; a researcher reads them in the schedule's default timezone.
-TIMEZONE = ZoneInfo("Asia/Shanghai")
+# Times are stored in UTC; a researcher reads them in the schedule's time zone ([schedule]
+# timezone), this one when the page is not told another.
+TIMEZONE = zone()
 # The metadata block, in reading order; a column the corpus lacks or the document leaves empty
 # is left out.
 METADATA = ("issuer", "doc_number", "index_no", "written_date", "published_date", "doc_type",
@@ -45,17 +51,14 @@ CHANGE_EVENTS = {**KIND_LABELS, "new": "首次收录", "withdrawn": "原网页�
 _DAY_START = "T00:00:00"
 
 
-def local_time(value: str | None) -> str:
-    """A stored UTC time (ISO) as 2026-11-25 09:30 in ``TIMEZONE``; a date stays a date."""
+def local_time(value: str | None, tz: ZoneInfo = TIMEZONE) -> str:
+    """A stored UTC time (ISO) as 2026-11-25 09:30 in ``tz``; a date stays a date."""
     if not value or len(value) <= 10:
         return value or ""
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return parse(value.replace("Z", "+00:00"), tz).strftime("%Y-%m-%d %H:%M")
+    except ValueError:  # not a time the corpus writes: shown as stored
         return value
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
-    return moment.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M")
 
 
 def web_link(url: str | None) -> str | None:
@@ -82,7 +85,8 @@ def _publication(doc: Mapping[str, Any]) -> str:
     return PUBLISHED.get(status, PUBLISHED["final"])
 
 
-def timeline(conn: sqlite3.Connection, document: Mapping[str, Any]) -> list[dict[str, Any]]:
+def timeline(conn: sqlite3.Connection, document: Mapping[str, Any],
+             tz: ZoneInfo = TIMEZONE) -> list[dict[str, Any]]:
     """The policy's events, oldest first: each with ``when`` (shown), ``label``, the document
     (``document_id``, ``title``), whether it is this page's document, and a ``note``."""
     tables = _tables(conn)
@@ -104,6 +108,12 @@ def timeline(conn: sqlite3.Connection, document: Mapping[str, Any]) -> list[dict
         if day:
             add(day + _DAY_START, day, _publication(m), m, m.get("doc_number") or "",
                 kind="published")
+    # The 解读s of the policy are not its members (a 解读 is never in a lineage): their
+    # publication is an event of the policy all the same.
+    for j in interpretations_of(sqlite_utils.Database(conn), [document["id"]]).get(document["id"], []):
+        if j["id"] not in ids and j.get("published_date"):
+            add(j["published_date"] + _DAY_START, j["published_date"], PUBLISHED["interpretation"],
+                j, kind="interpretation")
     marks = ",".join("?" * len(ids))
     recorded: set[tuple[int, str]] = set()
     if "changes" in tables:
@@ -112,13 +122,13 @@ def timeline(conn: sqlite3.Connection, document: Mapping[str, Any]) -> list[dict
                              f"FROM changes WHERE document_id IN ({marks}) ORDER BY id", ids):
             doc = next(m for m in members if m["id"] == c["document_id"])
             recorded.add((doc["id"], c["kind"]))
-            add(c["detected_at"] or "", local_time(c["detected_at"]),
+            add(c["detected_at"] or "", local_time(c["detected_at"], tz),
                 CHANGE_EVENTS.get(c["kind"], c["kind"]), doc, kind=c["kind"],
                 version_id=c["version_id"] if c["kind"] == "revised" else None)
     for m in members:  # states recorded on the document but not (or not yet) as a change
         for column, kind in (("withdrawn_at", "withdrawn"), ("repealed_at", "repealed")):
             if m.get(column) and (m["id"], kind) not in recorded:
-                add(m[column], local_time(m[column]), CHANGE_EVENTS[kind], m, kind=kind)
+                add(m[column], local_time(m[column], tz), CHANGE_EVENTS[kind], m, kind=kind)
     if "repeal_targets" in tables:
         keys = sorted({m["doc_number_key"] for m in members if m.get("doc_number_key")})
         if keys:
@@ -134,8 +144,10 @@ def timeline(conn: sqlite3.Connection, document: Mapping[str, Any]) -> list[dict
 
 
 def document_page(conn: sqlite3.Connection, document_id: int,
-                  site_names: Mapping[str, str] | None = None) -> dict[str, Any] | None:
-    """Everything a document's page shows, or None when there is no such document."""
+                  site_names: Mapping[str, str] | None = None,
+                  tz: ZoneInfo = TIMEZONE) -> dict[str, Any] | None:
+    """Everything a document's page shows, or None when there is no such document; times in
+    ``tz``."""
     found = _rows(conn, "SELECT * FROM documents WHERE id = ?", [document_id])
     if not found:
         return None
@@ -146,7 +158,7 @@ def document_page(conn: sqlite3.Connection, document_id: int,
         value = doc.get(column)
         if value in (None, "", "[]"):
             continue
-        shown = local_time(value) if column in TIMES else value_label(column, value, site_names)
+        shown = local_time(value, tz) if column in TIMES else value_label(column, value, site_names)
         metadata.append({"column": column, "label": column_label(column), "value": shown,
                          "link": web_link(value) if column == "url" else None})
     if doc.get("relevance_score") is not None and doc.get("relevance"):
@@ -165,7 +177,7 @@ def document_page(conn: sqlite3.Connection, document_id: int,
                            "length(body_text) AS chars FROM versions WHERE document_id = ? "
                            "ORDER BY id", [document_id]) if "versions" in tables else []
     for v in versions:
-        v["fetched"] = local_time(v["fetched_at"])
+        v["fetched"] = local_time(v["fetched_at"], tz)
     attachments = []
     if "attachments" in tables and doc.get("current_version_id"):
         attachments = _rows(conn, "SELECT url, name, size, content_type, error, "
@@ -180,5 +192,5 @@ def document_page(conn: sqlite3.Connection, document_id: int,
         "text_cut": len(text) > MAX_TEXT_SHOWN, "text_shown": MAX_TEXT_SHOWN,
         "text_chars": len(text),
         "attachments": attachments, "versions": versions,
-        "timeline": timeline(conn, doc), "internal": internal,
+        "timeline": timeline(conn, doc, tz), "internal": internal,
     }

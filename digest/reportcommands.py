@@ -156,7 +156,8 @@ def browse(app, host, port, live):
     for sub in feeds.subscriptions:
         click.echo(f"feed {sub.name}: http://{host}:{port}/-/feeds/{sub.name}.atom")
     try:
-        serve(app.db, host=host, port=port, live=live, echo=click.echo, feeds=feeds)
+        serve(app.db, host=host, port=port, live=live, echo=click.echo, feeds=feeds,
+              timezone=app.config.schedule.timezone)
     except BrowseError as exc:
         raise click.ClickException(str(exc)) from None
 

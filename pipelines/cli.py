@@ -75,8 +75,9 @@ def retag_command(app, everything: bool, batch: int) -> None:
     and record the classifier version on every document."""
 
     result = retag(app.write_corpus(create=False), everything=everything, batch=batch)
+    relinked = f"; {result.relinked} 政策解读 linked anew" if result.relinked else ""
     click.echo(f"classifier {result.version}: {result.updated} document(s) re-tagged, "
-               f"{result.failed} could not be classified, of {result.examined} examined")
+               f"{result.failed} could not be classified, of {result.examined} examined{relinked}")
 
 @click.command()
 @redis_option("The Redis the crawler processes push their documents to.")

@@ -381,6 +381,44 @@ def link_existing_documents(db: sqlite_utils.Database) -> None:
             _resolve(db, doc_id, last_seen)
 
 
+def relink_documents(db: sqlite_utils.Database, document_ids: Iterable[int], seen_at: str) -> list[int]:
+    """After a retag changed whether these documents are 解读s: a link whose 解读 is no longer one, or
+    whose policy now is one, is dropped (a 解读 explains a policy, never another 解读); then
+    what each document names and links is recorded as for its new type and every 解读 this
+    settles is linked (the retyped ones, those whose link was dropped, those pointing at a
+    document that is a policy now). Call inside the retag's transaction. Returns the ids of the
+    解读s linked now."""
+    ids = sorted(set(document_ids))
+    if not ids or not has_links(db):
+        return []
+    pending: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for j_id, p_id, j_type, j_title, p_type, p_title in db.execute(
+            f"""SELECT i.document_id, i.explains_id, j.doc_type, j.title, p.doc_type, p.title
+            FROM interpretations i JOIN documents j ON j.id = i.document_id
+            JOIN documents p ON p.id = i.explains_id
+            WHERE i.document_id IN ({marks}) OR i.explains_id IN ({marks})""",
+            chunk + chunk).fetchall():
+            if is_interpretation(j_type, j_title) and not is_interpretation(p_type, p_title):
+                continue
+            db.execute("DELETE FROM interpretations WHERE document_id = ?", [j_id])
+            logger.info("document %d no longer explains document %d: one of them was retyped",
+                        j_id, p_id)
+            pending.add(j_id)
+    for doc_id in ids:
+        if is_interpretation(*_type_and_title(db, doc_id)):  # no longer a policy to be named
+            db.execute("DELETE FROM title_cores WHERE document_id = ?", [doc_id])
+        pending.update(_record_document(db, doc_id))
+    return [j for j in sorted(pending) if _resolve(db, j, seen_at)]
+
+
+def _type_and_title(db: sqlite_utils.Database, document_id: int) -> tuple[str | None, str | None]:
+    row = db.execute("SELECT doc_type, title FROM documents WHERE id = ?", [document_id]).fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
 # --- reading the links ----------------------------------------------------------------------------
 
 
@@ -442,5 +480,5 @@ def explained_by(db: sqlite_utils.Database, document_ids: Iterable[int]) -> dict
 
 __all__ = [
     "BY", "Ref", "TIERS", "explained_by", "has_links", "interpretations_of", "is_interpretation",
-    "link_document", "link_existing_documents", "named_refs", "page_links",
+    "link_document", "link_existing_documents", "named_refs", "page_links", "relink_documents",
 ]

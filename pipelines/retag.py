@@ -1,8 +1,10 @@
 """Re-tagging the stored corpus after a lexicon, rule or model change (``policywatch retag``).
 
-Every document gets the current classifier's tags and version. Work goes in batches, each
-batch one transaction: a stopped retag leaves every document either wholly old or wholly new,
-and the next retag carries on with the ones still on an old version.
+Every document gets the current classifier's tags and version. A document whose type changed
+across the 解读 line (a page now read as a 政策解读, or no longer) is re-linked (pipelines.interpretations) in the
+same transaction. Work goes in batches, each batch one transaction: a stopped retag leaves
+every document either wholly old or wholly new, and the next retag carries on with the ones
+still on an old version.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import sqlite_utils
 from classifiers.classify import ClassifyError, Document, classifier_version, classify
 from crawlers.sites import get_site
 from pipelines.classification import write_classification
+from pipelines.interpretations import is_interpretation, relink_documents
+from pipelines.values import iso_time
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +33,7 @@ class RetagResult:
     examined: int = 0
     updated: int = 0
     failed: int = 0
+    relinked: int = 0  # 解读s linked to a policy because a document's type changed
 
 
 def _site_jurisdictions(db: sqlite_utils.Database) -> dict[str, tuple[str | None, str | None]]:
@@ -79,7 +84,7 @@ def retag(db: sqlite_utils.Database, everything: bool = False, batch: int = BATC
         marks = ",".join("?" * len(chunk))
         rows = list(db.query(
             f"""SELECT d.id, d.site, d.title, d.body_text, d.issuer, d.published_date,
-                d.current_version_id, v.fields
+                d.current_version_id, d.doc_type, v.fields
             FROM documents d LEFT JOIN versions v ON v.id = d.current_version_id
             WHERE d.id IN ({marks}) ORDER BY d.id""", chunk,
         ))
@@ -90,9 +95,16 @@ def retag(db: sqlite_utils.Database, everything: bool = False, batch: int = BATC
             except ClassifyError as exc:
                 result.failed += 1
                 logger.warning("document %d not classified: %s", row["id"], exc)
+        # Only a change across the 解读 line moves links: a notice read as a plan keeps them.
+        was = {row["id"]: is_interpretation(row["doc_type"], row["title"]) for row in rows}
+        titles = {row["id"]: row["title"] for row in rows}
+        retyped = [document_id for document_id, columns in tagged if "doc_type" in columns
+                   and is_interpretation(columns["doc_type"], titles[document_id]) != was[document_id]]
         with db.atomic():
             for document_id, columns in tagged:
                 write_classification(db, document_id, columns)
+            if retyped:
+                result.relinked += len(relink_documents(db, retyped, iso_time(None)))
         result.examined += len(rows)
         result.updated += len(tagged)
         if progress is not None:

@@ -121,9 +121,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def browse_server(corpus: Path, repo: Path) -> Iterator[str]:
+def browse_server(corpus: Path, repo: Path, *args: str) -> Iterator[str]:
     """``policywatch browse`` on ``corpus`` as a user starts it (a process on 127.0.0.1), until
-    the block ends; yields its base URL."""
+    the block ends; yields its base URL. ``args``: more of the command line (``--config F``)."""
     import subprocess
     import sys
     import time
@@ -132,7 +132,8 @@ def browse_server(corpus: Path, repo: Path) -> Iterator[str]:
 
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "scheduler", "browse", "--db", str(corpus), "--port", str(port)],
+        [sys.executable, "-m", "scheduler", "browse", "--db", str(corpus), "--port", str(port),
+         *args],
         cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:

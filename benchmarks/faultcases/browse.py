@@ -4,7 +4,8 @@ megabytes of text renders a bounded page; a hostile search is searched as text o
 one line, and never changes the corpus.
 
 Each case stores its documents through the corpus's own writer (``pipelines.storing``) and asks
-the pages of the real Datasette app that ``policywatch browse`` serves (``digest.browse``).
+the pages of the real Datasette app that ``policywatch browse`` serves (``digest.browse``); a
+policy and its 政策解读 with hostile titles are shown on each other's pages as text.
 """
 
 from __future__ import annotations
@@ -140,6 +141,49 @@ def _huge_document(scratch: Path) -> str:
             f"{MAX_TEXT_SHOWN:,}), search snippet from its end")
 
 
+def hostile_interpretation_corpus(path: Path) -> tuple[Path, int, int]:
+    """A policy and its 解读, both titles holding markup, stored by the crawl's parse → classify
+    → store path and linked by the 文号 the 解读 names; (corpus, policy id, 解读 id)."""
+    from .interp import (
+        INTERPRETATION_URL,
+        POLICY_NAME,
+        POLICY_NUMBER,
+        POLICY_URL,
+        detail_page,
+        interpretation_page,
+        store_page,
+    )
+
+    db = open_corpus(path)
+    store_page(db, POLICY_URL, detail_page(f"示例市元宇宙产业行动方案{MARKUP}",
+                                           ["推动元宇宙产业发展。"], doc_number=POLICY_NUMBER))
+    store_page(db, INTERPRETATION_URL,
+               interpretation_page(title=f"《{POLICY_NAME}》政策解读{MARKUP}"))
+    policy, explainer = (db.execute("SELECT id FROM documents WHERE url = ?", [u]).fetchone()[0]
+                         for u in (POLICY_URL, INTERPRETATION_URL))
+    linked = db.execute("SELECT explains_id FROM interpretations WHERE document_id = ?",
+                        [explainer]).fetchone()
+    db.close()
+    if linked != (policy,):
+        raise AssertionError(f"the 解读 was not linked to its policy: {linked}")
+    return path, policy, explainer
+
+
+def _hostile_interpretation(scratch: Path) -> str:
+    corpus, policy, explainer = hostile_interpretation_corpus(scratch / "corpus.db")
+    answers = pages(corpus, [f"/corpus/documents/{policy}", f"/corpus/documents/{explainer}"])
+    for (path, status, body), section in zip(answers, ('id="interpretations"', 'id="explains"')):
+        if status != 200:
+            raise AssertionError(f"{path}: HTTP {status}")
+        if section not in body:
+            raise AssertionError(f"{path} does not show the link ({section})")
+        if unescaped(body):
+            raise AssertionError(f"{path} carries {unescaped(body)!r} unescaped")
+        if TEMPLATE_TEXT not in body:
+            raise AssertionError(f"{path} lost or evaluated the hostile title")
+    return "a policy and its 解读 with markup in their titles: linked both ways, shown as text"
+
+
 def _hostile_queries(scratch: Path) -> str:
     corpus = hostile_corpus(scratch / "corpus.db")
     before = hashlib.sha256(corpus.read_bytes()).hexdigest()
@@ -168,6 +212,8 @@ CASES: list[FaultCase] = [
               "文号, issuer, text, tags, attachment", _hostile_text),
     FaultCase("browse-huge-document", f"a document of {HUGE_CHARS:,} characters of text",
               _huge_document),
+    FaultCase("browse-hostile-interpretation", "markup, javascript: links and {{ }} in the "
+              "titles of a policy and its 解读, shown on each other's pages", _hostile_interpretation),
     FaultCase("browse-hostile-query", "FTS/SQL syntax, markup, 5,000 characters and 40 terms "
               "typed into browse's search", _hostile_queries),
 ]
