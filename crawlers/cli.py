@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 import sys
 import tempfile
 import time
@@ -16,19 +15,17 @@ from pathlib import Path
 
 import click
 
-from crawlers.engine.distributed import (
-    DISTRIBUTED_MODES,
-    PASSWORD_ENV,
-    DistributedError,
-    DistributedPolicySpider,
-    connect,
-    distributed_settings,
-    with_password,
-)
+from crawlers.engine.distributed import DISTRIBUTED_MODES, DistributedPolicySpider, distributed_settings
 from crawlers.engine.runner import run_crawl
 from crawlers.engine.settings import USER_AGENT
 from crawlers.engine.summary import crawl_outcome, render_run_reports
 from crawlers.families import family_names
+from crawlers.items.transport import (
+    PUBLISHED_KEY,
+    DistributedError,
+    connect,
+    redis_option,
+)
 from crawlers.pageparse import ParseError, parse_saved_page
 from crawlers.replay.demo import CHROMIUM
 from crawlers.replay.portal import ReplayPortal
@@ -56,11 +53,9 @@ from crawlers.tools.watch import (
     spec_table,
     writable_config,
 )
-from pipelines.knownurls import PUBLISHED_KEY
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 
 def _resolve_sites(app, keys: tuple[str, ...], all_enabled: bool = False, replay: bool = False):
     """The sites to crawl by key: the registry's, the config's [[watch]] sites, and (crawling
@@ -169,29 +164,6 @@ def save_pages(report, root: Path | None = None) -> list[Path]:
                                  name=name, root=root or SITES_DIR)
             written += [saved.page_path, saved.expected_path]
     return written
-
-
-class RedisURL(click.ParamType):
-    """A Redis URL (redis://, rediss:// or unix://); its password, if it holds none, from
-    ``$POLICYWATCH_REDIS_PASSWORD`` — so it is in no command line and no shell history."""
-
-    name = "URL"
-
-    def convert(self, value, param, ctx):
-
-        scheme = str(value).partition("://")[0]
-        if scheme not in ("redis", "rediss", "unix"):
-            self.fail(f"{value!r} is not a Redis URL (redis://[USER@]HOST:PORT/DB)", param, ctx)
-        return with_password(str(value), os.environ.get(PASSWORD_ENV))
-
-
-REDIS_URL = RedisURL()
-
-
-def redis_option(help_text: str):
-    """The ``--redis URL`` option of every command that talks to a distributed crawl's Redis."""
-    return click.option("--redis", "redis_url", type=REDIS_URL, default=DEFAULT_REDIS, show_default=True,
-                        help=help_text + " The password comes from $POLICYWATCH_REDIS_PASSWORD.")
 
 
 def _crawl_options(fn):
@@ -568,7 +540,6 @@ def watch_remove(app, key: str) -> None:
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 
 
 def crawl_distributed(sites, *, redis_url: str, crawl_id: str, db_path: Path,

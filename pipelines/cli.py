@@ -12,8 +12,7 @@ import threading
 import click
 import redis
 
-from crawlers.cli import redis_option
-from crawlers.engine.distributed import DistributedError, connect, redact
+from crawlers.items.transport import DistributedError, connect, redact, redis_option
 from crawlers.parsing.display import table
 from crawlers.sites.declared import known_sites
 from pipelines.health import site_health

@@ -3,7 +3,8 @@
 Crawler machines have no corpus. The one writer (``policywatch ingest``) publishes the canonical
 URL of every stored document into ``policywatch:known:<site>`` when it starts, and adds each
 document it stores; ``policywatch:known:published`` says when it last published all of them. A
-``crawl --distributed --incremental`` worker reads its sites' sets when it opens.
+``crawl --distributed --incremental`` worker reads its sites' sets when it opens
+(``crawlers.items.transport.load_known``).
 """
 
 from __future__ import annotations
@@ -13,14 +14,11 @@ from datetime import datetime, timezone
 
 import sqlite_utils
 
+from crawlers.items.transport import PUBLISHED_KEY, known_key
+
 logger = logging.getLogger(__name__)
 
-PUBLISHED_KEY = "policywatch:known:published"
 BATCH = 1000
-
-
-def known_key(site: str) -> str:
-    return f"policywatch:known:{site}"
 
 
 def publish_known(redis_client, db: sqlite_utils.Database) -> int:
@@ -50,10 +48,3 @@ def publish_known(redis_client, db: sqlite_utils.Database) -> int:
 def add_known(redis_client, site: str, url: str) -> None:
     """One more stored document (``url`` canonical, as the corpus keys it)."""
     redis_client.sadd(known_key(site), url)
-
-
-def load_known(redis_client, site: str) -> frozenset[str] | None:
-    """A site's known URLs; None when no writer ever published the corpus' URLs."""
-    if not redis_client.exists(PUBLISHED_KEY):
-        return None
-    return frozenset(url.decode() for url in redis_client.smembers(known_key(site)))

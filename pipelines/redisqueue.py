@@ -20,6 +20,7 @@ from scrapy.exceptions import DropItem
 
 from crawlers.items import Attachment, PolicyItem
 from crawlers.items.codec import MAX_MESSAGE_BYTES, CodecError, encode
+from crawlers.items.transport import connect
 from pipelines.store import counts_from_stats, errors_from_stats
 
 logger = logging.getLogger(__name__)
@@ -96,7 +97,6 @@ class RedisQueuePipeline:
         self.redis.lpush(ITEMS_KEY, message_bytes(message))
 
     def open_spider(self) -> None:
-        from crawlers.engine.distributed import connect
 
         self.redis = connect(self.redis_url)
         spider = self.crawler.spider

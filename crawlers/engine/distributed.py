@@ -45,28 +45,24 @@ import os
 import socket
 import uuid
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from twisted.internet import task
 
-from crawlers.items.codec import CodecError
+from crawlers.engine import settings as defaults
 from crawlers.engine.spiders.policy import PolicySpider
+from crawlers.items.codec import CodecError
+from crawlers.items.transport import DistributedError, connect, load_known
+from pipelines.revisits import CrawlState
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "policywatch"
-# The environment variable holding the Redis password (read by the commands' --redis option).
-PASSWORD_ENV = "POLICYWATCH_REDIS_PASSWORD"
 BUSY_TTL = 15  # seconds a busy mark lives unless refreshed
 DISTRIBUTED_MODES = ("full", "incremental")
 WATCH_INTERVAL = 0.5
 REFUSALS_LOGGED = 20  # then only counted: a flood of junk must not flood the log
-
-
-class DistributedError(RuntimeError):
-    """The distributed crawl cannot run (no Redis there, a mode it does not support)."""
 
 
 def key_prefix(crawl_id: str) -> str:
@@ -78,47 +74,9 @@ def requests_key(crawl_id: str, site_key: str) -> str:
     return f"{key_prefix(crawl_id)}policy:{site_key}:requests"
 
 
-def redact(redis_url: str) -> str:
-    """``redis_url`` fit for a log or a message: its password replaced by ``***``."""
-    parts = urlsplit(redis_url)
-    if parts.password is None:
-        return redis_url
-    user = parts.username or ""
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
-
-
-def with_password(redis_url: str, password: str | None) -> str:
-    """``redis_url`` carrying ``password`` (URL-quoted) unless it holds one already."""
-    parts = urlsplit(redis_url)
-    if not password or parts.password is not None or parts.scheme not in ("redis", "rediss"):
-        return redis_url
-    user = quote(unquote(parts.username or ""), safe="")
-    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{parts.netloc.rpartition('@')[2]}"))
-
-
-def connect(redis_url: str):
-    """A Redis client for ``redis_url``, checked with a PING; a clear error when none answers
-    or it refuses our credentials (the message never shows the password)."""
-    import redis
-    from redis.exceptions import AuthenticationError, AuthorizationError
-
-    try:
-        client = redis.Redis.from_url(redis_url, socket_connect_timeout=10, socket_timeout=30)
-        client.ping()
-    except (AuthenticationError, AuthorizationError, redis.ResponseError) as exc:
-        # NOAUTH, WRONGPASS, or an ACL user without the right to PING.
-        raise DistributedError(f"Redis at {redact(redis_url)} refused us: {exc} (its password goes in "
-                               f"${PASSWORD_ENV})") from None
-    except (redis.RedisError, ValueError) as exc:
-        raise DistributedError(f"no Redis at {redact(redis_url)}: {exc}") from None
-    return client
-
-
 def distributed_settings(redis_url: str, crawl_id: str) -> dict[str, Any]:
     """Setting overrides that turn a crawl into one worker of a distributed crawl."""
     prefix = key_prefix(crawl_id)
-    from crawlers.engine import settings as defaults
 
     pipelines = {k: v for k, v in defaults.ITEM_PIPELINES.items()
                  if not k.startswith(("pipelines.store.", "pipelines.revisits."))}
@@ -231,7 +189,6 @@ class DistributedPolicySpider(PolicySpider):
         self.redis = connect(self.settings.get("POLICYWATCH_REDIS_URL"))
         if self.mode == "incremental":
             # Every worker, not only the seeder: any of them may parse a list page.
-            from pipelines.knownurls import load_known
 
             known = load_known(self.redis, self.site.key)
             if known is None:  # checked before the crawl started: the keys went since
@@ -257,7 +214,6 @@ class DistributedPolicySpider(PolicySpider):
 
     def _crawl_state(self):
         # The corpus is not here: the known URLs came from Redis when the spider opened.
-        from pipelines.revisits import CrawlState
 
         return CrawlState(known=self.plan.known)
 
