@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from crawlers.items import PolicyItem
 from crawlers.parsing.textnorm import clean_text, clean_title
-from pipelines import drop
+from pipelines.dropping import drop
 
 # Metadata fields that are one line of text; empty strings become None.
 _SHORT_FIELDS = ("doc_number", "issuer", "index_no", "topic", "validity", "column")

@@ -16,8 +16,8 @@ from scrapy import signals
 from twisted.internet import task
 
 from crawlers.items import PolicyItem
-from pipelines import drop
 from pipelines.attachments import site_for
+from pipelines.dropping import drop
 from pipelines.health import crawl_worked
 from pipelines.presence import record_observations
 from pipelines.runs import RUN_HEARTBEAT, beat_run, finish_run, reap_dead_runs, start_run
