@@ -1,7 +1,10 @@
 """Run a crawl of some sites in this process and report what each one did.
 
-One Scrapy process crawls every site of a run, one spider per site (so each site gets its own
-stats and its own row in ``runs``); Twisted's reactor cannot restart, so a process runs one crawl.
+One Scrapy process crawls every site of a run, one spider (one crawler) per site, so each site
+keeps its own download slots, stats, pipelines and row in ``runs``; Twisted's reactor cannot
+restart, so a process runs one crawl. At most ``POLICYWATCH_ACTIVE_SITES`` sites crawl at once:
+the next starts when one ends, and an ended site's crawler (its state, its frontier) is let go,
+so a round of thousands of portals holds only its active sites in memory.
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ class SiteRunReport:
     failed: dict[str, int] = field(default_factory=dict)
     failures: list[dict[str, str]] = field(default_factory=list)
     finish_reason: str = ""
-    unwritable: str = ""  # why the corpus could not be written, when that stopped the crawl
+    unwritable: str = ""
+    seconds: float = 0.0  # from the spider's opening to its closing  # why the corpus could not be written, when that stopped the crawl
 
     @property
     def broken(self) -> bool:
@@ -79,6 +83,7 @@ class SiteRunReport:
             failures=list(failures),
             finish_reason=str(stats.get("finish_reason", "")),
             unwritable=str(stats.get("policywatch/store/unwritable") or ""),
+            seconds=float(stats.get("elapsed_time_seconds") or 0.0),
         )
 
 
@@ -153,16 +158,62 @@ def run_crawl(
     # Scrapy's logging config sets its loggers to DEBUG; keep them at the caller's level.
     for name in ("scrapy", "scrapy_playwright", "twisted", "asyncio"):
         logging.getLogger(name).setLevel(max(level, logging.INFO) if name == "twisted" else level)
-    crawlers = []
-    for site in sites:
-        crawler = process.create_crawler(spider_class)
-        crawlers.append((site, crawler))
-        process.crawl(crawler, site=site, max_pages=max_pages, mode=mode, since=since, until=until,
-                      revisit_budget=revisit_budget)
-    process.start()
-    reports = []
-    for site, crawler in crawlers:
+    arguments = dict(max_pages=max_pages, mode=mode, since=since, until=until,
+                     revisit_budget=revisit_budget)
+    reports = SiteFeeder(process, sites, spider_class, arguments,
+                         settings.getint("POLICYWATCH_ACTIVE_SITES")).run()
+    return reports
+
+
+class SiteFeeder:
+    """Keeps up to ``active`` sites crawling in one CrawlerProcess: a site starts when another
+    ends, until none is left or the operator stops the crawl (a Ctrl-C's shutdown starts no
+    more). Each site's report is taken when it ends and its crawler let go."""
+
+    def __init__(self, process: CrawlerProcess, sites: list[Site], spider_class: type[PolicySpider],
+                 arguments: dict[str, Any], active: int) -> None:
+        self.process = process
+        self.spider_class = spider_class
+        self.arguments = arguments
+        self.active = max(1, active)
+        self.sites = sites
+        self.waiting = list(reversed(list(enumerate(sites))))
+        self.reports: dict[int, SiteRunReport] = {}
+        self.stopping = False
+
+    def run(self) -> list[SiteRunReport]:
+        self.running = 0
+        self._start_next()
+        self.process.start()
+        for n, site in enumerate(self.sites):  # the operator stopped the crawl before these
+            self.reports.setdefault(n, SiteRunReport(site=site.key, finish_reason="not_started"))
+        return [self.reports[n] for n in range(len(self.sites))]
+
+    def _start_next(self) -> None:
+        """Start one waiting site, then (on the reactor's next turn, so that the running sites'
+        responses are read between two starts and their latencies, which AutoThrottle paces
+        by, stay true) the next, while fewer than ``active`` run."""
+        if self.stopping or not self.waiting or self.running >= self.active:
+            return
+        n, site = self.waiting.pop()
+        crawler = self.process.create_crawler(self.spider_class)
+        self.running += 1
+        done = self.process.crawl(crawler, site=site, **self.arguments)
+        # Chained synchronously: the next site is added before the process sees none active.
+        done.addBoth(self._ended, n, site, crawler)
+        if self.waiting and self.running < self.active:
+            from twisted.internet import reactor  # the one CrawlerProcess installed
+
+            reactor.callLater(0, self._start_next)
+
+    def _ended(self, result, n: int, site: Site, crawler) -> None:
         spider = crawler.spider
         failures = getattr(spider, "failures", []) if spider else []
-        reports.append(SiteRunReport.from_stats(site.key, crawler.stats.get_stats(), failures))
-    return reports
+        report = SiteRunReport.from_stats(site.key, crawler.stats.get_stats(), failures)
+        self.reports[n] = report
+        if hasattr(result, "getErrorMessage"):  # the crawl could not start (a bad site, a bug)
+            logger.error("%s: the crawl failed: %s", site.key, result.getErrorMessage())
+        self.running -= 1
+        if report.interrupted:
+            self.stopping = True
+        self._start_next()
