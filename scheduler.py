@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ import click
 from crawlers.app import App, active_app, config_option, db_option, pass_app
 from crawlers.config import ConfigError
 from crawlers.distributedcommands import redis_option
+from crawlers.parsing import clock
 from crawlers.paths import demo_db
 from crawlers.probecommands import fixture_site_options, resolve_site
 
@@ -46,6 +48,17 @@ def _resolve_sites(app: App, keys: tuple[str, ...], all_enabled: bool = False, r
         return find_sites(keys, config, replay=replay)
     except KeyError as exc:
         raise click.BadParameter(str(exc.args[0]), param_hint="SITE") from None
+
+
+def _start_clock(moment: str | None) -> None:
+    """``POLICYWATCH_NOW``: crawls, revisits, run records and the digest take "now" to be that
+    moment (``crawlers.parsing.clock``), e.g. to run tomorrow's round today."""
+    if not moment:
+        return
+    try:
+        clock.start_at(clock.parse_moment(moment))
+    except clock.ClockError as exc:
+        raise click.ClickException(f"POLICYWATCH_NOW: {exc}") from None
 
 
 class FrontDoor(click.Group):
@@ -86,6 +99,7 @@ class FrontDoor(click.Group):
 def main(ctx: click.Context, verbose: int, config_path, db) -> None:
     """policywatch: watch Chinese government portals for new and revised policy documents."""
     _setup_logging(verbose)
+    _start_clock(os.environ.get("POLICYWATCH_NOW"))
     ctx.obj = App.resolve(config_path, db)  # the config itself is read when a command needs it
 
 
@@ -154,6 +168,13 @@ def _crawl_options(fn):
     return fn
 
 
+def _crawl_of(sites) -> str:
+    """What a crawl is called in its one line: its sites, or their number when they are many."""
+    if len(sites) > 5:
+        return f"crawl of {len(sites)} sites"
+    return f"crawl of {', '.join(s.key for s in sites)}"
+
+
 def _report_and_exit(reports, what: str, resumable: bool = False) -> None:
     """Print what the crawl did; exit with its status (``crawlers.engine.summary``), with one line on
     stderr saying why when it is not ok."""
@@ -185,9 +206,12 @@ def _report_and_exit(reports, what: str, resumable: bool = False) -> None:
 @redis_option("With --distributed: the Redis holding the shared frontier.")
 @click.option("--crawl-id", default="default", show_default=True,
               help="With --distributed: the name the processes of one crawl share.")
+@click.option("--outcomes", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write how each site's crawl ended to this file, a JSON line per site "
+                   "(the daily round reads it).")
 @pass_app
 def crawl(app: App, site_keys, max_pages, replay_url, contact, incremental, sweep, revisit_budget,
-          distributed, redis_url, crawl_id) -> None:
+          distributed, redis_url, crawl_id, outcomes) -> None:
     """Crawl the named sites (registry or config-declared) now and store what they publish."""
     from crawlers.engine.runner import run_crawl
 
@@ -207,12 +231,16 @@ def crawl(app: App, site_keys, max_pages, replay_url, contact, incremental, swee
                                         settings=app.config.scrapy)
         except DistributedError as exc:
             raise click.ClickException(str(exc)) from None
-        _report_and_exit(reports, f"crawl of {', '.join(s.key for s in chosen)}")
+        _report_and_exit(reports, _crawl_of(chosen))
         return
     reports = run_crawl(chosen, app.prepared_db(), replay_url=replay_url, max_pages=max_pages,
                         mode="sweep" if sweep else "incremental" if incremental else "full",
                         revisit_budget=revisit_budget, contact=contact, overrides=app.config.scrapy)
-    _report_and_exit(reports, f"crawl of {', '.join(s.key for s in chosen)}")
+    if outcomes is not None:
+        from crawlers.engine.summary import write_site_outcomes
+
+        write_site_outcomes(reports, outcomes)
+    _report_and_exit(reports, _crawl_of(chosen))
 
 
 @main.command()
@@ -508,7 +536,6 @@ def daily_round(config_path: str | None = None, replay_url: str | None = None, *
 def _due_a_sweep(config, keys: list[str]) -> set[str]:
     """The sites whose daily crawl is a sweep today (``[schedule] sweep_days``); none before the
     corpus exists (a first crawl of a site reads only what is new anyway)."""
-    from datetime import datetime, timezone
 
     from pipelines.revisits import sites_due_a_sweep
     from pipelines.schema import open_corpus
@@ -517,7 +544,7 @@ def _due_a_sweep(config, keys: list[str]) -> set[str]:
         return set()
     db = open_corpus(config.db)
     try:
-        return sites_due_a_sweep(db, keys, config.schedule.sweep_days, datetime.now(timezone.utc))
+        return sites_due_a_sweep(db, keys, config.schedule.sweep_days, clock.now())
     finally:
         db.close()
 

@@ -17,6 +17,8 @@ from typing import Any, Iterable, Sequence
 
 import sqlite_utils
 
+from crawlers.parsing import clock
+
 # The order kinds appear in a digest, and what a researcher reads for each.
 KINDS = ("new", "finalised", "revised", "repealed", "withdrawn")
 KIND_LABELS = {
@@ -233,7 +235,7 @@ def build_digest(db: sqlite_utils.Database, change_ids: Sequence[int], *, since:
                  until: str | None = None, channel: str | None = None,
                  resent: Iterable[int] = (), now: datetime | None = None) -> Digest:
     """A digest of the given changes: backfills summarised, the rest grouped and sorted."""
-    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
+    moment = (now or clock.now()).astimezone(timezone.utc).isoformat(timespec="seconds")
     entries = load_entries(db, change_ids, resent)
     digest = Digest(generated_at=moment, since=since, until=until or moment, channel=channel)
     digest._all_ids = {e.id for e in entries}

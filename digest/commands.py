@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from crawlers.app import App, config_option, db_option, pass_app
+from crawlers.parsing import clock
 
 FORMAT_CHOICES = ("md", "html", "atom", "json")
 
@@ -58,8 +59,6 @@ def _formats(values: tuple[str, ...]) -> tuple[str, ...]:
 @pass_app
 def digest(app: App, since, format_values, out, deliver) -> None:
     """Write the digest of what changed since the last one, and deliver it."""
-    from datetime import datetime, timezone
-
     from digest.build import build_digest, changes_since
     from digest.delivery import FilesChannel, configured_channels, deliver as deliver_all, pending
     from digest.render import render
@@ -110,7 +109,7 @@ def digest(app: App, since, format_values, out, deliver) -> None:
         ids, resent = pending(corpus, "files")
         period_start = last_delivery(corpus, "files")
     built = build_digest(corpus, ids, since=period_start, resent=resent,
-                         now=datetime.now(timezone.utc))
+                         now=clock.now())
     if to_stdout:
         click.echo(render(built, formats[0]), nl=False)
         return

@@ -41,6 +41,7 @@ import sqlite_utils
 
 from crawlers.config import ChannelsConfig
 from crawlers.config import EmailChannel as EmailSettings
+from crawlers.parsing import clock
 
 from digest.build import Digest, build_digest
 from digest.render import FORMATS, SUFFIXES, render, render_atom, render_html, render_markdown
@@ -284,7 +285,7 @@ def configured_channels(channels: ChannelsConfig, out: Path,
 
 
 def _now(now: datetime | None) -> str:
-    return (now or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
+    return (now or clock.now()).astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
 def pending(db: sqlite_utils.Database, channel: str, upto: int | None = None

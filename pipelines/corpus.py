@@ -40,6 +40,7 @@ from pipelines.schema import SCHEMA_VERSION, CorpusError, migrate, open_corpus, 
 from pipelines.diff import text_diff
 from pipelines.search import index_document, reindex, search
 from crawlers.parsing.textnorm import body_forms, hash_form
+from crawlers.parsing import clock
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ class StoreResult:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def iso_time(moment: datetime | None) -> str:

@@ -22,6 +22,7 @@ from scrapy import signals
 from pipelines.health import last_sweeps
 from pipelines.schema import open_corpus
 from pipelines.unwritable import stop_crawl, unwritable_reason
+from crawlers.parsing import clock
 
 logger = logging.getLogger(__name__)
 
@@ -178,14 +179,14 @@ class BackfillCheckpoint:
                (site, "column", url, method, formdata, page, discovered_at)
                values (?, ?, ?, ?, ?, ?, ?)""",
             [self.site, column, url, method, json.dumps(formdata, sort_keys=True), page,
-             datetime.now(timezone.utc).isoformat(timespec="seconds")])
+             clock.now().isoformat(timespec="seconds")])
 
     def done(self, column: str, url: str, formdata: dict, entries: int) -> bool:
         """Mark a list page done; False when the corpus refused (it stays pending)."""
         return self._write(
             """update backfill_pages set state = 'done', entries = ?, done_at = ?
                where site = ? and "column" = ? and url = ? and formdata = ?""",
-            [entries, datetime.now(timezone.utc).isoformat(timespec="seconds"), self.site,
+            [entries, clock.now().isoformat(timespec="seconds"), self.site,
              column, url, json.dumps(formdata, sort_keys=True)])
 
     def close(self) -> None:
@@ -243,7 +244,7 @@ class RevisitPipeline:
                 row = self.db.execute("select published_date from documents where url = ?", [url]).fetchone()
                 published = row[0] if row else None
             checks.append((url, published))
-        record_checks(self.db, checks, datetime.now(timezone.utc))
+        record_checks(self.db, checks, clock.now())
         self.crawler.stats.inc_value("policywatch/revisit/scheduled", len(checks))
         self.pending = []
 

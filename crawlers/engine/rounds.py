@@ -1,15 +1,23 @@
-"""One round of crawls: every due site in its own process, a few at a time.
+"""One round of crawls: the due sites shared among a few crawl processes.
 
-Each site's crawl is a separate ``policywatch crawl SITE --incremental`` process (Twisted's
-reactor cannot restart, and a site that hangs, crashes or is blocked must not touch the others).
-Starts are staggered; a stop request lets running crawls finish and starts no new ones.
+The round's sites are dealt to as few ``policywatch crawl SITE... --incremental`` processes as
+the cores need (``max_parallel``, at most one per core); each process crawls its sites many at
+once (``crawlers.engine.runner``: a download slot, run record and health per site; one site's
+failure touches no other) and its parse pool serves them all. A process that crashes or hangs
+takes only its own sites with it. Each process writes one line per site saying how that site's
+crawl ended (``--outcomes``), so the round reports per site as before. Starts are staggered; a
+stop request lets the running sites finish and starts no new ones (SIGUSR1 to each process).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +26,9 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[2]
-CRAWL_TIMEOUT = 6 * 3600  # a crawl still running after this is killed; its site is retried next round
+CRAWL_TIMEOUT = 6 * 3600  # a crawl still running after this is killed; its sites are retried next round
+# Sent to a crawl process when the round is stopped: its running sites finish, no other starts.
+STOP_STARTING = signal.SIGUSR1
 
 
 @dataclass(frozen=True)
@@ -33,9 +43,11 @@ class CrawlOutcome:
         return self.returncode == 0
 
 
-def crawl_command(site: str, db: Path, *, replay_url: str | None = None, contact: str = "",
-                  mode: str = "incremental", config_path: str | Path | None = None) -> list[str]:
-    cmd = [sys.executable, "-m", "scheduler", "crawl", site, "--db", str(db)]
+def crawl_command(sites: str | list[str], db: Path, *, replay_url: str | None = None, contact: str = "",
+                  mode: str = "incremental", config_path: str | Path | None = None,
+                  outcomes: Path | None = None) -> list[str]:
+    keys = [sites] if isinstance(sites, str) else list(sites)
+    cmd = [sys.executable, "-m", "scheduler", "crawl", *keys, "--db", str(db)]
     if config_path:
         # The crawl finds config-declared ([[watch]]) sites in the same config.
         cmd += ["--config", str(config_path)]
@@ -44,47 +56,127 @@ def crawl_command(site: str, db: Path, *, replay_url: str | None = None, contact
         cmd += ["--replay", replay_url]
     if contact:
         cmd += ["--contact", contact]
+    if outcomes is not None:
+        cmd += ["--outcomes", str(outcomes)]
     return cmd
+
+
+def crawl_processes(max_parallel: int, cores: int | None = None) -> int:
+    """How many crawl processes a round runs: ``max_parallel``, but no more than the cores
+    (a process's sites wait on their portals' delays, not on the CPU)."""
+    return max(1, min(max_parallel, cores or os.cpu_count() or 1))
+
+
+def deal(sites: list[str], groups: int) -> list[list[str]]:
+    """``sites`` dealt round-robin into at most ``groups`` non-empty groups."""
+    dealt = [sites[n::groups] for n in range(max(1, groups))]
+    return [group for group in dealt if group]
+
+
+def read_outcomes(path: Path) -> dict[str, dict]:
+    """The per-site lines a crawl process wrote (``crawlers.engine.summary.site_outcomes``);
+    a line cut short by a killed process is left out (its site counts as the process's)."""
+    found: dict[str, dict] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(row, dict) and isinstance(row.get("site"), str):
+            found[row["site"]] = row
+    return found
 
 
 def run_round(sites: list[str], db: Path, *, max_parallel: int = 2, stagger: float = 2.0,
               replay_url: str | None = None, contact: str = "",
               stop: threading.Event | None = None,
               config_path: str | Path | None = None,
-              sweep: frozenset[str] | set[str] = frozenset()) -> list[CrawlOutcome]:
-    """Crawl ``sites`` incrementally (those in ``sweep`` with a sweep), at most
-    ``max_parallel`` at once; never raises for a site's failure."""
+              sweep: frozenset[str] | set[str] = frozenset(),
+              cores: int | None = None) -> list[CrawlOutcome]:
+    """Crawl ``sites`` incrementally (those in ``sweep`` with a sweep) in at most
+    ``crawl_processes(max_parallel)`` processes at once; one outcome per site, in the order
+    given; never raises for a site's failure."""
     stop = stop or threading.Event()
     start_lock = threading.Lock()
     last_start = [0.0]
+    processes = crawl_processes(max_parallel, cores)
+    plain = [s for s in sites if s not in sweep]
+    batches = [(group, "incremental") for group in deal(plain, processes)]
+    batches += [(group, "sweep") for group in deal([s for s in sites if s in sweep], processes)]
 
-    def crawl(site: str) -> CrawlOutcome:
+    def crawl(batch: tuple[list[str], str]) -> list[CrawlOutcome]:
+        keys, mode = batch
         with start_lock:  # stagger the starts so portals on one host are not hit at once
             wait = last_start[0] + stagger - time.monotonic()
-            if wait > 0 and stop.wait(wait):
-                return CrawlOutcome(site, None, 0.0)
-            if stop.is_set():
-                return CrawlOutcome(site, None, 0.0)
+            if (wait > 0 and stop.wait(wait)) or stop.is_set():
+                return [CrawlOutcome(site, None, 0.0) for site in keys]
             last_start[0] = time.monotonic()
-        started = time.monotonic()
-        logger.info("crawl of %s starting", site)
-        try:
-            mode = "sweep" if site in sweep else "incremental"
-            done = subprocess.run(crawl_command(site, db, replay_url=replay_url, contact=contact,
-                                                config_path=config_path, mode=mode),
-                                  cwd=REPO, capture_output=True, text=True, timeout=CRAWL_TIMEOUT)
-            code, tail = done.returncode, (done.stdout + done.stderr)[-2000:]
-        except subprocess.TimeoutExpired as exc:
-            code, tail = -9, f"killed after {CRAWL_TIMEOUT} s: {str(exc.output or '')[-1000:]}"
-        seconds = time.monotonic() - started
-        if code == 0:
-            logger.info("crawl of %s finished in %.0f s", site, seconds)
-        else:
-            logger.warning("crawl of %s failed (exit %s) after %.0f s:\n%s", site, code, seconds, tail)
-        return CrawlOutcome(site, code, seconds, tail)
+        return _crawl_batch(keys, mode, db, stop, replay_url=replay_url, contact=contact,
+                            config_path=config_path)
 
-    with ThreadPoolExecutor(max_workers=max(1, max_parallel), thread_name_prefix="crawl") as pool:
-        return list(pool.map(crawl, sites))
+    with ThreadPoolExecutor(max_workers=processes, thread_name_prefix="crawl") as pool:
+        outcomes = {o.site: o for done in pool.map(crawl, batches) for o in done}
+    return [outcomes[site] for site in sites]
+
+
+def _crawl_batch(keys: list[str], mode: str, db: Path, stop: threading.Event, *,
+                 replay_url: str | None, contact: str,
+                 config_path: str | Path | None) -> list[CrawlOutcome]:
+    """One crawl process of ``keys``; each site's outcome from the line the process wrote for
+    it, or the process's own status when it wrote none (it crashed or was killed)."""
+    started = time.monotonic()
+    what = keys[0] if len(keys) == 1 else f"{len(keys)} sites ({keys[0]}, ...)"
+    logger.info("crawl of %s starting", what)
+    with tempfile.TemporaryDirectory(prefix="policywatch-round-") as scratch:
+        outcomes_path = Path(scratch) / "outcomes.jsonl"
+        command = crawl_command(keys, db, replay_url=replay_url, contact=contact,
+                                config_path=config_path, mode=mode, outcomes=outcomes_path)
+        with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as output:
+            process = subprocess.Popen(command, cwd=REPO, stdout=output, stderr=subprocess.STDOUT,
+                                       text=True)
+            code = _wait(process, stop)
+            output.seek(0, os.SEEK_END)
+            output.seek(max(0, output.tell() - 4000))
+            tail = output.read()[-2000:]
+        found = read_outcomes(outcomes_path)
+    seconds = time.monotonic() - started
+    if code == 0:
+        logger.info("crawl of %s finished in %.0f s", what, seconds)
+    else:
+        logger.warning("crawl of %s ended with exit %s after %.0f s:\n%s", what, code, seconds, tail)
+    outcomes = []
+    for site in keys:
+        row = found.get(site)
+        if row is None:
+            outcomes.append(CrawlOutcome(site, code if code != 0 else -1, seconds, tail))
+        else:
+            outcomes.append(CrawlOutcome(site, row.get("exit"), float(row.get("seconds") or 0.0),
+                                         row.get("why") or ""))
+    return outcomes
+
+
+def _wait(process: subprocess.Popen, stop: threading.Event) -> int:
+    """The process's exit status; asks it once to start no more sites when ``stop`` is set;
+    kills it after ``CRAWL_TIMEOUT``."""
+    deadline = time.monotonic() + CRAWL_TIMEOUT
+    asked = False
+    while True:
+        try:
+            return process.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            pass
+        if stop.is_set() and not asked:
+            asked = True
+            process.send_signal(STOP_STARTING)
+        if time.monotonic() > deadline:
+            logger.error("crawl process %d killed after %d s", process.pid, CRAWL_TIMEOUT)
+            process.kill()
+            process.wait()
+            return -9
 
 
 # Set when the operator asks the schedule to stop (SIGTERM/SIGINT): rounds start no new crawl.

@@ -10,6 +10,7 @@ so a round of thousands of portals holds only its active sites in memory.
 from __future__ import annotations
 
 import logging
+import signal
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -20,6 +21,7 @@ from scrapy.settings import Settings
 
 from crawlers.engine import settings as default_settings
 from crawlers.sites.spec import Site
+from crawlers.engine.rounds import STOP_STARTING
 from crawlers.engine.sitesettings import REPLAY_CONCURRENCY
 from crawlers.engine.spiders.policy import PolicySpider
 
@@ -183,11 +185,22 @@ class SiteFeeder:
 
     def run(self) -> list[SiteRunReport]:
         self.running = 0
-        self._start_next()
-        self.process.start()
+        # A stopped round (crawlers.engine.rounds) lets the running sites finish, starts none.
+        previous = signal.signal(STOP_STARTING, self._stop_starting)
+        try:
+            self._start_next()
+            self.process.start()
+        finally:
+            signal.signal(STOP_STARTING, previous)
         for n, site in enumerate(self.sites):  # the operator stopped the crawl before these
             self.reports.setdefault(n, SiteRunReport(site=site.key, finish_reason="not_started"))
         return [self.reports[n] for n in range(len(self.sites))]
+
+    def _stop_starting(self, signum, frame) -> None:
+        if not self.stopping:
+            logger.warning("asked to stop: %d running site(s) finish, %d not started",
+                           self.running, len(self.waiting))
+        self.stopping = True
 
     def _start_next(self) -> None:
         """Start one waiting site, then (on the reactor's next turn, so that the running sites'

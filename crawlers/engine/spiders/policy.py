@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any
 
 import scrapy
@@ -34,6 +34,7 @@ from crawlers.sites.spec import Column, Site
 from crawlers.engine.sitesettings import apply_site_settings
 from crawlers.engine.spiderargs import spider_arguments
 from crawlers.engine.pageledger import PageLedger
+from crawlers.parsing import clock
 
 # Links that go straight to a file rather than to a page about it.
 FILE_EXTENSIONS = ("pdf", "doc", "docx", "wps", "ofd", "xls", "xlsx", "et", "zip", "rar")
@@ -143,7 +144,7 @@ class PolicySpider(scrapy.Spider):
                 self.checkpoint = BackfillCheckpoint(db_path, self.site.key, self.crawler)
                 self.checkpoint.reset_if_complete([c.name for c in self.site.columns])
                 self.ledger = PageLedger(self._page_done)
-            return load_crawl_state(db, self.site.key, datetime.now(timezone.utc), budget=budget,
+            return load_crawl_state(db, self.site.key, clock.now(), budget=budget,
                                     backfill=self.mode == "backfill")
         finally:
             db.close()
@@ -281,7 +282,7 @@ class PolicySpider(scrapy.Spider):
         reactor goes on fetching (``self.offload``)."""
         stats = self.crawler.stats
         stats.inc_value("policywatch/pages/detail")
-        fetched_at = datetime.now(timezone.utc)
+        fetched_at = clock.now()
         if response.status == 304:  # a conditional revisit: the page has not changed
             stats.inc_value("policywatch/revisit/not_modified")
             self.observations.detail_present(response.url)
