@@ -32,6 +32,9 @@ REVISIT_STEPS = (
     (timedelta(days=365), timedelta(days=7)),
 )
 REVISIT_OLD = timedelta(days=30)
+# A document is due again this much before its interval has passed: a daily round starts at
+# the same hour each day, a little before the moment its page was checked the day before.
+REVISIT_EARLY = timedelta(hours=6)
 DEFAULT_BUDGET = 30
 
 
@@ -126,7 +129,8 @@ def record_checks(db: sqlite_utils.Database, checks: list[tuple[str, str | None]
     updated = 0
     with db.atomic():
         for url, published in checks:
-            next_at = (now + revisit_interval(published, now)).astimezone(timezone.utc)
+            interval = revisit_interval(published, now)
+            next_at = (now + interval - min(REVISIT_EARLY, interval / 4)).astimezone(timezone.utc)
             cursor = db.execute(
                 "update documents set last_checked = ?, next_check_at = ? where url = ?",
                 [stamp, next_at.isoformat(timespec="seconds"), url])
