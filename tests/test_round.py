@@ -86,19 +86,23 @@ def test_the_round_deals_its_sites_to_processes_and_reports_each_site(tmp_path):
     with farm.serving():
         config = write_config(tmp_path, farm)
         db = tmp_path / "corpus.db"  # created by the first processes, as in a first round
-        found = run_round(keys, db, max_parallel=4, cores=2, stagger=0, config_path=config)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("crawlers.engine.rounds.SITES_PER_PROCESS", 3)
+            found = run_round(keys, db, max_parallel=4, cores=2, stagger=0, config_path=config)
     assert [o.site for o in found] == keys
     assert {o.site: o.returncode for o in found} == {k: (2 if k == keys[4] else 0) for k in keys}
     assert "blocked" in found[4].output_tail
     with sqlite3.connect(db) as conn:
         processes = conn.execute("SELECT count(DISTINCT pid) FROM runs").fetchone()[0]
         statuses = dict(conn.execute("SELECT site, status FROM runs").fetchall())
-    assert processes == 2  # max_parallel 4, but two cores: two processes for six sites
+    assert processes == 2  # three sites a process, max_parallel 4, but two cores: two processes
     assert statuses == {k: ("blocked" if k == keys[4] else "ok") for k in keys}
 
 
 def test_sites_are_dealt_to_at_most_one_process_per_core():
     assert crawl_processes(8, cores=2) == 2 and crawl_processes(1, cores=4) == 1
+    assert crawl_processes(8, cores=4, sites=40) == 1  # a process takes a thousand sites
+    assert crawl_processes(8, cores=4, sites=2500) == 3
     assert deal(["a", "b", "c", "d", "e"], 2) == [["a", "c", "e"], ["b", "d"]]
     assert deal(["a"], 3) == [["a"]]
 

@@ -27,6 +27,8 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[2]
 CRAWL_TIMEOUT = 6 * 3600  # a crawl still running after this is killed; its sites are retried next round
+# Sites one crawl process takes before the round starts another (up to the cores).
+SITES_PER_PROCESS = 1000
 # Sent to a crawl process when the round is stopped: its running sites finish, no other starts.
 STOP_STARTING = signal.SIGUSR1
 
@@ -61,10 +63,12 @@ def crawl_command(sites: str | list[str], db: Path, *, replay_url: str | None = 
     return cmd
 
 
-def crawl_processes(max_parallel: int, cores: int | None = None) -> int:
-    """How many crawl processes a round runs: ``max_parallel``, but no more than the cores
-    (a process's sites wait on their portals' delays, not on the CPU)."""
-    return max(1, min(max_parallel, cores or os.cpu_count() or 1))
+def crawl_processes(max_parallel: int, cores: int | None = None, sites: int | None = None) -> int:
+    """How many crawl processes a round runs: one per ``SITES_PER_PROCESS`` sites, but no more
+    than ``max_parallel`` nor the cores. A process's sites wait on their portals' delays, not
+    on the CPU, and each process costs its own start and parse pool (~300 MB with its workers)."""
+    wanted = -(-sites // SITES_PER_PROCESS) if sites else max_parallel
+    return max(1, min(max_parallel, cores or os.cpu_count() or 1, wanted))
 
 
 def deal(sites: list[str], groups: int) -> list[list[str]]:
@@ -103,7 +107,7 @@ def run_round(sites: list[str], db: Path, *, max_parallel: int = 2, stagger: flo
     stop = stop or threading.Event()
     start_lock = threading.Lock()
     last_start = [0.0]
-    processes = crawl_processes(max_parallel, cores)
+    processes = crawl_processes(max_parallel, cores, len(sites))
     plain = [s for s in sites if s not in sweep]
     batches = [(group, "incremental") for group in deal(plain, processes)]
     batches += [(group, "sweep") for group in deal([s for s in sites if s in sweep], processes)]
