@@ -187,8 +187,8 @@ def _killed_and_resumed(scratch: Path) -> str:
     if lost or total != distinct or not killed:
         raise AssertionError(f"{distinct} of {count * DOCS} documents, {total - distinct} duplicated, "
                              f"{killed} run(s) recorded killed")
-    return (f"killed at {at_kill} document(s) stored; resumed: {distinct} of {count * DOCS} stored, "
-            f"0 lost, 0 duplicated, {killed} run(s) recorded killed")
+    return (f"1 kills survived (at {at_kill} of {count * DOCS} documents stored): 0 lost, 0 duplicated; "
+            f"{killed} run(s) recorded killed")
 
 
 CASES = [
