@@ -127,3 +127,16 @@ def test_the_clock_moves_and_keeps_running():
     finally:
         clock.start_at(None)
     assert clock.now().year < 2030
+
+
+def test_the_crawl_settings_copy_is_independent_where_a_crawler_changes_it(tmp_path):
+    from crawlers.engine.runner import build_settings
+
+    settings = build_settings(tmp_path / "c.db")
+    copied = settings.copy()
+    assert type(copied) is type(settings) and copied.copy_to_dict() == settings.copy_to_dict()
+    copied.set("DOWNLOAD_SLOTS", {"127.0.0.2": {"delay": 9}}, priority="spider")
+    copied["DOWNLOADER_MIDDLEWARES"].set("x.Middleware", 1)
+    copied.set("LOG_LEVEL", "DEBUG", priority="cmdline")
+    assert settings.getdict("DOWNLOAD_SLOTS") == {} and "x.Middleware" not in settings["DOWNLOADER_MIDDLEWARES"]
+    assert settings["LOG_LEVEL"] != "DEBUG"
