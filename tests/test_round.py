@@ -12,6 +12,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from datetime import timedelta
 
 import pytest
@@ -140,3 +141,27 @@ def test_the_crawl_settings_copy_is_independent_where_a_crawler_changes_it(tmp_p
     copied.set("LOG_LEVEL", "DEBUG", priority="cmdline")
     assert settings.getdict("DOWNLOAD_SLOTS") == {} and "x.Middleware" not in settings["DOWNLOADER_MIDDLEWARES"]
     assert settings["LOG_LEVEL"] != "DEBUG"
+
+
+def test_a_stopped_round_lets_the_running_sites_finish_and_starts_no_other(tmp_path):
+    from crawlers.engine.rounds import STOP_STARTING
+
+    farm = Farm(6, DOCS)
+    keys = [site_key(i) for i in range(6)]
+    db = tmp_path / "corpus.db"
+    with farm.serving():
+        config = write_config(tmp_path, farm, scrapy={"POLICYWATCH_ACTIVE_SITES": 2})
+        process = crawl(tmp_path, config, keys, popen=True)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not sum(farm.requests.values()):
+            time.sleep(0.05)
+        process.send_signal(STOP_STARTING)  # as run_round does when the schedule is stopped
+        _, stderr = process.communicate(timeout=240)
+    assert "Traceback" not in stderr
+    found = outcomes(tmp_path)
+    started = [k for k in keys if found[k]["exit"] is not None]
+    assert started == keys[:2], found  # two at a time: the first two ran, no other started
+    assert all(found[k]["exit"] == 0 for k in started)
+    assert all(found[k]["why"] == "not started: the round was stopped" for k in keys[2:])
+    assert {k: v[0] for k, v in last_runs(db).items()} == {k: "ok" for k in started}
+    assert documents(db) == {k: DOCS for k in started}

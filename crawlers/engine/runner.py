@@ -209,6 +209,7 @@ class SiteFeeder:
         self.sites = sites
         self.waiting = list(reversed(list(enumerate(sites))))
         self.reports: dict[int, SiteRunReport] = {}
+        self.started: dict[int, tuple[Site, Any]] = {}  # running: their crawlers
         self.stopping = False
 
     def run(self) -> list[SiteRunReport]:
@@ -220,6 +221,8 @@ class SiteFeeder:
             self.process.start()
         finally:
             signal.signal(STOP_STARTING, previous)
+        for n, (site, crawler) in self.started.items():  # the reactor stopped under them
+            self.reports.setdefault(n, self._report(site, crawler))
         for n, site in enumerate(self.sites):  # the operator stopped the crawl before these
             self.reports.setdefault(n, SiteRunReport(site=site.key, finish_reason="not_started"))
         return [self.reports[n] for n in range(len(self.sites))]
@@ -238,6 +241,7 @@ class SiteFeeder:
             return
         n, site = self.waiting.pop()
         crawler = self.process.create_crawler(self.spider_class)
+        self.started[n] = (site, crawler)
         self.running += 1
         done = self.process.crawl(crawler, site=site, **self.arguments)
         # Chained synchronously: the next site is added before the process sees none active.
@@ -247,11 +251,15 @@ class SiteFeeder:
 
             reactor.callLater(0, self._start_next)
 
-    def _ended(self, result, n: int, site: Site, crawler) -> None:
+    @staticmethod
+    def _report(site: Site, crawler) -> SiteRunReport:
         spider = crawler.spider
         failures = getattr(spider, "failures", []) if spider else []
-        report = SiteRunReport.from_stats(site.key, crawler.stats.get_stats(), failures)
-        self.reports[n] = report
+        return SiteRunReport.from_stats(site.key, crawler.stats.get_stats(), failures)
+
+    def _ended(self, result, n: int, site: Site, crawler) -> None:
+        del self.started[n]
+        report = self.reports[n] = self._report(site, crawler)
         if hasattr(result, "getErrorMessage"):  # the crawl could not start (a bad site, a bug)
             logger.error("%s: the crawl failed: %s", site.key, result.getErrorMessage())
         self.running -= 1
