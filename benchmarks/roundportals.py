@@ -19,7 +19,6 @@ import asyncio
 import errno
 import json
 import random
-import socket
 import sys
 import threading
 from collections import Counter
@@ -194,13 +193,6 @@ class Farm:
         finally:
             loop.call_soon_threadsafe(loop.stop)
             thread.join(30)
-
-
-def closed_port_free(port: int, address: str) -> bool:
-    """Nothing listens on ``address``:``port`` (a ``down`` portal's address, checked)."""
-    with socket.socket() as s:
-        s.settimeout(2)
-        return s.connect_ex((address, port)) != 0
 
 
 def config_toml(farm: Farm, delay: float = 2.0, extra: str = "") -> str:
