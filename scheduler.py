@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import signal
 import sqlite3
 import subprocess
 import sys
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from crawlers.config import Config, ConfigError, config_path, load_config
 from crawlers.engine.rounds import REPO, STOP, run_round
 from crawlers.engine.summary import EXIT_FAILED, EXIT_INTERRUPTED
 from crawlers.pageparse import read_document
+from crawlers.parsing import clock
 from crawlers.paths import data_dir, demo_db
 from crawlers.replay.demo import run_demo
 from crawlers.sites import get_site
@@ -195,6 +197,17 @@ def hoist_global_options(args: list[str]) -> list[str]:
     return front + rest
 
 
+def _start_clock(moment: str | None) -> None:
+    """``POLICYWATCH_NOW``: crawls, revisits, run records and the digest take "now" to be that
+    moment (``crawlers.parsing.clock``), e.g. to run tomorrow's round today."""
+    if not moment:
+        return
+    try:
+        clock.start_at(clock.parse_moment(moment))
+    except clock.ClockError as exc:
+        raise click.ClickException(f"POLICYWATCH_NOW: {exc}") from None
+
+
 class FrontDoor(click.Group):
     """The command group: its options anywhere on the line, and an expected failure in one line
     (a bad config or corpus raised below a command exits 1 without a traceback)."""
@@ -235,6 +248,7 @@ def main(ctx: click.Context, verbose: int, quiet: int, log_file, config_file, db
 
     Its options may also follow the command: `policywatch crawl SITE --db F -v`."""
     setup_logging(verbose, quiet, log_file)
+    _start_clock(os.environ.get("POLICYWATCH_NOW"))
     ctx.obj = App.resolve(config_file, db)  # the config itself is read when a command needs it
 
 
@@ -382,7 +396,7 @@ def _due_a_sweep(config, keys: list[str]) -> set[str]:
         return set()
     db = open_corpus(config.db)
     try:
-        return sites_due_a_sweep(db, keys, config.schedule.sweep_days, datetime.now(timezone.utc))
+        return sites_due_a_sweep(db, keys, config.schedule.sweep_days, clock.now())
     finally:
         db.close()
 

@@ -18,7 +18,7 @@ import click
 from crawlers.engine.distributed import DISTRIBUTED_MODES, DistributedPolicySpider, distributed_settings
 from crawlers.engine.runner import run_crawl
 from crawlers.engine.settings import USER_AGENT
-from crawlers.engine.summary import crawl_outcome, render_run_reports
+from crawlers.engine.summary import crawl_outcome, render_run_reports, write_site_outcomes
 from crawlers.families import family_names
 from crawlers.items.transport import (
     PUBLISHED_KEY,
@@ -176,6 +176,13 @@ def _crawl_options(fn):
     return fn
 
 
+def _crawl_of(sites) -> str:
+    """What a crawl is called in its one line: its sites, or their number when they are many."""
+    if len(sites) > 5:
+        return f"crawl of {len(sites)} sites"
+    return f"crawl of {', '.join(s.key for s in sites)}"
+
+
 def _report_and_exit(reports, what: str, resumable: bool = False) -> None:
     """Print what the crawl did; exit with its status (``crawlers.engine.summary``), with one line on
     stderr saying why when it is not ok."""
@@ -206,9 +213,12 @@ def _report_and_exit(reports, what: str, resumable: bool = False) -> None:
 @redis_option("With --distributed: the Redis holding the shared frontier.")
 @click.option("--crawl-id", default="default", show_default=True,
               help="With --distributed: the name the processes of one crawl share.")
+@click.option("--outcomes", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write how each site's crawl ended to this file, a JSON line per site "
+                   "(the daily round reads it).")
 @click.pass_obj
 def crawl(app, site_keys, max_pages, replay_url, contact, incremental, sweep, revisit_budget,
-          distributed, redis_url, crawl_id) -> None:
+          distributed, redis_url, crawl_id, outcomes) -> None:
     """Crawl the named sites (registry or config-declared) now and store what they publish."""
 
     chosen = _resolve_sites(app, site_keys, replay=bool(replay_url))
@@ -225,12 +235,14 @@ def crawl(app, site_keys, max_pages, replay_url, contact, incremental, sweep, re
                                         settings=app.config.scrapy)
         except DistributedError as exc:
             raise click.ClickException(str(exc)) from None
-        _report_and_exit(reports, f"crawl of {', '.join(s.key for s in chosen)}")
+        _report_and_exit(reports, _crawl_of(chosen))
         return
     reports = run_crawl(chosen, app.prepared_db(), replay_url=replay_url, max_pages=max_pages,
                         mode="sweep" if sweep else "incremental" if incremental else "full",
                         revisit_budget=revisit_budget, contact=contact, overrides=app.config.scrapy)
-    _report_and_exit(reports, f"crawl of {', '.join(s.key for s in chosen)}")
+    if outcomes is not None:
+        write_site_outcomes(reports, outcomes)
+    _report_and_exit(reports, _crawl_of(chosen))
 
 
 def _parse_day(ctx, param, value):

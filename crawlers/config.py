@@ -12,8 +12,8 @@ digests = "~/policywatch/digests"     # where file-channel digests are written
 [schedule]
 time = "07:00"                         # daily crawl, then the digest
 timezone = "Asia/Shanghai"
-max_parallel = 2                       # sites crawled at once
-stagger_seconds = 5                    # between two sites' crawl starts
+max_parallel = 2                       # crawl processes at once (at most one per core; each crawls many sites)
+stagger_seconds = 5                    # between two crawl processes' starts
 sweep_days = 7                         # read each site's columns to their end this often (0: never)
 
 [sites]
@@ -81,7 +81,7 @@ class ScheduleConfig:
     time: str = "07:00"
     timezone: str = "Asia/Shanghai"
     max_parallel: int = 2
-    stagger_seconds: float = 5.0  # between the starts of two sites' crawls
+    stagger_seconds: float = 5.0  # between the starts of two crawl processes
     # Every this many days a site's daily crawl is a sweep (its columns read to their end, so
     # that withdrawals deep in an archive are seen); 0 never sweeps.
     sweep_days: int = 7

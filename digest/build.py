@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
+from crawlers.parsing import clock
 from crawlers.sites import all_sites
 from digest.labels import CHANGE_KINDS
 from digest.localtime import local_date, local_iso, shown, zone
@@ -428,7 +429,7 @@ def build_digest(db: sqlite_utils.Database, change_ids: Sequence[int], *, since:
     """A digest of the given changes for ``subscription`` (the default one when None): what it
     covers listed (backfills summarised), the rest summarised per site."""
     subscription = subscription or default_subscription()
-    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
+    moment = (now or clock.now()).astimezone(timezone.utc).isoformat(timespec="seconds")
     entries = load_entries(db, change_ids, resent)
     digest = Digest(generated_at=moment, since=since, until=until or moment, channel=channel,
                     subscription=subscription, tz=tz or zone(), feed_url=feed_url,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from crawlers.parsing import clock
 from digest.build import build_digest, changes_since, load_entries
 from digest.delivery import (
     DeliveryBusy,
@@ -133,7 +134,7 @@ def digest(app, since, subscription_name, format_values, out, deliver) -> None:
         ids, resent = pending(corpus, outbox)
         period_start = last_delivery(corpus, outbox)
     built = build_digest(corpus, ids, since=period_start, resent=resent,
-                         now=datetime.now(timezone.utc), subscription=sub, tz=zone(tz_name),
+                         now=clock.now(), subscription=sub, tz=zone(tz_name),
                          feed_url=feeds.feed_url(sub.name))
     if to_stdout:
         click.echo(render(built, formats[0]), nl=False)

@@ -42,6 +42,7 @@ from typing import Callable, Iterable, Iterator, Protocol, Sequence, TypeVar
 
 import sqlite_utils
 
+from crawlers.parsing import clock
 from digest.build import Digest, build_digest
 from digest.feeds import rolling_feed, write_feed
 from digest.localtime import zone
@@ -318,7 +319,7 @@ def subscription_routes(subscriptions: Sequence[Subscription], channels: Channel
 
 
 def _now(now: datetime | None) -> str:
-    return (now or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
+    return (now or clock.now()).astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
 def pending(db: sqlite_utils.Database, channel: str, upto: int | None = None

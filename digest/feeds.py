@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
+from crawlers.parsing import clock
 from digest.build import build_digest
 from digest.render import render_atom, tag_uri
 from digest.subscriptions import FeedSettings, Subscription
@@ -35,7 +36,7 @@ def window_change_ids(db: sqlite_utils.Database, start: str, limit: int = MAX_SC
 def rolling_feed(db: sqlite_utils.Database, subscription: Subscription, settings: FeedSettings,
                  *, now: datetime | None = None, tz: ZoneInfo | None = None) -> str:
     """The subscription's feed as Atom XML, as of ``now``."""
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    now = (now or clock.now()).astimezone(timezone.utc)
     start = (now - timedelta(days=settings.days)).isoformat(timespec="seconds")
     url = settings.feed_url(subscription.name)
     digest = build_digest(db, window_change_ids(db, start), since=start, now=now,

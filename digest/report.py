@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 import sqlite_utils
 
+from crawlers.parsing import clock
 from digest.labels import (
     CITY_TIERS,
     DOC_TYPES,
@@ -249,7 +250,7 @@ def build_report(
         _single("month", "按月份", rows, lambda d: d.month, _months(rows, filters),
                 lambda k: k or UNSET),
     ]
-    generated = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    generated = (now or clock.now()).astimezone(timezone.utc)
     return Report(
         title=title,
         generated_at=generated.isoformat(timespec="seconds"),

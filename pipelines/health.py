@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from statistics import median
 from typing import Any, Mapping
 
 import sqlite_utils
+
+from crawlers.parsing import clock
 
 SILENT_RUNS = 3
 # Refusals that say the page is not what the parser expects (a changed layout), as opposed to
@@ -154,7 +156,7 @@ def site_health(db: sqlite_utils.Database, sites: list | None = None,
     ``dead``: runs still recorded ``running`` whose process is gone (``corpus.dead_runs``), shown
     as the killed runs they are, for a reader that may not record it."""
     dead = dict(dead or {})
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     week_ago = (now - timedelta(days=7)).isoformat(timespec="seconds")
     known: dict[str, SiteHealth] = {}
     tables = set(db.table_names())

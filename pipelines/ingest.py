@@ -28,7 +28,7 @@ import logging
 import sqlite3
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from threading import Event
 from types import SimpleNamespace
@@ -38,6 +38,7 @@ import redis
 import sqlite_utils
 
 from crawlers.items.codec import MAX_MESSAGE_BYTES, decode, parse_message
+from crawlers.parsing import clock
 from crawlers.parsing.urls import canonical_url
 from pipelines.knownurls import add_known, publish_known
 from pipelines.redisqueue import INGESTING_KEY, ITEMS_KEY, decode_item
@@ -145,7 +146,7 @@ class Writer:
         """Move ``raw`` from the ingesting list to the dead letters, in one Redis transaction,
         and record it in the corpus."""
         self.report.bad += 1
-        at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        at = clock.now().isoformat(timespec="seconds")
         text = raw[:DEAD_MESSAGE_CHARS].decode("utf-8", "backslashreplace")
         letter = {"reason": reason, "at": at, "size": len(raw), "run": run, "message": text,
                   "truncated": len(raw) > DEAD_MESSAGE_CHARS}
@@ -192,7 +193,7 @@ class Writer:
         result = store_document(self.db, item, run_id)
         add_known(self.redis, item.site, canonical_url(item.url))
         published = item.published_date.isoformat() if item.published_date else None
-        record_checks(self.db, [(item.url, published)], datetime.now().astimezone())
+        record_checks(self.db, [(item.url, published)], clock.now())
         kinds = self._kinds.setdefault(message["run"], {})
         kinds[result.kind] = kinds.get(result.kind, 0) + 1
         self.report.documents[result.kind] = self.report.documents.get(result.kind, 0) + 1

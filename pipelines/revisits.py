@@ -23,6 +23,7 @@ from crawlers.parsing.urls import canonical_url
 from pipelines.health import last_sweeps
 from pipelines.schema import open_corpus
 from pipelines.unwritable import stop_crawl, unwritable_reason
+from crawlers.parsing import clock
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,9 @@ REVISIT_STEPS = (
     (timedelta(days=365), timedelta(days=7)),
 )
 REVISIT_OLD = timedelta(days=30)
+# A document is due again this much before its interval has passed: a daily round starts at
+# the same hour each day, a little before the moment its page was checked the day before.
+REVISIT_EARLY = timedelta(hours=6)
 DEFAULT_BUDGET = 30
 
 
@@ -126,7 +130,8 @@ def record_checks(db: sqlite_utils.Database, checks: list[tuple[str, str | None]
     updated = 0
     with db.atomic():
         for url, published in checks:
-            next_at = (now + revisit_interval(published, now)).astimezone(timezone.utc)
+            interval = revisit_interval(published, now)
+            next_at = (now + interval - min(REVISIT_EARLY, interval / 4)).astimezone(timezone.utc)
             cursor = db.execute(
                 "update documents set last_checked = ?, next_check_at = ? where url = ?",
                 [stamp, next_at.isoformat(timespec="seconds"), url])
@@ -179,14 +184,14 @@ class BackfillCheckpoint:
                (site, "column", url, method, formdata, page, discovered_at)
                values (?, ?, ?, ?, ?, ?, ?)""",
             [self.site, column, url, method, json.dumps(formdata, sort_keys=True), page,
-             datetime.now(timezone.utc).isoformat(timespec="seconds")])
+             clock.now().isoformat(timespec="seconds")])
 
     def done(self, column: str, url: str, formdata: dict, entries: int) -> bool:
         """Mark a list page done; False when the corpus refused (it stays pending)."""
         return self._write(
             """update backfill_pages set state = 'done', entries = ?, done_at = ?
                where site = ? and "column" = ? and url = ? and formdata = ?""",
-            [entries, datetime.now(timezone.utc).isoformat(timespec="seconds"), self.site,
+            [entries, clock.now().isoformat(timespec="seconds"), self.site,
              column, url, json.dumps(formdata, sort_keys=True)])
 
     def close(self) -> None:
@@ -244,7 +249,7 @@ class RevisitPipeline:
                 row = self.db.execute("select published_date from documents where url = ?", [url]).fetchone()
                 published = row[0] if row else None
             checks.append((url, published))
-        record_checks(self.db, checks, datetime.now(timezone.utc))
+        record_checks(self.db, checks, clock.now())
         self.crawler.stats.inc_value("policywatch/revisit/scheduled", len(checks))
         self.pending = []
 

@@ -99,11 +99,13 @@ def dead_runs(db: sqlite_utils.Database, now: datetime | None = None,
     dead; anywhere its heartbeat stopped ``RUN_STALE_AFTER`` ago; a run recorded before runs
     had owners (no pid) after ``LEGACY_RUN_TIMEOUT``. Reads only (``status`` shows them)."""
     now = now or utcnow()
-    here = socket.gethostname()
+    here, own = socket.gethostname(), os.getpid()
     killed: list[tuple[int, str]] = []
     rows = db.execute("""SELECT id, pid, host, started_at, heartbeat_at FROM runs
                          WHERE status = 'running'""").fetchall()
     for run_id, pid, host, started_at, heartbeat_at in rows:
+        if pid == own and host == here:
+            continue  # this process's other sites' runs (a crawl runs many): alive
         why = None
         if pid and host == here and not alive(pid):
             why = f"process {pid} on {host} is gone"

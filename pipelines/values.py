@@ -7,9 +7,12 @@ import zlib
 from datetime import date, datetime, timezone
 from typing import Any
 
+from crawlers.parsing import clock
+
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """Now, in UTC (``POLICYWATCH_NOW`` moves it: ``crawlers.parsing.clock``)."""
+    return clock.now()
 
 
 def iso_time(moment: datetime | None) -> str:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from scrapy import Request
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
 
 
 def replay_url(base: str, url: str) -> str:
@@ -55,3 +56,28 @@ class ReplayAwareDownloadHandler(HTTP11DownloadHandler):
 
     async def download_request(self, request: Request) -> Response:
         return await fetch(self, self._replay, request)
+
+    async def close(self) -> None:
+        await _close_pool(self)
+
+
+async def _close_pool(handler: HTTP11DownloadHandler) -> None:
+    """Scrapy's close, without its race: it ends the wait for the connections to close with a
+    timer that calls the wait's Deferred, and cancels the timer only when the awaiting coroutine
+    resumes, a loop turn later. A crawl process running hundreds of sites can be that turn late
+    (a traceback, AlreadyCalledError, per closing site); here the timer fires only an uncalled
+    Deferred."""
+    from twisted.internet import reactor  # the one the crawl process installed
+
+    closed = handler._pool.closeCachedConnections()
+
+    def give_up() -> None:
+        if not closed.called:
+            closed.callback(None)
+
+    timer = reactor.callLater(handler._disconnect_timeout, give_up)
+    try:
+        await maybe_deferred_to_future(closed)
+    finally:
+        if timer.active():
+            timer.cancel()

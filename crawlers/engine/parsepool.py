@@ -39,8 +39,10 @@ import resource
 import signal
 import threading
 import time
+import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
@@ -126,6 +128,8 @@ def parse_job(family: str, site: Site, url: str, body: bytes, headers: Mapping[s
         item = get_family(family).parse_detail(site, url, body, headers, fetched_at)
     except ParseError as exc:
         return ("refused", exc.reason, exc.message)
+    except Exception as exc:  # noqa: BLE001 — a parser's bug on this page refuses the page only
+        return ("refused", "parser_error", _bug(exc))
     item.raw_body = None  # the crawl process holds the bytes: do not send them back
     return ("item", item, None)
 
@@ -138,7 +142,16 @@ def list_job(family: str, site: Site, column, page, body: bytes,
         listing = get_family(family).parse_list(site, column, page, body, headers)
     except ParseError as exc:
         return ("refused", exc.reason, exc.message)
+    except Exception as exc:  # noqa: BLE001 — a parser's bug on this page refuses the page only
+        return ("refused", "parser_error", _bug(exc))
     return ("list", listing, None)
+
+
+def _bug(exc: Exception) -> str:
+    """A parser's exception, said in one line with where it was raised (for the maintainer)."""
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
+    return f"{type(exc).__name__}: {exc}"[:280] + where
 
 
 def classify_job(document) -> tuple[str, Any, Any, Any]:

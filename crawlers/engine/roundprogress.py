@@ -106,10 +106,11 @@ class RoundProgress:
             logger.info("%s%s", PREFIX, line)
 
 
-def follow(cmd: list[str], cwd: Path, timeout: float,
-           on_line: Callable[[str], None]) -> tuple[int, str]:
+def follow(cmd: list[str], cwd: Path, timeout: float, on_line: Callable[[str], None], *,
+           stop: threading.Event | None = None, stop_signal: int | None = None) -> tuple[int, str]:
     """Run ``cmd``, handing each line of its output (stdout and stderr) to ``on_line`` as it
-    comes; its exit status and the tail of its output. Killed after ``timeout`` seconds:
+    comes; its exit status and the tail of its output. When ``stop`` is set the process is sent
+    ``stop_signal`` once (a crawl then starts no more sites). Killed after ``timeout`` seconds:
     ``subprocess.TimeoutExpired`` with the tail as its output."""
     process = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                encoding="utf-8", errors="replace")
@@ -122,6 +123,15 @@ def follow(cmd: list[str], cwd: Path, timeout: float,
     timer = threading.Timer(timeout, kill)
     timer.daemon = True
     timer.start()
+    if stop is not None and stop_signal is not None:
+        def ask_to_stop() -> None:  # the output loop below blocks: a watcher asks, once
+            while process.poll() is None:
+                if stop.wait(0.5):
+                    if process.poll() is None:
+                        process.send_signal(stop_signal)
+                    return
+
+        threading.Thread(target=ask_to_stop, name="round-stop", daemon=True).start()
     tail: deque[str] = deque()
     size = 0
     try:

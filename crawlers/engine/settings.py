@@ -102,6 +102,9 @@ POLICYWATCH_ATTACHMENT_MAX_CHARS = 2_000_000  # characters of extracted text
 POLICYWATCH_PARSE_WORKERS = None
 POLICYWATCH_JOB_TIME_LIMIT = 60.0  # seconds a pool job may take before its worker is killed
 POLICYWATCH_WORKER_MEMORY_MB = 2048  # each worker's address space (RLIMIT_AS); 0 = no limit
+# Sites of one crawl process crawling at once (crawlers/engine/runner.py): the next starts when
+# one ends. Each active site holds its crawler (middlewares, pipelines, a few queued pages).
+POLICYWATCH_ACTIVE_SITES = 100
 # Known documents an incremental run re-checks per site (oldest due first).
 POLICYWATCH_REVISIT_BUDGET = 30
 

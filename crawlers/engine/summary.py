@@ -13,6 +13,9 @@ Exit statuses of ``crawl``, ``backfill`` and ``run`` (the README lists them):
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from crawlers.engine.runner import SiteRunReport
 from crawlers.parsing.display import table
 
@@ -53,3 +56,17 @@ def crawl_outcome(reports: list[SiteRunReport], what: str, resumable: bool = Fal
         refused = sum(sum(r.failed.values()) for r in reports)
         return EXIT_FAILED, f"{what} failed: nothing stored, {refused} page(s) refused"
     return EXIT_OK, ""
+
+
+def write_site_outcomes(reports: list[SiteRunReport], path: Path) -> None:
+    """One JSON line per site: how its crawl ended (``exit``: its status as if crawled alone,
+    null when it was never started), why, and its seconds; the round reads them
+    (``crawlers.engine.rounds``)."""
+    lines = []
+    for report in reports:
+        code, why = crawl_outcome([report], f"crawl of {report.site}")
+        if report.finish_reason == "not_started":
+            code, why = None, "not started: the round was stopped"
+        lines.append(json.dumps({"site": report.site, "exit": code, "why": why,
+                                 "seconds": round(report.seconds, 3)}, ensure_ascii=False))
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")

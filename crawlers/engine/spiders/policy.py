@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any
 
 import scrapy
@@ -22,20 +22,28 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawlers.engine.crawlplan import CrawlPlan, canonical
-from crawlers.families import get_family
-from crawlers.items import Attachment, ListEntry, PageRequest, PolicyItem, Revisit
 from crawlers.engine.middlewares import OffsiteRedirect, Unreachable
 from crawlers.engine.observations import Observations
+from crawlers.engine.pageledger import PageLedger
 from crawlers.engine.parsepool import OffloadedWork
-from crawlers.parsing.blocks import detect_block
-from crawlers.parsing.detail import ParseError
+from crawlers.engine.progressline import (
+    ANSWERED,
+    LIST_BEFORE,
+    LIST_FAILED,
+    LIST_READ,
+    LIST_REQUESTED,
+    LISTED,
+    QUEUED,
+)
 from crawlers.engine.search_discovery import parse_results, search_pages
-from crawlers.sites.spec import Column, Site
 from crawlers.engine.sitesettings import apply_site_settings
 from crawlers.engine.spiderargs import spider_arguments
-from crawlers.engine.pageledger import PageLedger
-from crawlers.engine.progressline import (ANSWERED, LIST_BEFORE, LIST_FAILED, LIST_READ,
-                                          LIST_REQUESTED, LISTED, QUEUED)
+from crawlers.families import get_family
+from crawlers.items import Attachment, ListEntry, PageRequest, PolicyItem, Revisit
+from crawlers.parsing import clock
+from crawlers.parsing.blocks import detect_block
+from crawlers.parsing.detail import ParseError
+from crawlers.sites.spec import Column, Site
 
 # Links that go straight to a file rather than to a page about it.
 FILE_EXTENSIONS = ("pdf", "doc", "docx", "wps", "ofd", "xls", "xlsx", "et", "zip", "rar")
@@ -148,7 +156,7 @@ class PolicySpider(scrapy.Spider):
                 self.checkpoint = BackfillCheckpoint(db_path, self.site.key, self.crawler)
                 self.checkpoint.reset_if_complete([c.name for c in self.site.columns])
                 self.ledger = PageLedger(self._page_done)
-            return load_crawl_state(db, self.site.key, datetime.now(timezone.utc), budget=budget,
+            return load_crawl_state(db, self.site.key, clock.now(), budget=budget,
                                     backfill=self.mode == "backfill")
         finally:
             db.close()
@@ -295,7 +303,7 @@ class PolicySpider(scrapy.Spider):
         stats = self.crawler.stats
         stats.inc_value("policywatch/pages/detail")
         stats.inc_value(ANSWERED)
-        fetched_at = datetime.now(timezone.utc)
+        fetched_at = clock.now()
         if response.status == 304:  # a conditional revisit: the page has not changed
             stats.inc_value("policywatch/revisit/not_modified")
             self.observations.detail_present(response.url)
