@@ -13,17 +13,18 @@ import json
 import logging
 import sqlite3
 import zlib
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 import sqlite_utils
 from scrapy import signals
 
+from crawlers.items import PolicyItem, Revisit
+from crawlers.items.state import CrawlState, DueRevisit
+from crawlers.parsing import clock
 from crawlers.parsing.urls import canonical_url
 from pipelines.health import last_sweeps
 from pipelines.schema import open_corpus
 from pipelines.unwritable import stop_crawl, unwritable_reason
-from crawlers.parsing import clock
 
 logger = logging.getLogger(__name__)
 
@@ -37,34 +38,6 @@ REVISIT_OLD = timedelta(days=30)
 # the same hour each day, a little before the moment its page was checked the day before.
 REVISIT_EARLY = timedelta(hours=6)
 DEFAULT_BUDGET = 30
-
-
-@dataclass(frozen=True)
-class DueRevisit:
-    """A known document to fetch again, with the validators of its last version."""
-
-    url: str
-    etag: str | None = None
-    last_modified: str | None = None
-    column: str | None = None
-
-    def conditional_headers(self) -> dict[str, str]:
-        headers = {}
-        if self.etag:
-            headers["If-None-Match"] = self.etag
-        if self.last_modified:
-            headers["If-Modified-Since"] = self.last_modified
-        return headers
-
-
-@dataclass(frozen=True)
-class CrawlState:
-    """The corpus as a crawl of one site sees it when it starts."""
-
-    known: frozenset[str] = frozenset()
-    due: tuple[DueRevisit, ...] = ()
-    # Backfill only: list pages discovered by an earlier, unfinished backfill, per column.
-    pending_pages: dict[str, list[dict]] = field(default_factory=dict)
 
 
 def revisit_interval(published: date | str | None, now: datetime) -> timedelta:
@@ -137,6 +110,27 @@ def record_checks(db: sqlite_utils.Database, checks: list[tuple[str, str | None]
                 [stamp, next_at.isoformat(timespec="seconds"), url])
             updated += cursor.rowcount
     return updated
+
+
+def crawl_state_for(spider, now: datetime) -> tuple[CrawlState, "BackfillCheckpoint | None"]:
+    """What the corpus tells a spider when its site's crawl starts (the engine's
+    ``POLICYWATCH_CRAWL_STATE``): its known URLs and due revisits, and for a backfill its
+    pending list pages and the checkpoint they are recorded in. A full crawl is told nothing."""
+    if spider.mode == "full":
+        return CrawlState(), None
+    db_path = spider.settings.get("POLICYWATCH_DB")
+    budget = spider.revisit_budget if spider.revisit_budget is not None else \
+        spider.settings.getint("POLICYWATCH_REVISIT_BUDGET", DEFAULT_BUDGET)
+    backfill = spider.mode == "backfill"
+    db = open_corpus(db_path)
+    try:
+        checkpoint = None
+        if backfill:
+            checkpoint = BackfillCheckpoint(db_path, spider.site.key, spider.crawler)
+            checkpoint.reset_if_complete([c.name for c in spider.site.columns])
+        return load_crawl_state(db, spider.site.key, now, budget=budget, backfill=backfill), checkpoint
+    finally:
+        db.close()
 
 
 class BackfillCheckpoint:
@@ -216,7 +210,6 @@ class RevisitPipeline:
         return cls(crawler, crawler.settings.get("POLICYWATCH_DB"))
 
     def process_item(self, item):
-        from crawlers.items import PolicyItem, Revisit
 
         if isinstance(item, PolicyItem):
             published = item.published_date.isoformat() if item.published_date else None

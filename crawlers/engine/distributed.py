@@ -53,8 +53,8 @@ from twisted.internet import task
 from crawlers.engine import settings as defaults
 from crawlers.engine.spiders.policy import PolicySpider
 from crawlers.items.codec import CodecError
+from crawlers.items.state import CrawlState
 from crawlers.items.transport import DistributedError, connect, load_known
-from pipelines.revisits import CrawlState
 
 logger = logging.getLogger(__name__)
 
@@ -214,7 +214,6 @@ class DistributedPolicySpider(PolicySpider):
 
     def _crawl_state(self):
         # The corpus is not here: the known URLs came from Redis when the spider opened.
-
         return CrawlState(known=self.plan.known)
 
     def _mark_busy(self) -> None:

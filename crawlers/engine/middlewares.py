@@ -7,8 +7,12 @@ import re
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
-from scrapy.exceptions import (CannotResolveHostError, DownloadConnectionRefusedError,
-                               DownloadTimeoutError, IgnoreRequest)
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+)
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import error as twisted_error

@@ -21,10 +21,10 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import BaseSettings, Settings, SettingsAttribute
 
 from crawlers.engine import settings as default_settings
-from crawlers.sites.spec import Site
 from crawlers.engine.rounds import STOP_STARTING
 from crawlers.engine.sitesettings import REPLAY_CONCURRENCY
 from crawlers.engine.spiders.policy import PolicySpider
+from crawlers.sites.spec import Site
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from typing import Any
 from scrapy.settings import BaseSettings
 
 from crawlers.config import ConfigError, load_config
-from crawlers.sites.spec import Site
 from crawlers.sites.declared import find_sites
+from crawlers.sites.spec import Site
 
 MODES = ("full", "incremental", "sweep", "backfill")
 TRUE = ("1", "true", "yes", "on")

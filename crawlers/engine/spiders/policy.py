@@ -19,6 +19,7 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import FormRequest, Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
 from crawlers.engine.crawlplan import CrawlPlan, canonical
@@ -40,6 +41,7 @@ from crawlers.engine.sitesettings import apply_site_settings
 from crawlers.engine.spiderargs import spider_arguments
 from crawlers.families import get_family
 from crawlers.items import Attachment, ListEntry, PageRequest, PolicyItem, Revisit
+from crawlers.items.state import CrawlState
 from crawlers.parsing import clock
 from crawlers.parsing.blocks import detect_block
 from crawlers.parsing.detail import ParseError
@@ -98,8 +100,6 @@ class PolicySpider(scrapy.Spider):
 
     # --- requests -----------------------------------------------------------------------
     async def start(self):
-        from pipelines.revisits import CrawlState
-
         if self.site.blocked_reason:
             # Listed, never crawled: the registry says why (robots.txt forbids the column...).
             self._fail(self.site.columns[0].url, "not_crawled", self.site.blocked_reason, "list")
@@ -143,23 +143,16 @@ class PolicySpider(scrapy.Spider):
                 self.crawler.stats.inc_value("policywatch/revisit/requested")
                 self.crawler.stats.inc_value(QUEUED)
 
-    def _crawl_state(self):
-        from pipelines.revisits import DEFAULT_BUDGET, BackfillCheckpoint, load_crawl_state
-        from pipelines.schema import open_corpus
-
-        db_path = self.settings.get("POLICYWATCH_DB")
-        budget = self.revisit_budget if self.revisit_budget is not None else \
-            self.settings.getint("POLICYWATCH_REVISIT_BUDGET", DEFAULT_BUDGET)
-        db = open_corpus(db_path)
-        try:
-            if self.mode == "backfill":
-                self.checkpoint = BackfillCheckpoint(db_path, self.site.key, self.crawler)
-                self.checkpoint.reset_if_complete([c.name for c in self.site.columns])
-                self.ledger = PageLedger(self._page_done)
-            return load_crawl_state(db, self.site.key, clock.now(), budget=budget,
-                                    backfill=self.mode == "backfill")
-        finally:
-            db.close()
+    def _crawl_state(self) -> CrawlState:
+        """What the corpus tells this site's crawl, from the loader the settings name
+        (``POLICYWATCH_CRAWL_STATE``, the corpus' ``pipelines.revisits.crawl_state_for``); a
+        backfill also gets the checkpoint its list pages are recorded in."""
+        load = load_object(self.settings["POLICYWATCH_CRAWL_STATE"])
+        state, checkpoint = load(self, clock.now())
+        if checkpoint is not None:
+            self.checkpoint = checkpoint
+            self.ledger = PageLedger(self._page_done)
+        return state
 
     def _meta(self, browser: bool = False) -> dict[str, Any]:
         meta: dict[str, Any] = {}
