@@ -261,17 +261,18 @@ def main(ctx: click.Context, verbose: int, quiet: int, log_file, config_file, db
 @click.pass_obj
 def run(app: App, digest: bool, replay_url) -> None:
     """One round now, as the schedule runs it daily: every enabled site, then the digest.
-    Exit 0 when a site's crawl worked, 1 when none did, 130 when interrupted."""
-
+    Exit 0 when a site's crawl worked and the digest went out, 1 when no crawl worked or the
+    digest failed, 130 when interrupted."""
     try:
         # A bad config or corpus is refused in one line before any crawl starts.
         # (A round before the corpus exists sweeps nothing: it is not created here.)
-        outcomes = daily_round(app.config_path, replay_url, db=app.prepared_db(create=False),
-                               digest=digest)
+        result = daily_round(app.config_path, replay_url, db=app.prepared_db(create=False),
+                             digest=digest)
     except KeyboardInterrupt:
         # The crawls got the same Ctrl-C: each stored what it had fetched and recorded its run.
         click.echo("round interrupted; the next round crawls what this one did not", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    outcomes = result.outcomes
     for outcome in outcomes:
         state = ("ok" if outcome.ok else "not started" if outcome.returncode is None
                  else f"failed (exit {outcome.returncode})")
@@ -283,6 +284,9 @@ def run(app: App, digest: bool, replay_url) -> None:
         failed = ", ".join(o.site for o in outcomes if not o.ok)
         click.echo(f"round failed: no site's crawl worked ({failed}); `policywatch status` says why",
                    err=True)
+        sys.exit(EXIT_FAILED)
+    if result.digest_failed:
+        click.echo(f"round's digest failed: {result.digest_failed}", err=True)
         sys.exit(EXIT_FAILED)
 
 
@@ -354,8 +358,16 @@ def _digest_command(config) -> list[str]:
     return cmd + (["--config", str(config.source)] if config.source else [])
 
 
+@dataclass
+class RoundResult:
+    """What a round did: each site's crawl, and why its digest failed (None when it did not)."""
+
+    outcomes: list
+    digest_failed: str | None = None
+
+
 def daily_round(config_path: str | None = None, replay_url: str | None = None, *,
-                db: Path | None = None, digest: bool = True) -> list:
+                db: Path | None = None, digest: bool = True) -> RoundResult:
     """The daily job: an incremental crawl of every scheduled site, then the digest and its
     delivery (each in its own process, so no failure of one stops the rest). Each process is
     given the config file read here and the corpus explicitly."""
@@ -365,7 +377,7 @@ def daily_round(config_path: str | None = None, replay_url: str | None = None, *
         config = dataclasses.replace(config, db=Path(db))
     keys = [s.key for s in scheduled_sites(config, interval=False, replay=bool(replay_url))]
     sweep = _due_a_sweep(config, keys)
-    logger.warning("daily round: crawling %d site(s)%s", len(keys),
+    logger.info("daily round: crawling %d site(s)%s", len(keys),
                    f", sweeping {len(sweep)} to the end of their columns" if sweep else "")
     outcomes = run_round(keys, config.db, max_parallel=config.schedule.max_parallel,
                          stagger=config.schedule.stagger_seconds, replay_url=replay_url,
@@ -374,18 +386,20 @@ def daily_round(config_path: str | None = None, replay_url: str | None = None, *
     if failed:
         logger.warning("daily round: %d site(s) failed: %s", len(failed), ", ".join(failed))
     if not digest:
-        return outcomes
+        return RoundResult(outcomes)
     if STOP.is_set():
         logger.warning("daily round stopped before the digest; it is sent with the next round")
-        return outcomes
+        return RoundResult(outcomes)
     if not Path(config.db).exists():
-        logger.warning("no corpus at %s yet: no digest", config.db)
-        return outcomes
+        logger.info("no corpus at %s yet: no digest", config.db)
+        return RoundResult(outcomes)
     sent = subprocess.run(_digest_command(config), cwd=REPO, capture_output=True,
                           text=True, timeout=3600)
-    if sent.returncode != 0:
-        logger.error("digest failed (exit %d):\n%s", sent.returncode, sent.stderr[-2000:])
-    return outcomes
+    if sent.returncode == 0:
+        return RoundResult(outcomes)
+    logger.error("digest failed (exit %d):\n%s", sent.returncode, sent.stderr[-2000:])
+    lines = [line for line in sent.stderr.splitlines() if line.strip()]
+    return RoundResult(outcomes, lines[-1] if lines else f"exit {sent.returncode}")
 
 
 def _due_a_sweep(config, keys: list[str]) -> set[str]:

@@ -177,3 +177,45 @@ def test_options_anywhere_reach_the_group(tmp_path):
     assert log.exists()
     missing = CliRunner().invoke(main, ["status", "--db", str(tmp_path / "none.db")])
     assert missing.exit_code == 1 and "none.db" in missing.output
+
+
+def test_run_fails_loudly_when_its_digest_fails(tmp_path):
+    """A round whose crawls worked but whose digest could not be delivered (nobody listens on
+    the e-mail channel's port) exits 1 with one line saying so, not 0."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from crawlers.replay.portal import ReplayPortal
+
+    with socket.socket() as probe:  # a port nobody listens on, on loopback
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    repo = Path(__file__).resolve().parents[1]
+    config = tmp_path / "policywatch.toml"
+    config.write_text(f"""
+[paths]
+db = "{tmp_path / 'corpus.db'}"
+digests = "{tmp_path / 'digests'}"
+[schedule]
+stagger_seconds = 0
+[sites]
+enabled = ["replay_generic"]
+[channels.email]
+host = "127.0.0.1"
+port = {port}
+starttls = false
+sender = "alerts@example.org"
+recipients = ["team@example.org"]
+""", encoding="utf-8")
+    portal = ReplayPortal.from_fixtures(["replay_generic"])
+    with portal.serve() as base:
+        result = subprocess.run([sys.executable, "-m", "scheduler", "run", "--config", str(config),
+                                 "--replay", base], cwd=repo, capture_output=True, text=True, timeout=600,
+                                env={**os.environ, "POLICYWATCH_HOME": str(tmp_path)})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "ok" in result.stdout.split("replay_generic", 1)[1].splitlines()[0]
+    last = [line for line in result.stderr.splitlines() if line.strip()][-1]
+    assert last.startswith("round's digest failed: "), result.stderr[-2000:]
