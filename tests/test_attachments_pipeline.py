@@ -256,6 +256,8 @@ def _crawl(page_url: str, db_path: str) -> None:
         "POLICYWATCH_DB": db_path,
         "POLICYWATCH_ATTACHMENT_MAX_BYTES": MAX_BYTES,
         "ITEM_PIPELINES": {NormalisePipeline: 100, AttachmentsPipeline: 200, StorePipeline: 900},
+        # The parse pool the attachments pipeline reads files in (crawler.policywatch_offload).
+        "EXTENSIONS": {"crawlers.engine.parsepool.ParsePool": 0},
     }, install_root_handler=False)
     process.crawl(NoticeSpider)
     process.start()
