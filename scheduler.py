@@ -28,8 +28,7 @@ import click
 
 import classifiers.cli
 import crawlers.cli
-import digest.commands
-import digest.reportcommands
+import digest.cli
 import pipelines.cli
 from crawlers.config import Config, ConfigError, config_path, load_config
 from crawlers.engine.rounds import REPO, STOP, run_round
@@ -509,7 +508,7 @@ def schedule(app: App, run_now: bool, replay_url) -> None:
 
 
 # --- every package's commands, from its cli.py --------------------------------------------------
-for _module in (crawlers.cli, pipelines.cli, digest.commands, digest.reportcommands, classifiers.cli):
+for _module in (crawlers.cli, pipelines.cli, digest.cli, classifiers.cli):
     for _command in _module.COMMANDS:
         main.add_command(_command)
 

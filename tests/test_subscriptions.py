@@ -26,7 +26,7 @@ from benchmarks.faultcases.sub import (
 )
 from crawlers.items import PolicyItem
 from digest.build import build_digest, changes_since, load_entries, split_entries
-from digest.commands import _since_value
+from digest.cli import _since_value
 from digest.delivery import FilesChannel, Route, deliver, pending
 from digest.feeds import rolling_feed
 from digest.subscriptions import FeedConfig, FeedSettings, Subscription, default_subscription
