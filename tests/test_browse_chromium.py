@@ -24,7 +24,7 @@ from tests.demo_corpus import (
     SX_WITHDRAWN,
     demo_corpus,
 )
-from tests.pagecheck import assert_no_tofu, browse_server, launch, screenshot, squeezed
+from tests.pagecheck import assert_no_tofu, browse_server, screenshot, squeezed
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -38,23 +38,6 @@ def corpus(tmp_path_factory):
 def server(corpus):
     with browse_server(corpus, REPO) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = launch(p)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    yield page
-    page.close()
 
 
 def document_id(corpus, url: str) -> int:

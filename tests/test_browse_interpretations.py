@@ -27,7 +27,7 @@ from benchmarks.faultcases.interp import (
 from crawlers.replay.portal import REPLAY_DIR, ReplayPortal
 from digest.browselabels import column_label
 from digest.documentpage import local_time
-from tests.pagecheck import assert_no_tofu, browse_server, launch, screenshot
+from tests.pagecheck import assert_no_tofu, browse_server, screenshot
 from tests.test_e2e_interpretations import OTHER_URL, day, policywatch
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -72,23 +72,6 @@ def server(crawled):
     db, config = crawled
     with browse_server(db, REPO, "--config", str(config)) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = launch(p)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    yield page
-    page.close()
 
 
 def ids(db: Path) -> dict[str, int]:

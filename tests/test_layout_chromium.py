@@ -9,25 +9,15 @@ import sys
 
 import pytest
 
-from digest.settings import EmailChannel as EmailSettings
 from digest.build import build_digest
 from digest.delivery import EmailChannel
+from digest.settings import EmailChannel as EmailSettings
 from pipelines.schema import read_corpus
 from tests.demo_corpus import JS_FINAL, REPO, demo_corpus
-from tests.pagecheck import assert_no_tofu, launch, screenshot, squeezed, tofu
+from tests.pagecheck import assert_no_tofu, screenshot, squeezed, tofu
 
 pytestmark = pytest.mark.browser
 WIDTHS = (1280, 600)  # a desktop window; an e-mail pane or a phone held sideways
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = launch(p)
-        yield chromium
-        chromium.close()
 
 
 def test_the_checks_see_tofu_and_a_squeezed_cell(browser):

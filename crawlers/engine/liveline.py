@@ -12,6 +12,8 @@ import sys
 import threading
 from typing import TextIO
 
+from crawlers.engine.progressline import PREFIX
+
 CLEAR = "\r\033[K"  # back to the start of the line, erase it
 
 
@@ -62,3 +64,12 @@ class LiveLine(logging.Filter):
         for handler in self._handlers:
             handler.removeFilter(self)
         self._handlers.clear()
+
+
+def say(live: LiveLine | None, line: str, keep: bool, log: logging.Logger) -> None:
+    """A progress line: on a terminal drawn on the live line (``keep``: left above it), in a
+    log one INFO line marked with ``PREFIX`` (the round reads its crawls' lines by it)."""
+    if live is not None:
+        (live.keep if keep else live.draw)(line)
+    else:
+        log.info("%s%s", PREFIX, line)

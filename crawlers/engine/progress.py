@@ -20,9 +20,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from crawlers.engine.liveline import LiveLine
+from crawlers.engine.liveline import LiveLine, say
 from crawlers.engine.progressline import (
-    PREFIX,
     SiteCounters,
     SiteState,
     round_line,
@@ -97,10 +96,7 @@ class ProgressBoard:
         self._say(self.line(), keep=False)
 
     def _say(self, line: str, keep: bool) -> None:
-        if self.live is not None:
-            (self.live.keep if keep else self.live.draw)(line)
-        else:
-            logger.info("%s%s", PREFIX, line)
+        say(self.live, line, keep, logger)
 
 
 _board: ProgressBoard | None = None

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from crawlers.engine.liveline import LiveLine
+from crawlers.engine.liveline import LiveLine, say
 from crawlers.engine.progressline import PREFIX, SiteState, parse_site_line, round_line
 
 logger = logging.getLogger(__name__)
@@ -100,10 +100,7 @@ class RoundProgress:
                 self._say(self.line(), keep=False)
 
     def _say(self, line: str, keep: bool) -> None:
-        if self.live is not None:
-            (self.live.keep if keep else self.live.draw)(line)
-        else:
-            logger.info("%s%s", PREFIX, line)
+        say(self.live, line, keep, logger)
 
 
 def follow(cmd: list[str], cwd: Path, timeout: float, on_line: Callable[[str], None], *,
