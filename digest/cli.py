@@ -15,7 +15,7 @@ import click
 from crawlers.parsing import clock
 from crawlers.parsing.display import table
 from digest.browse import BrowseError, serve
-from digest.build import build_digest, changes_since, load_entries
+from digest.build import build_digest, changes_since, load_entries, zone_label
 from digest.charts import ChartError
 from digest.delivery import (
     DeliveryBusy,
@@ -179,13 +179,16 @@ def changes(app, since, kinds, as_json) -> None:
     if as_json:
         click.echo(json.dumps([e.to_json(tz) for e in entries], ensure_ascii=False, indent=2))
         return
+    period = f"自 {shown(since, tz)} 起" if since else "自上次摘要以来"
     if not entries:
-        click.echo("no changes" + (f" since {since}" if since else " since the last digest"))
+        click.echo(f"{period}没有变化（{zone_label(tz)}）")
         return
+    click.echo(f"{period}共 {len(entries)} 项变化（时间为{zone_label(tz)}）")
     for e in entries:
+        # The digest's own line (kind, what changed, title), not the detector's English log line.
         doc = e.document
-        click.echo(f"{e.id:>6}  {shown(e.detected_at, tz)}  {e.kind:<9}  {doc.get('site') or '':<10}  "
-                   f"{doc.get('title')}\n{'':8}{doc.get('url')}")
+        click.echo(f"{e.id:>6}  {shown(e.detected_at, tz)}  {doc.get('site') or '':<10}  "
+                   f"{e.summary_zh}\n{'':8}{doc.get('url')}")
 
 
 def _split(allowed: tuple[str, ...] | None):
