@@ -9,11 +9,14 @@
   versions, the policy's timeline and its 政策解读 (or, for a 解读, the policy it explains),
   the internal fields last and collapsed, times in the schedule's time zone (``attach``); a
   diff page shows what a version changed. ``/`` opens on the documents.
+- Every table's stored UTC times (first_seen, detected_at, started_at...) are shown in that
+  zone too (``render_cell``); dates stay dates, and the JSON and CSV exports keep the stored values.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 
 import sqlite_utils
@@ -34,6 +37,10 @@ from pipelines.search import matching_ids_sql
 
 DATABASE = "corpus"
 _TIMEZONE = "policywatch_timezone"
+# A time the corpus writes: UTC ISO 8601, with or without its offset. Anchored and without
+# nested repetition, so a hostile cell costs one linear look.
+_STORED_TIME = re.compile(
+    r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d{1,6})?)?(?:Z|[+-]\d\d:\d\d)?")
 
 
 def attach(datasette, timezone: str | None) -> None:
@@ -168,6 +175,16 @@ class TagsFacet(Facet):
                 "truncated": len(rows) > size,
             })
         return results, timed_out
+
+
+@hookimpl
+def render_cell(value, database, datasette):
+    """A stored time, in every table of the corpus, as the schedule's zone reads it (as the
+    document page shows it); anything else (dates, text) is left to Datasette."""
+    if database != DATABASE or not isinstance(value, str) or not _STORED_TIME.fullmatch(value):
+        return None
+    shown = local_time(value, getattr(datasette, _TIMEZONE, None) or zone())
+    return None if shown == value else shown  # not a real time (25:00): as stored
 
 
 @hookimpl
