@@ -280,3 +280,15 @@ def test_changes_reads_in_chinese_in_the_schedules_time_zone(small_corpus, tmp_p
     since = invoke("changes", "--db", str(small_corpus), "--config", str(config),
                    "--since", "2026-11-23")
     assert since.output.strip() == "自 2026-11-23 00:00 起没有变化（America/New_York）"
+
+
+def test_health_reasons_read_in_chinese_keeping_the_sites_own_words():
+    from digest.labels import health_reason
+
+    assert health_reason("blocked", "blocked: 2 WAF/challenge/login pages, nothing stored") == \
+        "遇到防火墙、验证或登录页面，未存储任何内容"
+    assert health_reason("not_crawled", "not crawled: 需要登录") == "未抓取（需要登录）"
+    assert health_reason("unreachable", "the portal could not be resolved or connected to") == \
+        "无法解析域名或连接网站"
+    assert health_reason("unreachable", "DNS lookup failed") == "无法解析域名或连接网站（DNS lookup failed）"
+    assert health_reason("stale", "some new reason") == "some new reason"  # unknown: as written
