@@ -40,10 +40,15 @@ def test_only_stored_times_are_shown_as_local_times():
 
     ds = SimpleNamespace()
     attach(ds, "America/New_York")
-    assert render_cell("2026-11-20T08:00:00+00:00", "corpus", ds) == "2026-11-20 03:00"
-    assert render_cell("2026-11-20 08:00:00", "corpus", ds) == "2026-11-20 03:00"  # naive is UTC
-    assert render_cell("2026-11-20T08:00:00+00:00", "other", ds) is None  # not the corpus
+
+    def cell(value, database="corpus"):
+        return render_cell(row={}, value=value, column="x", table="runs", database=database,
+                           datasette=ds)
+
+    assert cell("2026-11-20T08:00:00+00:00") == "2026-11-20 03:00"
+    assert cell("2026-11-20 08:00:00") == "2026-11-20 03:00"  # naive is UTC, as stored
+    assert cell("2026-11-20T08:00:00+00:00", "other") is None  # not the corpus
     # Dates, text that only starts like a time, and long hostile cells are Datasette's to show.
     for value in ("2026-11-20", "2026-11-20T08:00:00+00:00 <script>", "2026-11-20T99:99",
                   "2026-11-20T08:00" + "0" * 1_000_000, 20261120, None):
-        assert render_cell(value, "corpus", ds) is None, str(value)[:40]
+        assert cell(value) is None, str(value)[:40]

@@ -189,6 +189,25 @@ def test_times_in_the_tables_are_in_the_configs_time_zone(server, page, crawled,
     assert [{c: r[c] for c in ("id", *columns)} for r in exported] == stored
 
 
+def test_the_changes_table_reads_as_the_digest_does(server, page, crawled):
+    """Kinds and summaries in the digest's Chinese, not the stored codes and English log lines;
+    the JSON keeps what is stored."""
+    conn = sqlite3.connect(crawled[0])
+    stored = conn.execute("SELECT c.kind, c.summary, d.title FROM changes c "
+                          "JOIN documents d ON d.id = c.document_id ORDER BY c.id").fetchall()
+    conn.close()
+    assert stored and {k for k, _, _ in stored} == {"new"} and not HAN.search(stored[0][1][:3])
+    page.goto(f"{server}/corpus/changes?_sort=id")
+    kinds = [t.strip() for t in page.locator("td.col-kind").all_inner_texts()]
+    summaries = [t.strip() for t in page.locator("td.col-summary").all_inner_texts()]
+    assert kinds == ["新发布"] * len(stored)
+    assert summaries == [f"新发布：{title}" for _, _, title in stored]
+    with urllib.request.urlopen(f"{server}/corpus/changes.json?_shape=array&_sort=id",
+                                timeout=30) as response:
+        exported = json.loads(response.read())
+    assert [(r["kind"], r["summary"]) for r in exported] == [(k, s) for k, s, _ in stored]
+
+
 def test_dedicated_by_region_leaves_the_interpretation_out(server, crawled):
     conn = sqlite3.connect(crawled[0])
     rows = dict(conn.execute("SELECT url, relevance FROM documents"))
