@@ -9,11 +9,15 @@
   versions, the policy's timeline and its 政策解读 (or, for a 解读, the policy it explains),
   the internal fields last and collapsed, times in the schedule's time zone (``attach``); a
   diff page shows what a version changed. ``/`` opens on the documents.
+- Every table's stored UTC times (first_seen, detected_at, started_at...) are shown in that
+  zone too, and a change's kind and summary in the digest's Chinese (``render_cell``); dates
+  stay dates, and the JSON and CSV exports keep the stored values.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 
 import sqlite_utils
@@ -24,6 +28,7 @@ from datasette.utils import escape_sqlite, path_with_added_args, path_with_remov
 from datasette.utils.asgi import BadRequest, NotFound, Response
 
 from digest.browselabels import FACET_TYPE_LABELS, column_label, value_label
+from digest.build import load_entries
 from digest.documentpage import document_page, local_time, web_link
 from digest.localtime import zone
 from digest.snippets import snippet
@@ -34,6 +39,10 @@ from pipelines.search import matching_ids_sql
 
 DATABASE = "corpus"
 _TIMEZONE = "policywatch_timezone"
+# A time the corpus writes: UTC ISO 8601, with or without its offset. Anchored and without
+# nested repetition, so a hostile cell costs one linear look.
+_STORED_TIME = re.compile(
+    r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d{1,6})?)?(?:Z|[+-]\d\d:\d\d)?")
 
 
 def attach(datasette, timezone: str | None) -> None:
@@ -168,6 +177,39 @@ class TagsFacet(Facet):
                 "truncated": len(rows) > size,
             })
         return results, timed_out
+
+
+@hookimpl
+def render_cell(row, value, column, table, database, datasette):
+    """A stored time, in every table of the corpus, as the schedule's zone reads it (as the
+    document page shows it); a change's kind and summary as the digest words them; anything
+    else (dates, text) is left to Datasette."""
+    if database != DATABASE:
+        return None
+    if table == "changes" and column == "kind":
+        return value_label("kind", value)
+    if table == "changes" and column == "summary":
+        return _change_summary(datasette, row)
+    if not isinstance(value, str) or not _STORED_TIME.fullmatch(value):
+        return None
+    shown = local_time(value, getattr(datasette, _TIMEZONE, None) or zone())
+    return None if shown == value else shown  # not a real time (25:00): as stored
+
+
+def _change_summary(datasette, row):
+    """The digest's Chinese line of a change (``已修订（正文）：标题``), not the detector's
+    English log line the row stores."""
+    try:
+        change_id = int(row["id"])
+    except (KeyError, IndexError, TypeError, ValueError):  # the id column not selected
+        return None
+
+    async def summary():
+        entries = await datasette.get_database(DATABASE).execute_fn(
+            lambda conn: load_entries(sqlite_utils.Database(conn), [change_id]))
+        return entries[0].summary_zh if entries else None
+
+    return summary
 
 
 @hookimpl

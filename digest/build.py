@@ -504,7 +504,7 @@ def maintenance_notes(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     # Heavy (the site registry; pipelines imports Scrapy): imported when a digest is built, so
     # that every command's start does not pay for it.
 
-    return [{"site": h.site, "name": h.name, "state": h.state, "why": h.why,
+    return [{"site": h.site, "name": h.name, "state": h.state, "why": h.why, "flags": h.flags,
              "last_success": h.last_success} for h in broken_sites(db, all_sites())]
 
 

@@ -15,7 +15,8 @@ import click
 from crawlers.parsing import clock
 from crawlers.parsing.display import table
 from digest.browse import BrowseError, serve
-from digest.build import build_digest, changes_since, load_entries
+from digest.browselabels import column_label
+from digest.build import build_digest, changes_since, load_entries, zone_label
 from digest.charts import ChartError
 from digest.delivery import (
     DeliveryBusy,
@@ -179,13 +180,16 @@ def changes(app, since, kinds, as_json) -> None:
     if as_json:
         click.echo(json.dumps([e.to_json(tz) for e in entries], ensure_ascii=False, indent=2))
         return
+    period = f"自 {shown(since, tz)} 起" if since else "自上次摘要以来"
     if not entries:
-        click.echo("no changes" + (f" since {since}" if since else " since the last digest"))
+        click.echo(f"{period}没有变化（{zone_label(tz)}）")
         return
+    click.echo(f"{period}共 {len(entries)} 项变化（时间为{zone_label(tz)}）")
     for e in entries:
+        # The digest's own line (kind, what changed, title), not the detector's English log line.
         doc = e.document
-        click.echo(f"{e.id:>6}  {shown(e.detected_at, tz)}  {e.kind:<9}  {doc.get('site') or '':<10}  "
-                   f"{doc.get('title')}\n{'':8}{doc.get('url')}")
+        click.echo(f"{e.id:>6}  {shown(e.detected_at, tz)}  {doc.get('site') or '':<10}  "
+                   f"{e.summary_zh}\n{'':8}{doc.get('url')}")
 
 
 def _split(allowed: tuple[str, ...] | None):
@@ -269,15 +273,14 @@ def report(app, date_from, date_to, relevance, sites, levels, regions, out_dir, 
         written = write_report(built, out_dir, charts=charts)
     except (ChartError, SelectionError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"{built.total} policies ({built.documents} documents) counted")
+    click.echo(f"统计政策 {built.total} 项（文件 {built.documents} 份）")
     for name in ("relevance", "level", "region"):
         parts = [f"{b.label} {b.count}" for b in built.breakdown(name).buckets if b.count]
-        click.echo(f"  {name}: {', '.join(parts) or '-'}")
+        click.echo(f"  {column_label(name)}：{'，'.join(parts) or '-'}")
     if built.unclassified:
-        click.echo(f"note: {built.unclassified} documents are not classified yet and were not "
-                   "counted", err=True)
-    click.echo(f"wrote {len(written)} files to {out_dir}: "
-               f"{out_dir / 'report.md'}, {out_dir / 'report.html'}")
+        click.echo(f"注意：{built.unclassified} 份文件尚未分类，未计入统计", err=True)
+    click.echo(f"已写入 {len(written)} 个文件到 {out_dir}："
+               f"{out_dir / 'report.md'}、{out_dir / 'report.html'}")
 
 
 @click.command()
@@ -303,7 +306,7 @@ def export(app, date_from, date_to, relevance, sites, levels, regions, fmt, out,
     except (ExportError, SelectionError) as exc:
         raise click.ClickException(str(exc)) from None
     if out is not None:
-        click.echo(f"wrote {count} {'policies' if per_policy else 'documents'} to {out}", err=True)
+        click.echo(f"已导出 {count} {'项政策' if per_policy else '份文件'}到 {out}", err=True)
 
 
 @click.command()
@@ -351,7 +354,7 @@ def search(app, query: str, limit: int, as_json: bool) -> None:
                               ensure_ascii=False, indent=2))
         return
     if not hits:
-        click.echo(f"nothing found for {query}")
+        click.echo(f"没有找到与“{query}”匹配的文件")
         return
     rows = [[doc.get("published_date") or "-", doc.get("site") or "", doc.get("doc_number") or "-",
              doc["title"], RELEVANCE.get(doc.get("relevance") or "", "-"), doc["url"]] for doc in hits]

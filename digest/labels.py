@@ -106,6 +106,34 @@ CHANGE_KINDS = {
     "withdrawn": "已撤下",
 }
 
+# Why a maintainer should look at a site (pipelines.health's flags), for the digest's
+# maintainer section; ``policywatch status`` keeps health's own English reasons.
+HEALTH_FLAGS = {
+    "silent": "连续多次抓取没有发现任何文件",
+    "parse_failures": "上次抓取中大量页面无法解析（网页结构可能已改版）",
+    "blocked": "遇到防火墙、验证或登录页面，未存储任何内容",
+    "robots": "robots.txt 禁止抓取所监测的栏目",
+    "unreachable": "无法解析域名或连接网站",
+    "not_crawled": "未抓取",
+}
+# Flags whose reason carries the site's own words (a connection error, a site module's reason
+# for not crawling): shown after the Chinese label, unless it is health's generic sentence.
+HEALTH_FLAG_DETAILS = {"unreachable": "the portal could not be resolved or connected to",
+                       "not_crawled": "not crawled"}
+
+
+def health_reason(flag: str | None, reason: str) -> str:
+    """One of health's reasons (``blocked: 2 WAF/challenge/login pages, nothing stored``) as the
+    digest reads it (遇到防火墙、验证或登录页面，未存储任何内容); unknown flags as health wrote them."""
+    label = HEALTH_FLAGS.get(flag or "")
+    if label is None:
+        return reason
+    generic = HEALTH_FLAG_DETAILS.get(flag or "")
+    if generic is None or reason == generic:
+        return label
+    detail = reason.removeprefix(f"{generic}: ")
+    return f"{label}（{detail}）"
+
 
 def tag_label(column: str, tag: str) -> str:
     """The Chinese label of a tag of ``column`` (scenarios/measures/techs); unknown tags as named."""

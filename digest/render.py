@@ -16,6 +16,7 @@ from typing import Any, Callable
 from xml.etree import ElementTree as ET
 
 from digest.build import KIND_LABELS, RELEVANCE_LABELS, BackfillSummary, Digest, Entry
+from digest.labels import health_reason
 from digest.localtime import local_iso, shown, zone
 
 FORMATS = ("md", "html", "atom", "json")
@@ -191,7 +192,9 @@ def feed_line(digest: Digest) -> str:
 def maintenance_line(note: dict[str, Any], tz) -> tuple[str, str, str]:
     """(site, name, what is wrong) of a maintainer note, in Chinese where the words are ours."""
     state = STATE_LABELS.get(note["state"], note["state"])
-    why = "；".join(note["why"]) or state
+    # health's reasons are English and parallel to its flags: each known flag reads in Chinese.
+    flags = note.get("flags") or [None] * len(note["why"])
+    why = "；".join(health_reason(flag, reason) for flag, reason in zip(flags, note["why"])) or state
     last = shown(note["last_success"], tz) or "从未"
     return note["site"], note["name"], f"{state}：{why}（上次成功：{last}）"
 

@@ -31,3 +31,24 @@ def test_only_web_addresses_are_linked():
     assert web_link(" HTTP://x.cn/ ") == "HTTP://x.cn/"
     for hostile in ("javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,<b>", "", None):
         assert web_link(hostile) is None
+
+
+def test_only_stored_times_are_shown_as_local_times():
+    from types import SimpleNamespace
+
+    from digest.browseplugin import attach, render_cell
+
+    ds = SimpleNamespace()
+    attach(ds, "America/New_York")
+
+    def cell(value, database="corpus"):
+        return render_cell(row={}, value=value, column="x", table="runs", database=database,
+                           datasette=ds)
+
+    assert cell("2026-11-20T08:00:00+00:00") == "2026-11-20 03:00"
+    assert cell("2026-11-20 08:00:00") == "2026-11-20 03:00"  # naive is UTC, as stored
+    assert cell("2026-11-20T08:00:00+00:00", "other") is None  # not the corpus
+    # Dates, text that only starts like a time, and long hostile cells are Datasette's to show.
+    for value in ("2026-11-20", "2026-11-20T08:00:00+00:00 <script>", "2026-11-20T99:99",
+                  "2026-11-20T08:00" + "0" * 1_000_000, 20261120, None):
+        assert cell(value) is None, str(value)[:40]

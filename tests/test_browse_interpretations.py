@@ -144,6 +144,53 @@ def test_times_on_a_documents_page_are_in_the_configs_time_zone(server, page, cr
     assert recorded[:10] in {local_time(first_seen, here)[:10]}
 
 
+@pytest.mark.parametrize("table, columns", [
+    ("documents", ("first_seen", "last_seen", "last_changed", "published_date")),
+    ("changes", ("detected_at",)),
+    ("runs", ("started_at", "finished_at")),
+])
+def test_times_in_the_tables_are_in_the_configs_time_zone(server, page, crawled, table, columns):
+    """The lists show stored UTC times as the config's zone reads them (as the document page
+    does); a date stays a date; the JSON keeps the stored values."""
+    conn = sqlite3.connect(crawled[0])
+    stored = [dict(zip(("id", *columns), row)) for row in conn.execute(
+        f"SELECT id, {', '.join(columns)} FROM {table} ORDER BY id")]
+    conn.close()
+    here, shanghai = ZoneInfo(ZONE), ZoneInfo("Asia/Shanghai")
+    times = [r[c] for r in stored for c in columns if r[c] and len(r[c]) > 10]
+    assert times and all(local_time(t, here) != local_time(t, shanghai) for t in times)
+    query = "&".join(f"_col={c}" for c in columns)
+    page.goto(f"{server}/corpus/{table}?_sort=id&{query}")
+    for column in columns:
+        cells = [t.strip() for t in page.locator(f"td.col-{column}").all_inner_texts()]
+        assert cells == [local_time(r[column], here) for r in stored], (column, cells)
+    dates = [r["published_date"] for r in stored if "published_date" in r]
+    assert all(d is None or len(d) == 10 for d in dates)  # shown as stored, by the check above
+    with urllib.request.urlopen(f"{server}/corpus/{table}.json?_shape=array&_sort=id&{query}",
+                                timeout=30) as response:
+        exported = json.loads(response.read())
+    assert [{c: r[c] for c in ("id", *columns)} for r in exported] == stored
+
+
+def test_the_changes_table_reads_as_the_digest_does(server, page, crawled):
+    """Kinds and summaries in the digest's Chinese, not the stored codes and English log lines;
+    the JSON keeps what is stored."""
+    conn = sqlite3.connect(crawled[0])
+    stored = conn.execute("SELECT c.kind, c.summary, d.title FROM changes c "
+                          "JOIN documents d ON d.id = c.document_id ORDER BY c.id").fetchall()
+    conn.close()
+    assert stored and {k for k, _, _ in stored} == {"new"} and not HAN.search(stored[0][1][:3])
+    page.goto(f"{server}/corpus/changes?_sort=id")
+    kinds = [t.strip() for t in page.locator("td.col-kind").all_inner_texts()]
+    summaries = [t.strip() for t in page.locator("td.col-summary").all_inner_texts()]
+    assert kinds == ["新发布"] * len(stored)
+    assert summaries == [f"新发布：{title}" for _, _, title in stored]
+    with urllib.request.urlopen(f"{server}/corpus/changes.json?_shape=array&_sort=id",
+                                timeout=30) as response:
+        exported = json.loads(response.read())
+    assert [(r["kind"], r["summary"]) for r in exported] == [(k, s) for k, s, _ in stored]
+
+
 def test_dedicated_by_region_leaves_the_interpretation_out(server, crawled):
     conn = sqlite3.connect(crawled[0])
     rows = dict(conn.execute("SELECT url, relevance FROM documents"))

@@ -252,4 +252,43 @@ def test_changes_lists_and_prints_json(small_corpus):
     later = invoke("changes", "--db", str(small_corpus), "--since", "2026-11-21T00:00:00+00:00")
     assert "示例市第2号文件" in later.output and "示例市第1号文件" not in later.output
     invoke("digest", "--db", str(small_corpus), "--out", str(small_corpus.parent / "d"))
-    assert "no changes since the last digest" in invoke("changes", "--db", str(small_corpus)).output
+    assert "自上次摘要以来没有变化" in invoke("changes", "--db", str(small_corpus)).output
+
+
+def test_changes_reads_in_chinese_in_the_schedules_time_zone(small_corpus, tmp_path):
+    """Kinds and summaries are the digest's Chinese ones, times the config's zone's (New York:
+    08:00 UTC is 03:00 there); --json keeps its keys, and ISO times with the zone's offset."""
+    db = open_corpus(small_corpus)
+    run = start_run(db, "demo_gov", "crawl", when=T[2])
+    store_document(db, item(1, body_text="第1号文件。已修订。" + PLAN, fetched_at=T[2]), run_id=run)
+    db.close()
+    config = tmp_path / "policywatch.toml"
+    config.write_text('[schedule]\ntimezone = "America/New_York"\n', encoding="utf-8")
+    listed = invoke("changes", "--db", str(small_corpus), "--config", str(config))
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert lines[0] == "自上次摘要以来共 3 项变化（时间为America/New_York）"
+    assert "2026-11-20 03:00" in lines[1] and "新发布：示例市第1号文件" in lines[1]
+    assert "2026-11-22 03:00" in lines[5] and "已修订（正文）：示例市第1号文件" in lines[5]
+    assert lines[6].strip() == item(1).url
+    assert not any(word in listed.output for word in ("new", "revised", "(text)", "+00:00"))
+    data = json.loads(invoke("changes", "--db", str(small_corpus), "--config", str(config),
+                             "--json").output)
+    assert [c["kind"] for c in data] == ["new", "new", "revised"]
+    assert data[2]["summary"] == "已修订（正文）：示例市第1号文件"
+    assert data[2]["detected_at"] == "2026-11-22T03:00:00-05:00"
+    since = invoke("changes", "--db", str(small_corpus), "--config", str(config),
+                   "--since", "2026-11-23")
+    assert since.output.strip() == "自 2026-11-23 00:00 起没有变化（America/New_York）"
+
+
+def test_health_reasons_read_in_chinese_keeping_the_sites_own_words():
+    from digest.labels import health_reason
+
+    assert health_reason("blocked", "blocked: 2 WAF/challenge/login pages, nothing stored") == \
+        "遇到防火墙、验证或登录页面，未存储任何内容"
+    assert health_reason("not_crawled", "not crawled: 需要登录") == "未抓取（需要登录）"
+    assert health_reason("unreachable", "the portal could not be resolved or connected to") == \
+        "无法解析域名或连接网站"
+    assert health_reason("unreachable", "DNS lookup failed") == "无法解析域名或连接网站（DNS lookup failed）"
+    assert health_reason("stale", "some new reason") == "some new reason"  # unknown: as written

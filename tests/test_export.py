@@ -61,10 +61,11 @@ def assert_same_documents(rows: list[dict], expected: dict[int, dict], split_tag
 
 def test_csv_has_a_bom_stable_columns_and_round_trips(corpus, tmp_path):
     out = tmp_path / "documents.csv"
-    export(corpus, "--out", str(out))
+    said = export(corpus, "--out", str(out))
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    assert said.strip() == f"已导出 {len(rows)} 份文件到 {out}"
     assert tuple(rows[0].keys()) == EXPORT_COLUMNS
     assert_same_documents(rows, corpus_rows(corpus), split_tags=True)
     # Chinese survives as it is, not as escapes.

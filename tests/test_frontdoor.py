@@ -137,7 +137,7 @@ def test_every_command_uses_the_corpus_the_config_names(command, elsewhere, tmp_
         shown = result.output + result.stderr
         expected = {
             "status": '"documents": 3', "search": TITLE, "changes": TITLE, "digest-preview": TITLE,
-            "export": TITLE, "report": "3 documents are not classified yet",
+            "export": TITLE, "report": "3 份文件尚未分类",
             "digest": "files: 3 change(s) delivered", "retag": "of 3 examined",
             "migrate": f"{db}: corpus already at schema version {SCHEMA_VERSION}",
         }[command]

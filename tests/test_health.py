@@ -88,7 +88,10 @@ def test_status_shows_a_healthy_and_a_blocked_site(tmp_path):
                             timeout=120, env={**__import__("os").environ, "POLICYWATCH_HOME": str(tmp_path)})
     assert digest.returncode == 0, digest.stderr
     section = digest.stdout.split("## 维护：需要检查的网站", 1)[1]
-    assert "replay\\_generic" in section and "blocked" in section and "jx\\_gov" not in section
+    assert "replay\\_generic" in section and "jx\\_gov" not in section
+    # In Chinese, as the rest of the digest (status keeps health's English reasons).
+    assert "被拦截：遇到防火墙、验证或登录页面，未存储任何内容（上次成功：" in section
+    assert "blocked" not in section and "WAF" not in section
 
 
 def test_status_without_a_corpus_says_so(tmp_path):

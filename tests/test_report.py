@@ -234,7 +234,7 @@ def test_unclassified_documents_are_named_not_counted(tmp_path_factory, tmp_path
     conn.close()
     result = CliRunner().invoke(main, ["report", "--db", str(copy), "--out", str(tmp_path / "r")])
     assert result.exit_code == 0, result.output
-    assert "0 policies" in result.output and "not classified yet" in result.output
+    assert "统计政策 0 项" in result.output and "尚未分类，未计入统计" in result.output
     markdown = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
     assert "尚未分类" in markdown
     assert not (tmp_path / "r" / "charts").exists()

@@ -87,7 +87,7 @@ def test_cli_search_prints_json_and_says_when_nothing_is_found(db_path):
     assert {"title", "url", "site", "published_date", "issuer", "relevance"} <= set(rows[0])
     none = runner.invoke(main, ["search", "量子计算", "--db", str(db_path)])
     assert none.exit_code == 0
-    assert "nothing found for 量子计算" in none.output
+    assert "没有找到与“量子计算”匹配的文件" in none.output
     assert json.loads(runner.invoke(main, ["search", "量子计算", "--db", str(db_path), "--json"]).output) == []
 
 
