@@ -29,6 +29,7 @@ from typing import Any, Callable, Protocol
 
 from crawlers.config import load_config
 from crawlers.engine.runner import run_crawl
+from crawlers.parsing import clock
 from crawlers.parsing.display import table
 from crawlers.replay.portal import ReplayPortal, ServedPage
 from crawlers.sites.declared import find_sites
@@ -254,6 +255,9 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument("--day", required=True, help="the check day, YYYY-MM-DD")
     parser.add_argument("--kind", default="crawl", choices=("crawl", "backfill"))
     args = parser.parse_args(argv)
+    # The story's day: the crawl runs at 06:00 in Beijing, before that day's 07:00 digest, so
+    # the changes it finds, its run and the sites' last success are dated on that day.
+    clock.start_at(clock.parse_moment(f"{args.day}T06:00:00+08:00"))
     # Registry, replay-only and config-declared ([[watch]], $POLICYWATCH_CONFIG) sites alike.
     sites = find_sites(args.sites, load_config(), replay=True)
     reports = run_crawl(sites, args.db, run_kind=args.kind, replay_url=args.replay,
