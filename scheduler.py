@@ -380,7 +380,9 @@ def daily_round(config_path: str | None = None, replay_url: str | None = None, *
                    f", sweeping {len(sweep)} to the end of their columns" if sweep else "")
     outcomes = run_round(keys, config.db, max_parallel=config.schedule.max_parallel,
                          stagger=config.schedule.stagger_seconds, replay_url=replay_url,
-                         contact=config.contact, stop=STOP, config_path=config.source, sweep=sweep)
+                         contact=config.contact, stop=STOP, config_path=config.source, sweep=sweep,
+                         **({"progress_interval": float(config.scrapy["POLICYWATCH_PROGRESS_INTERVAL"])}
+                            if "POLICYWATCH_PROGRESS_INTERVAL" in config.scrapy else {}))
     failed = [o.site for o in outcomes if o.returncode not in (0, None)]
     if failed:
         logger.warning("daily round: %d site(s) failed: %s", len(failed), ", ".join(failed))

@@ -267,7 +267,9 @@ def test_a_watched_site_lives_through_days_like_any_other(tmp_path, monkeypatch)
     from pipelines.schema import open_corpus
 
     config, db = tmp_path / "policywatch.toml", tmp_path / "corpus.db"
-    config.write_text(f'[paths]\ndb = "{db}"\n', encoding="utf-8")
+    # One subscription to everything: the digest lists every change in full, irrelevant or not.
+    config.write_text(f'[paths]\ndb = "{db}"\n\n[[subscription]]\nname = "all"\nmin_relevance = "none"\n',
+                      encoding="utf-8")
     portal = ReplayPortal()
     portal.load_extra()
     with portal.serve() as base:

@@ -207,7 +207,7 @@ def _main(config: str, db: str, broken: str, keys: list[str]) -> int:
     from crawlers.engine.runner import run_crawl
     from crawlers.engine.summary import crawl_outcome
     from crawlers.families import get_family
-    from crawlers.tools.watch import find_sites
+    from crawlers.sites.declared import find_sites
     from pipelines.schema import open_corpus
 
     family = get_family("generic")
