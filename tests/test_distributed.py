@@ -337,3 +337,34 @@ def test_the_request_codec_keeps_every_request_the_spider_makes():
         assert type(back) is type(request) and back.to_dict(spider=spider) == request.to_dict(spider=spider)
     with pytest.raises(queuecodec.CodecError, match=r"request.meta.handle: a object cannot be queued"):
         queuecodec.dumps(Request("http://x/", meta={"handle": object()}).to_dict())
+
+
+def test_a_site_lease_is_one_workers_and_a_stalled_worker_cannot_touch_its_successors(redis_url):
+    """The leases on a real Redis: one holder at a time; a worker whose lease expired (it
+    stalled past the TTL) learns it lost the site at its next refresh, and neither its refresh
+    nor its release touches the lease another worker took since; a done site is taken by none;
+    the last worker out clears the crawl's keys."""
+    import redis
+
+    from crawlers.engine.distributed import SiteLeases
+
+    client = redis.Redis.from_url(redis_url)
+    a, b = (SiteLeases(client, "leases", name, ttl=30) for name in ("a", "b"))
+    a.join()
+    b.join()
+    assert a.take("s1") and not b.take("s1") and b.take("s2")
+    assert a.refresh() == [] and client.ttl("policywatch:leases:policy:s1:lease") > 25
+    client.delete("policywatch:leases:policy:s1:lease")  # a's lease expired while a stalled
+    assert b.take("s1")
+    assert a.refresh() == ["s1"] and "s1" not in a.held
+    a.held.add("s1")  # even a release by a worker that still believes it holds the site
+    a.release("s1", finished=True)
+    assert client.get("policywatch:leases:policy:s1:lease") == b"b"
+    assert not client.exists("policywatch:leases:policy:s1:done")
+    b.release("s1", finished=True)
+    assert not a.take("s1") and not b.take("s1")  # done: nobody crawls it again in this crawl
+    b.release("s2", finished=False)
+    assert a.take("s2")  # let go unfinished: another worker may take it
+    a.release("s2", finished=True)
+    assert not a.leave()  # b is still in the crawl
+    assert b.leave() and not list(client.scan_iter(match="policywatch:leases:*"))

@@ -1,31 +1,33 @@
-"""Distributed crawling: many crawler processes, on many machines, share one frontier in Redis.
+"""Distributed crawling: many crawler processes, on many machines, share a round's sites.
 
-``policywatch crawl SITE... --distributed --redis redis://HOST:6379/0`` runs the usual crawl
-of each site with scrapy-redis's scheduler and duplicate filter: every request goes into a Redis
-queue shared by every process crawling the same sites under the same crawl id, so each page is
-fetched once by whichever process is free, and each process's documents go — parsed,
-normalised, classified — into a Redis list that one writer (``policywatch ingest``) stores into
-the corpus. The crawler processes need no corpus file.
+``policywatch crawl SITE... --distributed --redis redis://HOST:6379/0`` makes this process one
+worker of the crawl: every worker is given the same sites and crawls, many at once as a local
+crawl does (``POLICYWATCH_ACTIVE_SITES``), the sites whose lease it takes. A site is crawled by
+one worker at a time, so its politeness (one download slot, its delay, robots.txt) holds across
+machines. Each worker's documents go — parsed, normalised, classified — into a Redis list that
+one writer (``policywatch ingest``) stores into the corpus; the workers need no corpus file.
 
-Keys, for crawl id C and site S (``policywatch:C:`` prefix): ``policy:S:requests`` (the shared
-frontier, a priority queue: detail pages before the next list page), ``policy:S:dupefilter``
-(fingerprints of every request made), ``policy:S:seeded`` (which process put the site's first
-requests in), ``policy:S:alive:<worker>`` and ``policy:S:busy:<worker>`` (who is crawling, who
-has work in hand; both expire unless refreshed, so a crashed process drops out). Items and run
-records go to ``policywatch:items`` (see ``pipelines.redisqueue``).
+Keys, for crawl id C and site S (``policywatch:C:`` prefix): ``policy:S:lease`` (the worker
+crawling S; it expires ``POLICYWATCH_LEASE_TTL`` seconds after its last refresh, every third of
+that), ``policy:S:done`` (S crawled to its end in this crawl), ``policy:S:seeded`` (the run of the
+worker that started S), ``policy:S:requests`` and ``policy:S:dupefilter`` (S's frontier and
+fingerprints: scrapy-redis's, so a frontier of thousands of pages is in Redis, not in the
+worker), ``member:<worker>`` (the workers still taking part). Items and run records go to
+``policywatch:items`` (see ``pipelines.redisqueue``).
+
+A worker that dies loses its leases after the TTL; another worker, still waiting for the round's
+sites to be done, takes each over and crawls it from its first page (the pages the dead worker
+had taken from the frontier are gone with it; the writer stores again only what changed), and
+closes the dead worker's run for the writer (``lease_expired``). A worker that stalls past the
+TTL loses its lease the same way and stops that site. A worker ends when every site is done by
+some worker; the last one out clears the crawl's keys, so the same crawl id can run again
+tomorrow (a worker started after that crawls the sites again).
 
 Whoever can write to Redis can put anything in these keys. Requests are queued as JSON
 (``crawlers.items.codec``, scrapy-redis's ``SCHEDULER_SERIALIZER``), never pickled; a worker drops
 what is not a request of its spider, counted. The duplicate filter holds fingerprints (SADD),
 the other keys plain strings: nothing is unpickled. Redis needs a password: the ``--redis URL``
 of the commands takes it from ``$POLICYWATCH_REDIS_PASSWORD`` and logs URLs ``redact``-ed.
-
-A process ends its crawl of a site when its own engine is idle, the shared queue is empty and no
-other process has work in hand (a busy mark expires after ``BUSY_TTL`` seconds, so a crashed
-process does not hold the others); the last one to leave clears the crawl's keys, so the same
-crawl id can run again tomorrow. A process that leaves early loses nothing: whatever it queued
-is in Redis for the others. If every process of a crawl dies, its frontier stays in Redis, and
-the same command (same crawl id) resumes it.
 
 Full and incremental crawls are distributed. A full crawl reads every list page and document
 (the writer's store skips what is unchanged). An incremental one — the daily run at scale —
@@ -47,6 +49,7 @@ import socket
 import uuid
 from typing import Any
 
+from redis.exceptions import WatchError
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.utils.reactor import install_reactor, is_reactor_installed
@@ -156,12 +159,6 @@ def __getattr__(name: str):
 
 
 # --- sites held by one worker at a time -------------------------------------------------------
-# Compare-and-act scripts: a worker refreshes or releases a lease only while it is still its own
-# (after a stall past the TTL another worker may hold it).
-_REFRESH = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end return 0"
-_RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
-
-
 def site_key_of(crawl_id: str, site_key: str, what: str) -> str:
     """A key of one site's distributed crawl (``policy:S`` is the site's spider name)."""
     return f"{key_prefix(crawl_id)}policy:{site_key}:{what}"
@@ -181,8 +178,24 @@ class SiteLeases:
         self.worker = worker
         self.ttl = max(1, int(ttl))
         self.held: set[str] = set()
-        self._refresh = client.register_script(_REFRESH)
-        self._release = client.register_script(_RELEASE)
+
+    def _if_mine(self, site: str, act) -> bool:
+        """Run ``act(pipeline)`` on ``site``'s lease in one transaction, only while the lease is
+        this worker's (after a stall past the TTL another worker may hold it). WATCH/MULTI, not
+        a Lua script: the ACL of the README grants no scripting."""
+        key = self._key(site, "lease")
+        with self.redis.pipeline() as pipe:
+            try:
+                pipe.watch(key)
+                if pipe.get(key) != self.worker.encode():
+                    pipe.unwatch()
+                    return False
+                pipe.multi()
+                act(pipe, key)
+                pipe.execute()
+            except WatchError:  # changed under us: no longer ours
+                return False
+        return True
 
     def _key(self, site: str, what: str) -> str:
         return site_key_of(self.crawl_id, site, what)
@@ -197,7 +210,7 @@ class SiteLeases:
         if not self.redis.set(self._key(site, "lease"), self.worker, nx=True, ex=self.ttl):
             return False
         if self.redis.exists(self._key(site, "done")):  # finished between the two looks
-            self._release(keys=[self._key(site, "lease")], args=[self.worker])
+            self._if_mine(site, lambda pipe, key: pipe.delete(key))
             return False
         self.held.add(site)
         return True
@@ -209,7 +222,7 @@ class SiteLeases:
         """Extend this worker's leases and membership; the sites whose lease it lost."""
         self.join()
         lost = [s for s in sorted(self.held)
-                if not self._refresh(keys=[self._key(s, "lease")], args=[self.worker, self.ttl])]
+                if not self._if_mine(s, lambda pipe, key: pipe.expire(key, self.ttl))]
         self.held.difference_update(lost)
         return lost
 
@@ -218,9 +231,14 @@ class SiteLeases:
         crawl), else free for another worker."""
         if site not in self.held:
             return
-        if finished:
-            self.redis.set(self._key(site, "done"), self.worker)
-        self._release(keys=[self._key(site, "lease")], args=[self.worker])
+        done = self._key(site, "done")
+
+        def let_go(pipe, key):
+            if finished:
+                pipe.set(done, self.worker)
+            pipe.delete(key)
+
+        self._if_mine(site, let_go)
         self.held.discard(site)
 
     def leave(self) -> bool:
@@ -258,6 +276,7 @@ class LeasedSiteFeeder(SiteFeeder):
         self.leases = SiteLeases(self.client, self.crawl_id, self.worker,
                                  settings.getint("POLICYWATCH_LEASE_TTL"))
         self.elsewhere: list[str] = []  # sites another worker crawled to their end
+        self.lost: set[str] = set()  # sites stopped here: their lease went to another worker
         self._watch: task.LoopingCall | None = None
 
     def run(self):
@@ -304,21 +323,29 @@ class LeasedSiteFeeder(SiteFeeder):
         self._maybe_stop()
 
     def _prepare(self, site) -> None:
-        """A site started before and not done (its worker died, or the whole crawl stopped)
-        starts again from its first page: the pages its worker had taken from the shared
-        queue are lost with it, and the writer stores again only what changed."""
+        """A site whose worker died while crawling it (its run never ended) starts again from
+        its first page: the pages that worker had taken from the frontier died with it, and
+        the writer stores again only what changed. Its run is closed for the writer."""
         seeded = site_key_of(self.crawl_id, site.key, "seeded")
         previous = self.client.get(seeded)
         if previous is None:
             return
         run_key = previous.decode("utf-8", "replace")
-        logger.warning("%s: taking over from %s, whose lease expired; crawling it from the start",
+        logger.warning("%s: taking over from %s, which stopped answering; crawling it from the start",
                        site.key, run_key)
         self.client.delete(seeded, site_key_of(self.crawl_id, site.key, "requests"),
                            site_key_of(self.crawl_id, site.key, "dupefilter"))
         close_abandoned_run(self.client, run_key, site.key)
 
     def _ended(self, result, n, site, crawler) -> None:
+        if site.key in self.lost:  # stopped here because another worker crawls it now
+            self.lost.discard(site.key)
+            del self.started[n]
+            self.running -= 1
+            self.elsewhere.append(site.key)
+            self.reports[n] = SiteRunReport(site=site.key, finish_reason="finished")
+            self._start_next()
+            return
         report = self._report(site, crawler)
         self.leases.release(site.key, finished=report.finish_reason == "finished")
         super()._ended(result, n, site, crawler)
@@ -329,6 +356,7 @@ class LeasedSiteFeeder(SiteFeeder):
                          "crawls it", site, self.leases.ttl)
             for n, (running, crawler) in list(self.started.items()):
                 if running.key == site and crawler.crawling:
+                    self.lost.add(site)
                     crawler.stop()
         if self.running < self.active:
             self._start_next()
@@ -413,5 +441,8 @@ class DistributedPolicySpider(PolicySpider):
     def _leave(self, spider, reason: str) -> None:
         if spider is not self or self.redis is None:
             return
-        if reason == "finished":  # the site's frontier is spent; the done mark outlives it
+        # Finished, the frontier is spent; stopped (Ctrl-C), the pages in flight are lost with
+        # the engine, so the next worker starts the site afresh. Unless another worker took
+        # the site over meanwhile (this one stalled past the lease): its keys are not ours.
+        if self.redis.get(self._key("seeded")) == self.run_key.encode():
             self.redis.delete(self._key("seeded"), self._key("requests"), self._key("dupefilter"))
