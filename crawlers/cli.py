@@ -208,10 +208,10 @@ def _report_and_exit(reports, what: str, resumable: bool = False) -> None:
 @click.option("--revisit-budget", type=click.IntRange(min=0), default=None,
               help="Incremental: known documents to re-check per site (default 30).")
 @click.option("--distributed", is_flag=True,
-              help="Be one of several crawler processes sharing a Redis frontier; documents go to "
-                   "Redis for `policywatch ingest` to store (full, or --incremental skipping the "
-                   "documents the writer published).")
-@redis_option("With --distributed: the Redis holding the shared frontier.")
+              help="Be one of several workers sharing these sites over Redis, each site crawled by "
+                   "one worker at a time; documents go to Redis for `policywatch ingest` to store "
+                   "(full, or --incremental skipping the documents the writer published).")
+@redis_option("With --distributed: the Redis the workers and the writer share.")
 @click.option("--crawl-id", default="default", show_default=True,
               help="With --distributed: the name the processes of one crawl share.")
 @click.option("--outcomes", type=click.Path(dir_okay=False, path_type=Path), default=None,

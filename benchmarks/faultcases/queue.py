@@ -2,7 +2,7 @@
 
 Redis is written by every crawler machine, so whatever it holds is hostile: a pickle that would
 run code in the requests queue or the items list, messages the writer cannot store, a client
-without the password. Each case starts its own redis-server on 127.0.0.1 and runs the real
+without the password; a worker killed while it holds a site. Each case starts its own redis-server on 127.0.0.1 and runs the real
 commands (``python -m scheduler crawl --distributed`` / ``ingest``) in their own processes.
 Delivery cases send a digest to a real SMTP server on 127.0.0.1 (aiosmtpd) that refuses at
 connect, at login or at DATA, or goes silent while the message is handed over. The builders
