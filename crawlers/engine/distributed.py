@@ -271,6 +271,7 @@ class LeasedSiteFeeder(SiteFeeder):
         super().__init__(process, sites, spider_class, arguments, active)
         settings = process.settings
         self.worker = _worker_name()
+        self.arguments = {**self.arguments, "worker": self.worker}  # its runs carry its name
         self.client = connect(settings.get("POLICYWATCH_REDIS_URL"))
         self.crawl_id = settings.get("POLICYWATCH_CRAWL_ID") or "default"
         self.leases = SiteLeases(self.client, self.crawl_id, self.worker,
@@ -384,11 +385,11 @@ class DistributedPolicySpider(PolicySpider):
     this is the only worker crawling the site: it seeds the site's columns into the site's
     queue in Redis and crawls until its engine is idle and the queue empty."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, worker: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         if self.mode not in DISTRIBUTED_MODES:
             raise DistributedError(f"a distributed crawl is a full or an incremental one, not {self.mode}")
-        self.worker = _worker_name()
+        self.worker = worker or _worker_name()  # the lease holder's name, from its feeder
         self.redis = None
 
     @classmethod
