@@ -21,6 +21,7 @@ import json
 import random
 import sys
 import threading
+import time
 from collections import Counter
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -90,8 +91,13 @@ class _Portal(asyncio.Protocol):
             return
         while b"\r\n\r\n" in self.buffer:
             head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
-            line = head.split(b"\r\n", 1)[0].decode("latin-1").split()
+            lines = head.decode("latin-1").split("\r\n")
+            line = lines[0].split()
             path = line[1] if len(line) > 1 else "/"
+            if self.farm.log is not None:
+                agent = next((h.partition(":")[2].strip() for h in lines[1:]
+                              if h.lower().startswith("user-agent:")), "")
+                self.farm.log.append((self.index, time.monotonic(), agent, path))
             self.respond(path)
 
     def respond(self, path: str) -> None:
@@ -132,10 +138,14 @@ class _Portal(asyncio.Protocol):
 class Farm:
     """``count`` portals of ``docs`` documents each on ``host(i)``:``port``."""
 
-    def __init__(self, count: int, docs: int = 3, kinds: dict[int, str] | None = None) -> None:
+    def __init__(self, count: int, docs: int = 3, kinds: dict[int, str] | None = None,
+                 log: bool = False) -> None:
         self.count, self.docs = count, docs
         self.kinds = dict(kinds or {})
         self.requests: Counter[int] = Counter()
+        # With ``log=True``: (portal, monotonic time, User-Agent, path) of every request, for
+        # tests that ask who fetched a portal and when.
+        self.log: list[tuple[int, float, str, str]] | None = [] if log else None
         self.port = 0
 
     async def _listen(self) -> list:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import click
 
-from crawlers.engine.distributed import DISTRIBUTED_MODES, DistributedPolicySpider, distributed_settings
+from crawlers.engine.distributed import (DISTRIBUTED_MODES, DistributedPolicySpider, LeasedSiteFeeder,
+                                         distributed_settings)
 from crawlers.engine.runner import run_crawl
 from crawlers.engine.settings import USER_AGENT
 from crawlers.engine.summary import crawl_outcome, render_run_reports, write_site_outcomes
@@ -207,10 +208,10 @@ def _report_and_exit(reports, what: str, resumable: bool = False) -> None:
 @click.option("--revisit-budget", type=click.IntRange(min=0), default=None,
               help="Incremental: known documents to re-check per site (default 30).")
 @click.option("--distributed", is_flag=True,
-              help="Be one of several crawler processes sharing a Redis frontier; documents go to "
-                   "Redis for `policywatch ingest` to store (full, or --incremental skipping the "
-                   "documents the writer published).")
-@redis_option("With --distributed: the Redis holding the shared frontier.")
+              help="Be one of several workers sharing these sites over Redis, each site crawled by "
+                   "one worker at a time; documents go to Redis for `policywatch ingest` to store "
+                   "(full, or --incremental skipping the documents the writer published).")
+@redis_option("With --distributed: the Redis the workers and the writer share.")
 @click.option("--crawl-id", default="default", show_default=True,
               help="With --distributed: the name the processes of one crawl share.")
 @click.option("--outcomes", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -558,8 +559,9 @@ def crawl_distributed(sites, *, redis_url: str, crawl_id: str, db_path: Path,
                       replay_url: str | None = None, max_pages: int | None = None,
                       contact: str | None = None, mode: str = "full",
                       settings: dict | None = None):
-    """Crawl ``sites`` as one worker of the distributed crawl ``crawl_id`` (blocks until the
-    crawl is done everywhere); returns the run reports of this worker. ``mode``: full or
+    """Crawl ``sites`` as one worker of the distributed crawl ``crawl_id``: each site this
+    worker takes the lease of (``crawlers.engine.distributed.LeasedSiteFeeder``); blocks until
+    every site is done by some worker; returns the run reports of the sites crawled here. ``mode``: full or
     incremental (which needs the known URLs ``policywatch ingest`` publishes); ``settings``: the
     config's [scrapy] table (the distributed crawl's own settings win)."""
 
@@ -570,12 +572,9 @@ def crawl_distributed(sites, *, redis_url: str, crawl_id: str, db_path: Path,
         raise DistributedError("no known URLs in Redis: start `policywatch ingest` (it publishes the "
                                "corpus' documents when it starts) before an incremental distributed crawl")
     overrides = {**(settings or {}), **distributed_settings(redis_url, crawl_id)}
-    # Take from the shared queue only what this process can fetch now (its sites' download
-    # slots); Scrapy's default of 16 would hoard pages the other processes could be fetching.
-    overrides["CONCURRENT_REQUESTS"] = sum(4 if replay_url else max(1, s.politeness.concurrency)
-                                           for s in sites)
     return run_crawl(sites, db_path, replay_url=replay_url, max_pages=max_pages, mode=mode,
-                     contact=contact, overrides=overrides, spider_class=DistributedPolicySpider)
+                     contact=contact, overrides=overrides, spider_class=DistributedPolicySpider,
+                     feeder_class=LeasedSiteFeeder)
 
 
 # The commands the front door (scheduler.py) adds to the `policywatch` group.

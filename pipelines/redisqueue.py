@@ -20,12 +20,11 @@ from scrapy.exceptions import DropItem
 
 from crawlers.items import Attachment, PolicyItem
 from crawlers.items.codec import MAX_MESSAGE_BYTES, CodecError, encode
-from crawlers.items.transport import connect
+from crawlers.items.transport import ITEMS_KEY, connect
 from pipelines.store import counts_from_stats, errors_from_stats
 
 logger = logging.getLogger(__name__)
 
-ITEMS_KEY = "policywatch:items"
 INGESTING_KEY = "policywatch:items:ingesting"
 
 
@@ -102,7 +101,7 @@ class RedisQueuePipeline:
         spider = self.crawler.spider
         site = getattr(spider, "site", None)
         worker = getattr(spider, "worker", "worker")
-        self.run_key = f"{self.crawl_id}:{getattr(site, 'key', '')}:{worker}"
+        self.run_key = getattr(spider, "run_key", None) or f"{self.crawl_id}:{getattr(site, 'key', '')}:{worker}"
         declaration = None
         if site is not None:
             declaration = {"key": site.key, "name": site.name, "division_code": site.division_code,

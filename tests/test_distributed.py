@@ -1,9 +1,11 @@
-"""Distributed crawling: two crawler processes share one Redis frontier (scrapy-redis) and the
-replay portal; one writer (`policywatch ingest`) stores every document exactly once."""
+"""Distributed crawling: crawler processes share a round's sites over Redis (a lease per site, so
+each site is crawled by one worker at a time); one writer (`policywatch ingest`) stores every
+document exactly once."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from collections import Counter
@@ -13,6 +15,8 @@ import pytest
 
 from benchmarks import synthportal
 from benchmarks.faultcases import queue as faults
+from benchmarks.faultcases.round import write_config
+from benchmarks.roundportals import Farm, site_key
 from crawlers.items import Attachment, PolicyItem
 from crawlers.items.codec import MAX_MESSAGE_BYTES, decode_message
 from pipelines.schema import open_corpus
@@ -20,7 +24,6 @@ from pipelines.redisqueue import decode_item, encode_item, message_bytes
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[1]
-N = 40
 
 
 @pytest.fixture(scope="module")
@@ -33,49 +36,50 @@ def redis_url(tmp_path_factory):
         pytest.fail("redis-server is not installed (.ci/setup installs it)")
 
 
-@pytest.fixture(scope="module")
-def portal():
-    portal = synthportal.SyntheticPortal(N, delay=0.2)  # slow enough for two processes to share
-    with portal.serve() as base:
-        yield portal, base
-
-
-def test_two_crawlers_one_writer_store_every_document_exactly_once(redis_url, portal, tmp_path):
-    the_portal, base = portal
-    crawl = [sys.executable, "-m", "scheduler", "-v", "crawl", "replay_generic", "--distributed",
-             "--redis", redis_url, "--crawl-id", "test", "--replay", base]
-    crawlers = [subprocess.Popen(crawl, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                for _ in range(2)]
-    outputs = [c.communicate(timeout=300) for c in crawlers]
-    for crawler, (out, err) in zip(crawlers, outputs):
-        assert crawler.returncode == 0, err[-3000:]
-    # The writer may run anywhere, any time: here it drains what the two crawlers queued.
-    db = tmp_path / "corpus.db"
-    writer = subprocess.run([sys.executable, "-m", "scheduler", "ingest", "--redis", redis_url, "--db", str(db),
-                             "--until-idle", "1"], cwd=REPO, capture_output=True, text=True, timeout=300)
+def test_two_workers_share_the_sites_each_crawled_by_one_worker_and_one_writer_stores_them(redis_url, tmp_path):
+    """Two workers given the same eight sites (their own loopback portals) share them: each
+    site is crawled by one worker only (so never by two at once: its politeness holds across
+    machines), each worker runs several sites at once, and the writer stores every document once."""
+    sites, docs = 8, 3
+    farm = Farm(sites, docs, log=True)
+    keys = [site_key(i) for i in range(sites)]
+    with farm.serving():
+        config = write_config(tmp_path, farm, scrapy={"POLICYWATCH_ACTIVE_SITES": 2})
+        workers = [faults.worker(tmp_path, config, redis_url, keys, name, crawl_id="share") for name in ("w1", "w2")]
+        outputs = [w.communicate(timeout=300) for w in workers]
+    for w, (out, err) in zip(workers, outputs):
+        assert w.returncode == 0 and "Traceback" not in err, err[-3000:]
+    writer = faults.ingest(tmp_path, redis_url)
     assert writer.returncode == 0, writer.stderr[-3000:]
-    assert f"stored {N} new; 2 run(s) finished; 0 message(s) not storable" in writer.stdout
+    assert f"stored {sites * docs} new; {sites} run(s) finished; 0 message(s) not storable" in writer.stdout
 
-    # Each page was fetched once, by one of the two processes (the shared duplicate filter).
-    details = Counter(url for _, url in the_portal.requests if "/zcwj/2" in url and url.endswith(".html"))
-    assert set(details) == {synthportal.doc_url(n) for n in range(1, N + 1)}
-    assert set(details.values()) == {1}
-    assert sum("seeding the distributed crawl" in err for _, err in outputs) == 1
+    # Every portal was fetched by one worker only; both workers had sites.
+    crawled_by = {i: {name for _, name in requests} for i, requests in faults.fetchers(farm).items()}
+    assert set(crawled_by) == set(range(sites))
+    assert all(len(names) == 1 for names in crawled_by.values()), crawled_by
+    assert {name for names in crawled_by.values() for name in names} == {"w1", "w2"}, "one worker did all"
+    # Each worker's report names the sites it crawled, and only those.
+    reported = [{k for k in keys if k in out} for out, _ in outputs]
+    assert reported[0] | reported[1] == set(keys) and not reported[0] & reported[1]
+    assert reported[0] == {site_key(i) for i, names in crawled_by.items() if names == {"w1"}}
 
-    corpus = open_corpus(db)
-    assert {r["url"] for r in corpus.query("select url from documents")} == \
-        {synthportal.doc_url(n) for n in range(1, N + 1)}
-    assert corpus.execute("select count(*) from versions").fetchone()[0] == N
-    assert corpus.execute("select count(*) from changes where kind = 'new'").fetchone()[0] == N
-    assert corpus.execute("select count(*) from documents where relevance is null").fetchone()[0] == 0
-    runs = list(corpus.query("select * from runs order by id"))
-    assert len(runs) == 2 and all(r["status"] == "ok" for r in runs)
-    shares = [json.loads(r["counts"])["new"] for r in runs]
-    assert sum(shares) == N and min(shares) > 0, f"one process did all the work: {shares}"
-    # The last process out cleared the crawl's frontier, so the crawl id can run again.
+    documents, versions, per_site = faults.stored(tmp_path / "corpus.db")
+    assert documents == versions == sites * docs and per_site == {k: docs for k in keys}
+    with sqlite3.connect(tmp_path / "corpus.db") as conn:
+        runs = conn.execute("SELECT site, status FROM runs").fetchall()
+    assert sorted(runs) == [(k, "ok") for k in keys]  # one run a site
+    # The last worker out cleared the crawl's keys, so the crawl id can run again.
     import redis
 
-    assert not list(redis.Redis.from_url(redis_url).scan_iter(match="policywatch:test:*"))
+    assert not list(redis.Redis.from_url(redis_url).scan_iter(match="policywatch:share:*"))
+
+
+@pytest.mark.faults
+def test_a_worker_killed_holding_a_site_loses_it_to_another_after_the_lease_ttl(tmp_path):
+    """Killed mid-site (SIGKILL): the other worker, waiting, takes the site over once the short
+    lease TTL has passed, never fetching while the first one did; every document is stored once
+    and the dead worker's run is closed as failed (lease_expired)."""
+    assert faults.worker_killed_holding_a_site(tmp_path).startswith("taken over")
 
 
 def test_a_document_survives_the_queue_intact():
@@ -189,7 +193,8 @@ def test_an_incremental_distributed_crawl_fetches_only_what_the_corpus_lacks(red
 
     stored = subprocess.run(ingest, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert stored.returncode == 0, stored.stderr[-3000:]
-    assert "stored 10 new; 2 run(s) finished" in stored.stdout
+    # One site: one worker crawled it, one run (the other worker found it leased, then done).
+    assert "stored 10 new; 1 run(s) finished" in stored.stdout
     corpus = open_corpus(db)
     assert corpus.execute("SELECT count(*) FROM documents").fetchone()[0] == total
     assert client.scard("policywatch:known:replay_generic") == total  # the writer keeps the set current
@@ -332,3 +337,34 @@ def test_the_request_codec_keeps_every_request_the_spider_makes():
         assert type(back) is type(request) and back.to_dict(spider=spider) == request.to_dict(spider=spider)
     with pytest.raises(queuecodec.CodecError, match=r"request.meta.handle: a object cannot be queued"):
         queuecodec.dumps(Request("http://x/", meta={"handle": object()}).to_dict())
+
+
+def test_a_site_lease_is_one_workers_and_a_stalled_worker_cannot_touch_its_successors(redis_url):
+    """The leases on a real Redis: one holder at a time; a worker whose lease expired (it
+    stalled past the TTL) learns it lost the site at its next refresh, and neither its refresh
+    nor its release touches the lease another worker took since; a done site is taken by none;
+    the last worker out clears the crawl's keys."""
+    import redis
+
+    from crawlers.engine.distributed import SiteLeases
+
+    client = redis.Redis.from_url(redis_url)
+    a, b = (SiteLeases(client, "leases", name, ttl=30) for name in ("a", "b"))
+    a.join()
+    b.join()
+    assert a.take("s1") and not b.take("s1") and b.take("s2")
+    assert a.refresh() == [] and client.ttl("policywatch:leases:policy:s1:lease") > 25
+    client.delete("policywatch:leases:policy:s1:lease")  # a's lease expired while a stalled
+    assert b.take("s1")
+    assert a.refresh() == ["s1"] and "s1" not in a.held
+    a.held.add("s1")  # even a release by a worker that still believes it holds the site
+    a.release("s1", finished=True)
+    assert client.get("policywatch:leases:policy:s1:lease") == b"b"
+    assert not client.exists("policywatch:leases:policy:s1:done")
+    b.release("s1", finished=True)
+    assert not a.take("s1") and not b.take("s1")  # done: nobody crawls it again in this crawl
+    b.release("s2", finished=False)
+    assert a.take("s2")  # let go unfinished: another worker may take it
+    a.release("s2", finished=True)
+    assert not a.leave()  # b is still in the crawl
+    assert b.leave() and not list(client.scan_iter(match="policywatch:leases:*"))

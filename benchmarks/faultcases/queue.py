@@ -2,7 +2,7 @@
 
 Redis is written by every crawler machine, so whatever it holds is hostile: a pickle that would
 run code in the requests queue or the items list, messages the writer cannot store, a client
-without the password. Each case starts its own redis-server on 127.0.0.1 and runs the real
+without the password; a worker killed while it holds a site. Each case starts its own redis-server on 127.0.0.1 and runs the real
 commands (``python -m scheduler crawl --distributed`` / ``ingest``) in their own processes.
 Delivery cases send a digest to a real SMTP server on 127.0.0.1 (aiosmtpd) that refuses at
 connect, at login or at DATA, or goes silent while the message is handed over. The builders
@@ -23,7 +23,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from benchmarks.roundportals import Farm, site_key
+
 from . import FaultCase
+from .round import write_config
 
 REPO = Path(__file__).resolve().parents[2]
 SITE = "replay_generic"
@@ -206,6 +209,101 @@ def check_dead_lettered(scratch: Path, url: str, bad: bytes, reason: str) -> str
     again = command(["ingest", "--redis", url, "--db", str(db), "--until-idle", "0.2"])
     expect(again.returncode == 0 and "0 message(s) not storable" in again.stdout, "met it again")
     return f"dead-lettered: {letters[0]['reason'][:70]}"
+
+
+# --- sites shared between workers (issue #16) -------------------------------------------------
+def worker(scratch: Path, config: Path, redis_url: str, keys: list[str], name: str,
+           crawl_id: str = "sites", **popen) -> subprocess.Popen:
+    """One worker of a distributed crawl of the config sites ``keys``, started now; its
+    User-Agent ends ``contact: <name>``, so a portal knows which worker fetched it."""
+    cmd = [sys.executable, "-m", "scheduler", "-v", "crawl", *keys, "--config", str(config),
+           "--db", str(scratch / f"{name}.db"), "--distributed", "--redis", redis_url,
+           "--crawl-id", crawl_id, "--contact", name]
+    return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(REPO)}, **popen)
+
+
+def ingest(scratch: Path, redis_url: str) -> subprocess.CompletedProcess:
+    """The one writer, storing what the workers queued into scratch/corpus.db."""
+    return command(["ingest", "--redis", redis_url, "--db", str(scratch / "corpus.db"), "--until-idle", "1"])
+
+
+def fetchers(farm: Farm) -> dict[int, list[tuple[float, str]]]:
+    """Per portal: (time, worker name) of every request it got, in order."""
+    found: dict[int, list[tuple[float, str]]] = {}
+    for portal, at, agent, _ in farm.log or []:
+        found.setdefault(portal, []).append((at, agent.rpartition("contact: ")[2]))
+    return found
+
+
+def stored(db: Path) -> tuple[int, int, dict[str, int]]:
+    """(documents, versions, documents per site) in the corpus."""
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        documents = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+        versions = conn.execute("SELECT count(*) FROM versions").fetchone()[0]
+        per_site = dict(conn.execute("SELECT site, count(*) FROM documents GROUP BY site").fetchall())
+    return documents, versions, per_site
+
+
+LEASE_TTL = 3  # seconds: a killed worker's site goes to another this long after its last refresh
+
+
+def worker_killed_holding_a_site(scratch: Path) -> str:
+    """Worker a crawls a slow portal; worker b, started while a holds the site, waits. a is
+    killed (SIGKILL, its parse pool too) mid-site: after the lease TTL b takes the site over,
+    crawls it from the start, and the writer stores every document once and closes a's run."""
+    import signal
+
+    import redis
+
+    docs = 6
+    farm = Farm(1, docs, log=True)
+    with redis_server(scratch / "redis") as url, farm.serving():
+        config = write_config(scratch, farm, delay=1.0, scrapy={"POLICYWATCH_LEASE_TTL": LEASE_TTL})
+        keys = [site_key(0)]
+        a = worker(scratch, config, url, keys, "a", start_new_session=True)
+        deadline = time.monotonic() + 60
+        while farm.requests[0] < 4 and a.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        expect(a.poll() is None, "worker a ended before it could be killed")
+        expect(farm.requests[0] >= 4, "worker a fetched nothing within 60 s")
+        b = worker(scratch, config, url, keys, "b")
+        time.sleep(1)  # b is up and finds the site leased (a startup slower than this only delays b)
+        os.killpg(a.pid, signal.SIGKILL)
+        a.wait(timeout=30)
+        killed_at = time.monotonic()
+        out, err = b.communicate(timeout=180)
+        no_traceback(subprocess.CompletedProcess(b.args, b.returncode, out, err))
+        expect(b.returncode == 0, f"worker b exit {b.returncode}: {err[-1500:]}")
+        expect("taking over from sites:" in err, "worker b never said it took the site over")
+        writer = ingest(scratch, url)
+        expect(writer.returncode == 0, f"ingest exit {writer.returncode}: {writer.stderr[-800:]}")
+        left = list(redis.Redis.from_url(url).scan_iter(match="policywatch:sites:*"))
+    requests = fetchers(farm)[0]
+    by_a = [at for at, name in requests if name == "a"]
+    by_b = [at for at, name in requests if name == "b"]
+    expect(by_a and by_b, f"requests by a: {len(by_a)}, by b: {len(by_b)}")
+    expect(max(by_a) < min(by_b), "a and b fetched the portal at the same time")
+    expect(min(by_b) > killed_at, "b fetched the portal before a was killed")
+    documents, versions, _ = stored(scratch / "corpus.db")
+    expect((documents, versions) == (docs, docs), f"{documents} documents, {versions} versions, not {docs}")
+    runs = last_runs_all(scratch / "corpus.db")
+    expect([r[0] for r in runs] == ["failed", "ok"], f"run statuses {[r[0] for r in runs]}")
+    expect(any(e.get("reason") == "lease_expired" for e in runs[0][2]), "a's run does not say its lease expired")
+    expect(not left, f"keys of the crawl left in Redis: {left[:5]}")
+    return (f"taken over: b crawled the site after a was killed ({len(by_a)} requests by a, {len(by_b)} by b, "
+            f"none at once); {docs} documents stored once; a's run closed as failed (lease_expired)")
+
+
+def last_runs_all(db: Path) -> list[tuple[str, dict, list]]:
+    """Every run, oldest first: (status, counts, errors)."""
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT status, counts, errors FROM runs ORDER BY id").fetchall()
+    return [(status, json.loads(counts or "{}"), json.loads(errors or "[]")) for status, counts, errors in rows]
 
 
 # --- cases ------------------------------------------------------------------------------------
@@ -437,6 +535,8 @@ CASES: list[FaultCase] = [
               _skip_without_redis(pickle_in_items)),
     *[FaultCase(f"queue-malformed-{name}", f"a malformed message for the writer: {name}",
                 _skip_without_redis(malformed(name))) for name in MALFORMED],
+    FaultCase("queue-worker-killed-holding-a-site", "a distributed worker killed (SIGKILL) mid-site; "
+              "another takes the site over after the lease TTL", _skip_without_redis(worker_killed_holding_a_site)),
     FaultCase("queue-wrong-password", "Redis with requirepass; no password, then a wrong one",
               _skip_without_redis(wrong_password)),
     FaultCase("queue-corpus-locked", "the corpus locked by another process while the writer stores",

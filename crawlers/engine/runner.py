@@ -165,11 +165,13 @@ def run_crawl(
     log_level: int | None = None,
     overrides: dict[str, Any] | None = None,
     spider_class: type[PolicySpider] = PolicySpider,
+    feeder_class: type["SiteFeeder"] | None = None,
 ) -> list[SiteRunReport]:
     """Crawl ``sites`` (one spider each) into ``db_path``; blocks until every spider is done.
 
     ``mode`` is full, incremental, sweep or backfill (``crawlers.engine.crawlplan``); ``spider_class`` a
-    PolicySpider or a subclass (``crawlers.engine.distributed``).
+    PolicySpider or a subclass (``crawlers.engine.distributed``), ``feeder_class`` what starts
+    the sites (``SiteFeeder``, or the distributed worker's ``LeasedSiteFeeder``).
 
     Log output goes through the handlers the caller configured, at ``log_level`` (default: the
     root logger's level), not through a handler of Scrapy's own.
@@ -190,7 +192,7 @@ def run_crawl(
         logging.getLogger(name).setLevel(max(level, logging.INFO) if name == "twisted" else level)
     arguments = dict(max_pages=max_pages, mode=mode, since=since, until=until,
                      revisit_budget=revisit_budget)
-    reports = SiteFeeder(process, sites, spider_class, arguments,
+    reports = (feeder_class or SiteFeeder)(process, sites, spider_class, arguments,
                          settings.getint("POLICYWATCH_ACTIVE_SITES")).run()
     return reports
 
@@ -199,6 +201,8 @@ class SiteFeeder:
     """Keeps up to ``active`` sites crawling in one CrawlerProcess: a site starts when another
     ends, until none is left or the operator stops the crawl (a Ctrl-C's shutdown starts no
     more). Each site's report is taken when it ends and its crawler let go."""
+
+    stop_after_crawl = True  # the reactor stops when no site is left running
 
     def __init__(self, process: CrawlerProcess, sites: list[Site], spider_class: type[PolicySpider],
                  arguments: dict[str, Any], active: int) -> None:
@@ -218,7 +222,7 @@ class SiteFeeder:
         previous = signal.signal(STOP_STARTING, self._stop_starting)
         try:
             self._start_next()
-            self.process.start()
+            self.process.start(stop_after_crawl=self.stop_after_crawl)
         finally:
             signal.signal(STOP_STARTING, previous)
         for n, (site, crawler) in self.started.items():  # the reactor stopped under them

@@ -105,6 +105,9 @@ POLICYWATCH_WORKER_MEMORY_MB = 2048  # each worker's address space (RLIMIT_AS); 
 # Sites of one crawl process crawling at once (crawlers/engine/runner.py): the next starts when
 # one ends. Each active site holds its crawler (middlewares, pipelines, a few queued pages).
 POLICYWATCH_ACTIVE_SITES = 100
+# A distributed worker's hold on a site (crawlers/engine/distributed.py): seconds its lease lives
+# unless refreshed (every third of it); a dead worker's sites go to another after this long.
+POLICYWATCH_LEASE_TTL = 30
 # What the corpus tells a site's crawl when it starts (known URLs, due revisits, a backfill's
 # pending pages): the engine reaches the corpus only through this dotted name.
 POLICYWATCH_CRAWL_STATE = "pipelines.revisits.crawl_state_for"

@@ -15,6 +15,7 @@ from redis.exceptions import AuthenticationError, AuthorizationError
 # The environment variable holding the Redis password (read by the commands' --redis option).
 PASSWORD_ENV = "POLICYWATCH_REDIS_PASSWORD"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+ITEMS_KEY = "policywatch:items"  # the workers' messages for the one writer (pipelines.redisqueue)
 PUBLISHED_KEY = "policywatch:known:published"  # when the writer last published every known URL
 
 
