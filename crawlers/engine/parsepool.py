@@ -512,7 +512,7 @@ class OffloadedWork:
         if self.stats is not None:
             self.stats.set_value("policywatch/offload/jobs", self.counts.jobs)
             self.stats.set_value("policywatch/offload/inline", self.counts.inline)
-        logger.debug("offloaded %d job(s) to %d worker process(es), %d refused; %d done in-process",
+        logger.info("offloaded %d job(s) to %d worker process(es), %d refused; %d done in-process",
                     self.counts.jobs, self.workers, self.counts.refused, self.counts.inline)
         if self.workers:
             _POOL.release()
