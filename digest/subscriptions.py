@@ -42,8 +42,10 @@ from crawlers.config import (
     check_integer,
     check_strings,
     check_text,
+    checked_table,
     shown,
     suggest,
+    table_of,
 )
 from digest.labels import CHANGE_KINDS, LEVELS, MEASURES, REGIONS, RELEVANCE, SCENARIOS, TECHS
 
@@ -198,20 +200,8 @@ FEED_KEYS: dict[str, Any] = {"days": check_integer(1, 3650), "entries": check_in
 
 def parse_feeds(raw: Any, where: Path) -> FeedSettings:
     """The ``[feeds]`` table (defaults without one)."""
-    if raw is None:
-        return FeedSettings()
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: [feeds]: expected a table, got {shown(raw)}")
-    values = {}
-    for key, value in raw.items():
-        if key not in FEED_KEYS:
-            raise ConfigError(f"{where}: [feeds] {key}: unknown key{suggest(key, FEED_KEYS)}; "
-                              f"known: {', '.join(FEED_KEYS)}")
-        try:
-            values[key] = FEED_KEYS[key](value)
-        except Invalid as exc:
-            raise ConfigError(f"{where}: [feeds] {key}: {exc}") from None
-    return FeedSettings(**values)
+    table = table_of({"feeds": raw}, "feeds", "feeds", where)
+    return FeedSettings(**checked_table(table, "feeds", where, FEED_KEYS))
 
 
 def parse_subscriptions(raw: Any, where: Path, configured: Iterable[str],
