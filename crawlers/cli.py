@@ -15,8 +15,12 @@ from pathlib import Path
 
 import click
 
-from crawlers.engine.distributed import (DISTRIBUTED_MODES, DistributedPolicySpider, LeasedSiteFeeder,
-                                         distributed_settings)
+from crawlers.engine.distributed import (
+    DISTRIBUTED_MODES,
+    DistributedPolicySpider,
+    LeasedSiteFeeder,
+    distributed_settings,
+)
 from crawlers.engine.runner import run_crawl
 from crawlers.engine.settings import USER_AGENT
 from crawlers.engine.summary import crawl_outcome, render_run_reports, write_site_outcomes

@@ -27,6 +27,7 @@ from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 
 from crawlers.items import Attachment, PolicyItem
+from crawlers.items.sitecrawls import SITE_META, site_of, stats_for
 from crawlers.parsing.attachments import file_extension
 from crawlers.parsing.filetext import FileLimits
 from crawlers.parsing.textnorm import clean_text
@@ -75,7 +76,6 @@ class AttachmentsPipeline:
         if max_bytes < 1:
             raise ValueError(f"POLICYWATCH_ATTACHMENT_MAX_BYTES must be positive, not {max_bytes}")
         self.crawler = crawler
-        self.stats = crawler.stats
         self.max_bytes = max_bytes
         self.limits = limits
         self.offload = offload_of(crawler)
@@ -95,42 +95,44 @@ class AttachmentsPipeline:
         if not isinstance(item, PolicyItem):
             return item
         site = self.site_for(item.site)
+        stats = stats_for(self.crawler, item.site)
         done: dict[str, Attachment] = {}
         for attachment in item.attachments:
             if attachment.url in done:  # the same file linked twice: fetch it once
                 _copy_result(done[attachment.url], attachment)
                 continue
-            await self._fetch(attachment, site)
+            await self._fetch(attachment, site, stats)
             done[attachment.url] = attachment
         if item.text_source == "attachment_pending":
             _take_text_from_attachments(item)
         return item
 
-    def _count(self, what: str) -> None:
-        self.stats.inc_value(STAT.format(what=what))
+    @staticmethod
+    def _count(what: str, stats) -> None:
+        stats.inc_value(STAT.format(what=what))
 
-    def _fail(self, attachment: Attachment, reason: str, message: str) -> None:
+    def _fail(self, attachment: Attachment, reason: str, message: str, stats) -> None:
         attachment.error = f"{reason}: {message}"
-        self._count(f"failed/{reason}")
+        self._count(f"failed/{reason}", stats)
         logger.warning("attachment %s not read (%s): %s", attachment.url, reason, message)
 
-    def _skip(self, attachment: Attachment, reason: str, message: str) -> None:
+    def _skip(self, attachment: Attachment, reason: str, message: str, stats) -> None:
         attachment.error = f"{reason}: {message}"
-        self._count(f"skipped/{reason}")
+        self._count(f"skipped/{reason}", stats)
 
-    async def _fetch(self, attachment: Attachment, site: Site | None) -> None:
+    async def _fetch(self, attachment: Attachment, site: Site | None, stats) -> None:
         declared = declared_format(attachment)
         if declared and declared not in TEXT_FORMATS:
-            self._skip(attachment, "unfetched", f".{declared} files are not downloaded")
+            self._skip(attachment, "unfetched", f".{declared} files are not downloaded", stats)
             return
         if urlsplit(attachment.url).scheme not in ("http", "https"):
-            self._skip(attachment, "unfetched", "not an http(s) link")
+            self._skip(attachment, "unfetched", "not an http(s) link", stats)
             return
         if site is None:
-            self._skip(attachment, "unknown_site", "the item's site is not declared anywhere")
+            self._skip(attachment, "unknown_site", "the item's site is not declared anywhere", stats)
             return
         if not site.allows_url(attachment.url):
-            self._skip(attachment, "offsite", f"not on {site.key}'s domains {site.domains}")
+            self._skip(attachment, "offsite", f"not on {site.key}'s domains {site.domains}", stats)
             return
 
         if attachment.data is not None:
@@ -138,55 +140,54 @@ class AttachmentsPipeline:
             data, content_type = attachment.data, attachment.content_type or ""
             attachment.data = None
         else:
-            fetched = await self._download(attachment)
+            fetched = await self._download(attachment, site, stats)
             if fetched is None:
                 return
             data, content_type = fetched
         attachment.content_type = content_type or None
         if len(data) > self.max_bytes:  # a server that sent no Content-Length
-            self._fail(attachment, "too_large", f"{len(data)} bytes > {self.max_bytes}")
+            self._fail(attachment, "too_large", f"{len(data)} bytes > {self.max_bytes}", stats)
             return
         if _looks_like_a_page(data, content_type.lower()):
             # A WAF page or an error page served with status 200 is not the file.
-            self._fail(attachment, "not_a_file", f"got a web page ({content_type or 'no type'})")
+            self._fail(attachment, "not_a_file", f"got a web page ({content_type or 'no type'})", stats)
             return
         attachment.sha256 = hashlib.sha256(data).hexdigest()
         attachment.size = len(data)
-        self._count("fetched")
+        self._count("fetched", stats)
         # What the bytes are beats what the link says (a .pdf link may serve a DOCX).
         fmt = sniff_format(data) or (declared if declared == "txt" else None)
         if fmt is None:
-            self._fail(attachment, "unsupported", f"not a PDF or DOCX ({content_type or 'no type'})")
+            self._fail(attachment, "unsupported", f"not a PDF or DOCX ({content_type or 'no type'})", stats)
             return
         kind, text, message = await self.offload.attachment_text(data, fmt, self.limits)
         if kind == "refused":
-            self._fail(attachment, text, message)
+            self._fail(attachment, text, message, stats)
             return
         attachment.text = clean_text(text) or None
         if attachment.text is None:
-            self._count("no_text")  # a scanned PDF, most likely
+            self._count("no_text", stats)  # a scanned PDF, most likely
 
-
-    async def _download(self, attachment: Attachment) -> tuple[bytes, str] | None:
+    async def _download(self, attachment: Attachment, site: Site, stats) -> tuple[bytes, str] | None:
         """The file's bytes and Content-Type, through the engine (robots.txt, retries and the
         portal's download slot apply); None with the error recorded when it cannot be had."""
         request = Request(
             attachment.url,
             meta={"download_maxsize": self.max_bytes, "download_warnsize": self.max_bytes,
-                  "policywatch_attachment": True},
+                  "policywatch_attachment": True, SITE_META: site.key},
         )
         try:
             response = await self.crawler.engine.download_async(request)
         except IgnoreRequest as exc:  # robots.txt, offsite, or a middleware's veto
-            self._fail(attachment, "ignored", str(exc) or type(exc).__name__)
+            self._fail(attachment, "ignored", str(exc) or type(exc).__name__, stats)
             return None
         except Exception as exc:  # noqa: BLE001 — any download error belongs on the attachment
             # Twisted and Scrapy raise many unrelated types here (timeouts, DNS, refused
             # connections, the size limit's cancellation); all mean "not fetched".
-            self._fail(attachment, "download", f"{type(exc).__name__}: {exc}"[:300])
+            self._fail(attachment, "download", f"{type(exc).__name__}: {exc}"[:300], stats)
             return None
         if response.status != 200:
-            self._fail(attachment, f"http_{response.status}", f"HTTP {response.status}")
+            self._fail(attachment, f"http_{response.status}", f"HTTP {response.status}", stats)
             return None
         return response.body, response.headers.get(b"Content-Type", b"").decode("latin-1").strip()
 
@@ -213,9 +214,10 @@ def offload_of(crawler):
 
 
 def site_for(crawler, key: str) -> Site | None:
-    """The Site with this key: the running spider's ``site`` attribute, else the registry's."""
-    own = getattr(getattr(crawler, "spider", None), "site", None)
-    if isinstance(own, Site) and own.key == key:
+    """The Site with this key: the running spider's (``crawlers.items.sitecrawls.site_of``),
+    else the registry's."""
+    own = site_of(crawler, key)
+    if isinstance(own, Site):
         return own
     try:
         return get_site(key)

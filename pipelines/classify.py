@@ -16,6 +16,7 @@ import logging
 
 from classifiers.classify import ClassifyError, Document, classify
 from crawlers.items import PolicyItem
+from crawlers.items.sitecrawls import stats_for
 from pipelines.attachments import site_for
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,6 @@ class ClassifyPipeline:
 
     def __init__(self, crawler=None):
         self.crawler = crawler
-        self.stats = crawler.stats if crawler is not None else None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -54,13 +54,13 @@ class ClassifyPipeline:
         try:
             result = classify(document_for(item, site))
         except ClassifyError as exc:
-            self._count("failed")
+            self._count("failed", item)
             logger.warning("not classified: %s: %s", item.url, exc)
             return item
         item.classification = result.columns()
-        self._count(result.relevance)
+        self._count(result.relevance, item)
         return item
 
-    def _count(self, what: str) -> None:
-        if self.stats is not None:
-            self.stats.inc_value(STAT.format(what=what))
+    def _count(self, what: str, item: PolicyItem) -> None:
+        if self.crawler is not None:
+            stats_for(self.crawler, item.site).inc_value(STAT.format(what=what))

@@ -32,9 +32,9 @@ class PooledClassifyPipeline(ClassifyPipeline):
         outcome, first, second, forms = await self.offload.classify(document_for(item, site))
         item.body_forms = forms
         if outcome == "failed":
-            self._count("failed")
+            self._count("failed", item)
             logger.warning("not classified: %s: %s", item.url, first)
             return item
         item.classification = first
-        self._count(second)
+        self._count(second, item)
         return item

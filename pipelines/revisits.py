@@ -19,6 +19,7 @@ import sqlite_utils
 from scrapy import signals
 
 from crawlers.items import PolicyItem, Revisit
+from crawlers.items.sitecrawls import stats_for
 from crawlers.items.state import CrawlState, DueRevisit
 from crawlers.parsing import clock
 from crawlers.parsing.urls import canonical_url
@@ -112,23 +113,24 @@ def record_checks(db: sqlite_utils.Database, checks: list[tuple[str, str | None]
     return updated
 
 
-def crawl_state_for(spider, now: datetime) -> tuple[CrawlState, "BackfillCheckpoint | None"]:
-    """What the corpus tells a spider when its site's crawl starts (the engine's
-    ``POLICYWATCH_CRAWL_STATE``): its known URLs and due revisits, and for a backfill its
-    pending list pages and the checkpoint they are recorded in. A full crawl is told nothing."""
-    if spider.mode == "full":
+def crawl_state_for(crawl, now: datetime) -> tuple[CrawlState, "BackfillCheckpoint | None"]:
+    """What the corpus tells a site's crawl when it starts (the engine's
+    ``POLICYWATCH_CRAWL_STATE``; ``crawl`` has the site, its mode, revisit budget, settings and
+    crawler): its known URLs and due revisits, and for a backfill its pending list pages and the
+    checkpoint they are recorded in. A full crawl is told nothing."""
+    if crawl.mode == "full":
         return CrawlState(), None
-    db_path = spider.settings.get("POLICYWATCH_DB")
-    budget = spider.revisit_budget if spider.revisit_budget is not None else \
-        spider.settings.getint("POLICYWATCH_REVISIT_BUDGET", DEFAULT_BUDGET)
-    backfill = spider.mode == "backfill"
+    db_path = crawl.settings.get("POLICYWATCH_DB")
+    budget = crawl.revisit_budget if crawl.revisit_budget is not None else \
+        crawl.settings.getint("POLICYWATCH_REVISIT_BUDGET", DEFAULT_BUDGET)
+    backfill = crawl.mode == "backfill"
     db = open_corpus(db_path)
     try:
         checkpoint = None
         if backfill:
-            checkpoint = BackfillCheckpoint(db_path, spider.site.key, spider.crawler)
-            checkpoint.reset_if_complete([c.name for c in spider.site.columns])
-        return load_crawl_state(db, spider.site.key, now, budget=budget, backfill=backfill), checkpoint
+            checkpoint = BackfillCheckpoint(db_path, crawl.site.key, crawl.crawler)
+            checkpoint.reset_if_complete([c.name for c in crawl.site.columns])
+        return load_crawl_state(db, crawl.site.key, now, budget=budget, backfill=backfill), checkpoint
     finally:
         db.close()
 
@@ -210,12 +212,15 @@ class RevisitPipeline:
         return cls(crawler, crawler.settings.get("POLICYWATCH_DB"))
 
     def process_item(self, item):
-
         if isinstance(item, PolicyItem):
             published = item.published_date.isoformat() if item.published_date else None
             self.pending.append((_canonical(item.url), published))
         elif isinstance(item, Revisit):
             self.pending.append((_canonical(item.url), None))
+        else:
+            return item
+        # Counted for the item's site now: the batch is written later, for many sites at once.
+        stats_for(self.crawler, item.site).inc_value("policywatch/revisit/scheduled")
         if len(self.pending) >= self.BATCH:
             self.flush()
         return item
@@ -243,7 +248,6 @@ class RevisitPipeline:
                 published = row[0] if row else None
             checks.append((url, published))
         record_checks(self.db, checks, clock.now())
-        self.crawler.stats.inc_value("policywatch/revisit/scheduled", len(checks))
         self.pending = []
 
     def spider_closed(self, spider, reason: str) -> None:

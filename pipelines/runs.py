@@ -40,10 +40,12 @@ def start_run(
     with db.atomic():
         if site:
             ensure_site(db, site)
+        stamp = iso_time(when)
+        # It beats as it starts: alive from its first moment (``beat_run`` keeps it so).
         cursor = db.execute(
-            """INSERT INTO runs (site, kind, started_at, status, pid, host)
-            VALUES (?, ?, ?, 'running', ?, ?)""",
-            [site, kind, iso_time(when), pid or os.getpid(), host or socket.gethostname()],
+            """INSERT INTO runs (site, kind, started_at, heartbeat_at, status, pid, host)
+            VALUES (?, ?, ?, ?, 'running', ?, ?)""",
+            [site, kind, stamp, stamp, pid or os.getpid(), host or socket.gethostname()],
         )
         return cursor.lastrowid
 
@@ -54,6 +56,18 @@ def beat_run(db: sqlite_utils.Database, run_id: int, when: datetime | None = Non
     with db.atomic():
         db.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'",
                    [iso_time(when), run_id])
+
+
+def beat_runs(db: sqlite_utils.Database, run_ids: list[int], when: datetime | None = None) -> None:
+    """``beat_run`` for many runs of one process, in one transaction."""
+    if not run_ids:
+        return
+    stamp = iso_time(when)
+    with db.atomic():
+        for start in range(0, len(run_ids), 500):
+            chunk = run_ids[start:start + 500]
+            db.execute(f"UPDATE runs SET heartbeat_at = ? WHERE status = 'running' AND id IN "
+                       f"({', '.join('?' * len(chunk))})", [stamp, *chunk])
 
 
 def finish_run(

@@ -1,9 +1,10 @@
 """StorePipeline: write each document into the corpus and record the run.
 
 Settings: ``POLICYWATCH_DB`` (the corpus path, required), ``POLICYWATCH_RUN_ID`` (a run the
-caller already started; otherwise one is started when the spider opens), ``POLICYWATCH_RUN_KIND``
-(crawl/backfill/demo, for a run started here). The run is finished when the spider closes, with
-the counts from the crawl's stats, whoever started it: only the crawl process knows them.
+caller already started, for a one-site crawl; otherwise one is started when each site's crawl
+starts), ``POLICYWATCH_RUN_KIND`` (crawl/backfill/demo, for a run started here). A site's run is
+finished when its crawl ends, with the counts from its counters, whoever started it: only the
+crawl process knows them.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from scrapy import signals
 from twisted.internet import task
 
 from crawlers.items import PolicyItem
+from crawlers.items.sitecrawls import site_closed, site_opened, stats_for
 from pipelines.attachments import site_for
 from pipelines.dropping import drop
 from pipelines.health import crawl_worked
 from pipelines.presence import record_observations
-from pipelines.runs import RUN_HEARTBEAT, beat_run, finish_run, reap_dead_runs, start_run
+from pipelines.runs import RUN_HEARTBEAT, beat_run, beat_runs, finish_run, reap_dead_runs, start_run
 from pipelines.schema import open_corpus
 from pipelines.siterows import record_site_failure, record_site_success, upsert_site
 from pipelines.storing import Refused, store_document
@@ -88,25 +90,18 @@ def run_status(counts: Mapping[str, Any], finish_reason: str) -> str:
     return "ok"
 
 
-def spider_site_key(spider) -> str | None:
-    """The site a spider crawls: ``spider.site`` (a Site or its key) or ``spider.site_key``."""
-    site = getattr(spider, "site", None)
-    if site is not None:
-        return getattr(site, "key", site)
-    return getattr(spider, "site_key", None)
-
-
 class StorePipeline:
-    """Store documents (new / revised / unchanged, counted in stats) and record the run."""
+    """Store documents (new / revised / unchanged, counted in their site's counters) and record
+    one run per site: started when the site's crawl starts (``site_opened``), finished when it
+    ends (``site_closed``) with its counts, refusals and sightings."""
 
     def __init__(self, crawler, db_path: str, run_id: int | None, run_kind: str):
         self.crawler = crawler
-        self.stats = crawler.stats
         self.db_path = db_path
-        self.run_id = run_id
+        self.preset_run = run_id  # a run the caller started: the one site's
         self.run_kind = run_kind
         self.db = None
-        self.site_key: str | None = None
+        self.runs: dict[str, int] = {}  # site -> its running run
         self._upserted: set[str] = set()
         self._heartbeat: task.LoopingCall | None = None
 
@@ -118,35 +113,41 @@ class StorePipeline:
             raise ValueError("POLICYWATCH_DB is not set: StorePipeline needs the corpus path")
         run_id = settings.getint("POLICYWATCH_RUN_ID") or None
         pipeline = cls(crawler, db_path, run_id, settings.get("POLICYWATCH_RUN_KIND", "crawl"))
-        # The run is finished on spider_closed, not close_spider: only the signal carries the
-        # finish reason, and it comes after every other component has counted its stats.
+        crawler.signals.connect(pipeline.site_opened, signal=site_opened)
+        crawler.signals.connect(pipeline.site_closed, signal=site_closed)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
     def open_spider(self) -> None:
         self.db = open_corpus(self.db_path)
-        self.site_key = spider_site_key(self.crawler.spider)
-        if self.site_key:
-            self._upsert_site(self.site_key)
-        # A run left 'running' by a process that died is recorded killed before ours starts.
+        # A run left 'running' by a process that died is recorded killed before ours start.
         reap_dead_runs(self.db)
-        if self.run_id is None:
-            self.run_id = start_run(self.db, self.site_key, self.run_kind)
         self._heartbeat = task.LoopingCall(self._beat)
-        self._heartbeat.start(RUN_HEARTBEAT.total_seconds(), now=True)
-        logger.info("storing into %s (run %d)", self.db_path, self.run_id)
+        self._heartbeat.start(RUN_HEARTBEAT.total_seconds(), now=False)
+        logger.info("storing into %s", self.db_path)
+
+    def site_opened(self, crawl) -> None:
+        key = crawl.site.key
+        self._upsert_site(key, crawl.site)
+        if self.preset_run is not None:
+            run_id, self.preset_run = self.preset_run, None
+            beat_run(self.db, run_id)
+        else:
+            run_id = start_run(self.db, key, self.run_kind)
+        self.runs[key] = run_id
+        logger.debug("%s: run %d", key, run_id)
 
     def _beat(self) -> None:
         try:
-            beat_run(self.db, self.run_id)
+            beat_runs(self.db, list(self.runs.values()))
         except sqlite3.Error as exc:  # a full disk: the store itself will say so
-            logger.warning("run %d: heartbeat not recorded (%s)", self.run_id, exc)
+            logger.warning("runs not marked alive (%s)", exc)
 
-    def _upsert_site(self, key: str) -> None:
+    def _upsert_site(self, key: str, site=None) -> None:
         if key in self._upserted:
             return
         self._upserted.add(key)
-        site = site_for(self.crawler, key)
+        site = site or site_for(self.crawler, key)
         if site is None:
             logger.warning("site %r is not declared; stored without its declaration", key)
         else:
@@ -159,92 +160,99 @@ class StorePipeline:
         if stopped:
             # Not stored, and not dropped either: its list page stays pending for the resume.
             raise CorpusUnwritable(stopped)
+        stats = stats_for(self.crawler, item.site)
         try:
             if item.site:
                 self._upsert_site(item.site)
-            result = store_document(self.db, item, self.run_id)
+            result = store_document(self.db, item, self.runs.get(item.site) or self._any_run())
         except Refused as refused:
-            drop(self.stats, refused.reason, refused.message)
+            drop(stats, refused.reason, refused.message)
         except sqlite3.Error as exc:
             reason = unwritable_reason(exc)
             if reason is None:
                 raise
             stop_crawl(self.crawler, reason)
             raise CorpusUnwritable(reason) from exc
-        self.stats.inc_value(DOCUMENT_STAT.format(kind=result.kind))
+        stats.inc_value(DOCUMENT_STAT.format(kind=result.kind))
         if result.sighting_id is not None:  # unchanged, but new bytes: kept as a sighting
-            self.stats.inc_value(DOCUMENT_STAT.format(kind="volatile"))
+            stats.inc_value(DOCUMENT_STAT.format(kind="volatile"))
         logger.debug("%s %s (document %d)", result.kind, item.url, result.document_id)
         return item
+
+    def _any_run(self) -> int | None:
+        # An item of a site this crawl does not run (a hand-made item): the crawl's first run.
+        return next(iter(self.runs.values()), None)
+
+    def site_closed(self, crawl, reason: str) -> None:
+        run_id = self.runs.pop(crawl.site.key, None)
+        if self.db is None or run_id is None:
+            return
+        try:
+            self._record_observations_if_possible(crawl, run_id)
+            try:
+                self._record_run(crawl, run_id, reason)
+            except sqlite3.Error as exc:
+                if unwritable_reason(exc) is None:
+                    raise
+                # A full write-ahead log may still fit into the database file: one more try.
+                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self._record_run(crawl, run_id, reason)
+        except sqlite3.Error as exc:
+            if unwritable_reason(exc) is None:
+                raise
+            # The run stays 'running' with our pid: the next crawl or `status` records it killed.
+            logger.error("run %d not recorded: %s", run_id, exc)
 
     def spider_closed(self, spider, reason: str) -> None:
         if self.db is None:  # the spider never opened (e.g. a start-up error)
             return
         if self._heartbeat is not None and self._heartbeat.running:
             self._heartbeat.stop()
+        self.db.close()
+        self.db = None
+
+    def _record_observations_if_possible(self, crawl, run_id: int) -> None:
         try:
-            self._record_observations_if_possible(spider)
-            try:
-                self._record_run(spider, reason)
-            except sqlite3.Error as exc:
-                if unwritable_reason(exc) is None:
-                    raise
-                # A full write-ahead log may still fit into the database file: one more try.
-                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                self._record_run(spider, reason)
+            self._record_observations(crawl, run_id)
         except sqlite3.Error as exc:
             if unwritable_reason(exc) is None:
                 raise
-            # The run stays 'running' with our pid: the next crawl or `status` records it killed.
-            logger.error("run %d not recorded: %s", self.run_id, exc)
-        finally:
-            self.db.close()
-            self.db = None
+            logger.error("run %d: sightings not recorded: %s", run_id, exc)
 
-    def _record_observations_if_possible(self, spider) -> None:
-        try:
-            self._record_observations(spider)
-        except sqlite3.Error as exc:
-            if unwritable_reason(exc) is None:
-                raise
-            logger.error("run %d: sightings not recorded: %s", self.run_id, exc)
-
-    def _record_run(self, spider, reason: str) -> None:
-        stats = self.stats.get_stats()
+    def _record_run(self, crawl, run_id: int, reason: str) -> None:
+        stats = crawl.stats.get_stats()
         counts = counts_from_stats(stats)
         status = run_status(counts, reason)
         # Which kind of crawl it was: the schedule finds a site's last sweep by it.
-        counts["mode"] = getattr(spider, "mode", None)
-        errors = errors_from_stats(stats, getattr(spider, "failures", ()))
+        counts["mode"] = crawl.mode
+        errors = errors_from_stats(stats, crawl.failures)
         if reason != "finished":
             errors.append({"reason": "finish_reason", "message": reason})
         unwritable = stopped_reason(self.crawler)
         if unwritable:
             errors.append({"reason": "corpus_unwritable", "message": unwritable})
-        finish_run(self.db, self.run_id, counts, errors, status)
-        if self.site_key:
-            if status in ("ok", "partial"):
-                record_site_success(self.db, self.site_key)
-            else:
-                record_site_failure(self.db, self.site_key,
-                                    _failure_reason(status, counts, reason, unwritable))
+        finish_run(self.db, run_id, counts, errors, status)
+        key = crawl.site.key
+        if status in ("ok", "partial"):
+            record_site_success(self.db, key)
+        else:
+            record_site_failure(self.db, key, _failure_reason(status, counts, reason, unwritable))
 
-    def _record_observations(self, spider) -> None:
-        """Hand the spider's sightings (present, gone, listed) to the corpus, which records
+    def _record_observations(self, crawl, run_id: int) -> None:
+        """Hand the site's sightings (present, gone, listed) to the corpus, which records
         absences and the withdrawals that are due. ``POLICYWATCH_CHECK_DAY`` (YYYY-MM-DD) names
         the check day when it is not today (the demo replays several days in minutes)."""
-        seen = getattr(spider, "observations", None)
-        if seen is None or not self.site_key:
-            return
+        seen = crawl.observations
+        key = crawl.site.key
         result = record_observations(
-            self.db, self.site_key, self.run_id, present=seen.present, gone=seen.gone,
+            self.db, key, run_id, present=seen.present, gone=seen.gone,
             listed=seen.listed, complete=seen.complete_columns, oldest=seen.oldest,
             day=self.crawler.settings.get("POLICYWATCH_CHECK_DAY") or None,
         )
-        self.stats.set_value(PREFIX + "observed/absent", result.absent)
-        self.stats.set_value(PREFIX + "observed/withdrawn", len(result.withdrawn))
+        crawl.stats.set_value(PREFIX + "observed/absent", result.absent)
+        crawl.stats.set_value(PREFIX + "observed/withdrawn", len(result.withdrawn))
         if result.withdrawn or result.moved or result.restored:
-            logger.info("%s: %d withdrawn, %d moved, %d restored", self.site_key,
+            logger.info("%s: %d withdrawn, %d moved, %d restored", key,
                         len(result.withdrawn), len(result.moved), len(result.restored))
 
 

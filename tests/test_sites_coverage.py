@@ -124,8 +124,9 @@ def test_a_blocked_site_is_never_crawled():
         return [r async for r in spider.start()]
 
     assert asyncio.run(collect()) == []
-    assert spider.failures[0]["reason"] == "not_crawled"
-    assert "robots.txt" in spider.failures[0]["message"]
+    failures = spider.crawl_of("x_blocked").failures
+    assert failures[0]["reason"] == "not_crawled"
+    assert "robots.txt" in failures[0]["message"]
 
 
 def test_sites_command_shows_status_and_evidence():

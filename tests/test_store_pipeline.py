@@ -13,25 +13,57 @@ from scrapy.settings import Settings
 from scrapy.signalmanager import SignalManager
 from scrapy.statscollectors import MemoryStatsCollector
 
+from crawlers.engine.observations import Observations
 from crawlers.items import PolicyItem
+from crawlers.items.sitecrawls import site_closed, site_opened
+from crawlers.sites.spec import Column, Site
+from pipelines.normalise import NormalisePipeline
 from pipelines.reads import counts_by_table
 from pipelines.runs import start_run
 from pipelines.schema import open_corpus
-from pipelines.normalise import NormalisePipeline
 from pipelines.store import StorePipeline, counts_from_stats, run_status
+
+
+class FakeCrawl:
+    """What the pipelines use of one site's crawl (``crawlers.engine.spiders.sitecrawl``)."""
+
+    def __init__(self, key: str, stats):
+        self.site = Site(key=key, name="示例市人民政府", division_code="110000", level="prefecture",
+                         family="trs", domains=("example.gov.cn",),
+                         columns=(Column(name="政策文件", url="http://www.example.gov.cn/zcwj/"),))
+        self.mode = "incremental"
+        self.stats = stats
+        self.failures: list[dict] = []
+        self.observations = Observations()
+
+
+class FakeSpider(Spider):
+    """A spider crawling one site, whose counters are the crawler's own."""
+
+    def __init__(self, crawl: FakeCrawl):
+        super().__init__(name="policy")
+        self.crawl = crawl
+
+    def stats_of(self, key):
+        return self.crawl.stats if key == self.crawl.site.key else None
+
+    def site_of(self, key):
+        return self.crawl.site if key == self.crawl.site.key else None
 
 
 class FakeCrawler:
     """What pipelines use of a crawler: settings, stats, signals and the spider."""
 
-    def __init__(self, settings: dict, site_key: str | None = "demo_gov"):
+    def __init__(self, settings: dict, site_key: str = "demo_gov"):
         self.settings = Settings(settings)
         self.stats = MemoryStatsCollector(self)
         self.signals = SignalManager(self)
-        self.spider = Spider(name="policy")
-        if site_key:
-            self.spider.site_key = site_key
-        self.spider.failures = []
+        self.crawl = FakeCrawl(site_key, self.stats)
+        self.spider = FakeSpider(self.crawl)
+
+
+def open_site(crawler):
+    crawler.signals.send_catch_log(site_opened, crawl=crawler.crawl)
 
 
 def item(**changes) -> PolicyItem:
@@ -50,6 +82,7 @@ def item(**changes) -> PolicyItem:
 
 
 def close(crawler, reason="finished"):
+    crawler.signals.send_catch_log(site_closed, crawl=crawler.crawl, reason=reason)
     crawler.signals.send_catch_log(signals.spider_closed, spider=crawler.spider, reason=reason)
 
 
@@ -75,11 +108,12 @@ def test_store_pipeline_stores_counts_and_records_its_run(tmp_path):
     crawler = FakeCrawler({"POLICYWATCH_DB": str(path)})
     crawler.stats.set_value("response_received_count", 4)
     crawler.stats.inc_value("policywatch/failed/http_404")
-    crawler.spider.failures.append({"url": "https://www.example.gov.cn/gone.html",
+    crawler.crawl.failures.append({"url": "https://www.example.gov.cn/gone.html",
                                     "reason": "http_404", "message": "HTTP 404", "stage": "detail"})
     normalise = NormalisePipeline.from_crawler(crawler)
     store = StorePipeline.from_crawler(crawler)
     store.open_spider()
+    open_site(crawler)
 
     store.process_item(normalise.process_item(item()))
     store.process_item(normalise.process_item(item()))  # the same page again
@@ -117,6 +151,7 @@ def test_store_pipeline_uses_a_run_the_caller_started(tmp_path):
     crawler = FakeCrawler({"POLICYWATCH_DB": str(path), "POLICYWATCH_RUN_ID": run_id})
     store = StorePipeline.from_crawler(crawler)
     store.open_spider()
+    open_site(crawler)
     crawler.stats.inc_value("policywatch/failed/blocked")
     crawler.stats.inc_value("policywatch/blocked")
     close(crawler)

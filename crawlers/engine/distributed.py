@@ -58,6 +58,7 @@ from twisted.internet import task
 from crawlers.engine import settings as defaults
 from crawlers.engine.runner import SiteFeeder, SiteRunReport
 from crawlers.engine.spiders.policy import PolicySpider
+from crawlers.engine.spiders.sitecrawl import SiteCrawl
 from crawlers.items.codec import CodecError
 from crawlers.items.state import CrawlState
 from crawlers.items.transport import ITEMS_KEY, DistributedError, connect, load_known
@@ -380,17 +381,31 @@ def close_abandoned_run(client, run_key: str, site_key: str) -> None:
     client.lpush(ITEMS_KEY, json.dumps(message).encode("utf-8"))
 
 
+class DistributedSiteCrawl(SiteCrawl):
+    """A site's crawl in a distributed worker: the corpus is not here; the known URLs came from
+    Redis when the spider opened."""
+
+    def _crawl_state(self):
+        return CrawlState(known=self.spider.known)
+
+
 class DistributedPolicySpider(PolicySpider):
-    """PolicySpider as one worker of a distributed crawl. Its feeder holds the site's lease, so
-    this is the only worker crawling the site: it seeds the site's columns into the site's
-    queue in Redis and crawls until its engine is idle and the queue empty."""
+    """PolicySpider as one worker of a distributed crawl, crawling one site. Its feeder holds
+    the site's lease, so this is the only worker crawling the site: it seeds the site's columns
+    into the site's queue in Redis and crawls until its engine is idle and the queue empty."""
+
+    crawl_class = DistributedSiteCrawl
+    ends_sites_when_settled = False  # the site's frontier is in Redis: it ends with the spider
 
     def __init__(self, *args, worker: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.site is None:
+            raise DistributedError("a distributed worker's spider crawls one site")
         if self.mode not in DISTRIBUTED_MODES:
             raise DistributedError(f"a distributed crawl is a full or an incremental one, not {self.mode}")
         self.worker = worker or _worker_name()  # the lease holder's name, from its feeder
         self.redis = None
+        self.known: frozenset[str] = frozenset()
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -421,8 +436,8 @@ class DistributedPolicySpider(PolicySpider):
             if known is None:  # checked before the crawl started: the keys went since
                 logger.warning("%s: no known URLs in Redis any more; every listed document is "
                                "fetched (the writer stores only what changed)", self.site.key)
-            self.plan.known = known or frozenset()
-            logger.info("%s: %d known document(s) skipped", self.site.key, len(self.plan.known))
+            self.known = known or frozenset()
+            logger.info("%s: %d known document(s) skipped", self.site.key, len(self.known))
 
     async def start(self):
         # Who seeded names the run a worker taking the site over must close for the writer.
@@ -430,10 +445,6 @@ class DistributedPolicySpider(PolicySpider):
         logger.info("%s: crawling it for the distributed crawl", self.site.key)
         async for request in super().start():
             yield request
-
-    def _crawl_state(self):
-        # The corpus is not here: the known URLs came from Redis when the spider opened.
-        return CrawlState(known=self.plan.known)
 
     def _idle(self, spider) -> None:
         if spider is self and self.redis.zcard(self.queue_key):

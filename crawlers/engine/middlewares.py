@@ -17,6 +17,9 @@ from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import error as twisted_error
 
+from crawlers.engine.sitestats import request_site, request_stats
+from crawlers.items.sitecrawls import SITE_META, site_of
+
 logger = logging.getLogger(__name__)
 
 # The host was never reached: it cannot be resolved, refuses connections, or no route leads to it.
@@ -55,7 +58,7 @@ class BackoffMiddleware:
         if new_delay > slot.delay:
             logger.info("backing off %s (%s): delay %.1fs -> %.1fs", key, why, slot.delay, new_delay)
             slot.delay = new_delay
-            self.crawler.stats.inc_value("policywatch/backoff")
+            request_stats(self.crawler, request).inc_value("policywatch/backoff")
 
     def process_response(self, request: Request, response: Response) -> Response:
         if response.status in _SLOW_DOWN:
@@ -119,8 +122,8 @@ class UnreachableMiddleware:
         why = _why(exception)
         if host not in self.unreachable:
             self.unreachable[host] = why
-            self.crawler.stats.inc_value("policywatch/unreachable")
-            site = getattr(getattr(self.crawler.spider, "site", None), "key", "") or "crawl"
+            request_stats(self.crawler, request).inc_value("policywatch/unreachable")
+            site = request_site(self.crawler, request) or "crawl"
             logger.warning("%s: %s is unreachable (%s); its requests fail without further retries",
                            site, host, why)
         raise Unreachable(f"{host} is unreachable: {why}")
@@ -147,10 +150,13 @@ class OffsiteRedirectMiddleware:
 
     def process_request(self, request: Request) -> None:
         came_from = request.meta.get("redirect_urls")
-        site = getattr(self.crawler.spider, "site", None)
-        if not came_from or site is None or not hasattr(site, "allows_url") or site.allows_url(request.url):
+        if not came_from:
             return None
-        self.crawler.stats.inc_value("policywatch/offsite_redirect")
+        site = site_of(self.crawler, request.meta.get(SITE_META)) \
+            or getattr(self.crawler.spider, "site", None)
+        if site is None or not hasattr(site, "allows_url") or site.allows_url(request.url):
+            return None
+        request_stats(self.crawler, request).inc_value("policywatch/offsite_redirect")
         raise OffsiteRedirect(f"{came_from[-1]} redirected to {request.url}, off the site's domains")
 
 

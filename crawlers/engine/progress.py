@@ -1,6 +1,6 @@
 """Progress of the crawls of one process: per site, and one line for the process.
 
-Each site's spider has a ``Progress`` extension that puts the site on the process's board
+The crawler's ``Progress`` extension puts each site on the process's board
 (``ProgressBoard``): one site shows its own line, many sites one line for all
 (``crawlers.engine.progressline``). On a terminal the line is redrawn in place twice a second;
 otherwise (cron, logs, a round's crawl) it is logged at INFO every
@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TextIO
 
-from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
@@ -27,6 +26,7 @@ from crawlers.engine.progressline import (
     round_line,
     site_line,
 )
+from crawlers.items.sitecrawls import site_closed, site_opened
 
 logger = logging.getLogger(__name__)
 TTY_INTERVAL = 0.5
@@ -114,28 +114,24 @@ def board_for(settings) -> ProgressBoard:
 
 
 class Progress:
-    """A Scrapy extension that puts its spider's site on the process's board."""
+    """A Scrapy extension that puts each site its crawler crawls on the process's board."""
 
     def __init__(self, crawler, board: ProgressBoard):
         self.crawler = crawler
         self.board = board
-        self.site = ""
 
     @classmethod
     def from_crawler(cls, crawler):
         if not crawler.settings.getbool("POLICYWATCH_PROGRESS"):
             raise NotConfigured
         ext = cls(crawler, board_for(crawler.settings))
-        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.site_opened, signal=site_opened)
+        crawler.signals.connect(ext.site_closed, signal=site_closed)
         return ext
 
-    def counters(self) -> SiteCounters:
-        return SiteCounters.from_stats(self.site, self.crawler.stats.get_stats())
+    def site_opened(self, crawl) -> None:
+        key, stats = crawl.site.key, crawl.stats
+        self.board.add(key, lambda: SiteCounters.from_stats(key, stats.get_stats()))
 
-    def spider_opened(self, spider) -> None:
-        self.site = getattr(getattr(spider, "site", None), "key", None) or spider.name
-        self.board.add(self.site, self.counters)
-
-    def spider_closed(self, spider, reason: str) -> None:
-        self.board.finish(self.site)
+    def site_closed(self, crawl, reason: str) -> None:
+        self.board.finish(crawl.site.key)

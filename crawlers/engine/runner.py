@@ -1,10 +1,11 @@
 """Run a crawl of some sites in this process and report what each one did.
 
-One Scrapy process crawls every site of a run, one spider (one crawler) per site, so each site
-keeps its own download slots, stats, pipelines and row in ``runs``; Twisted's reactor cannot
-restart, so a process runs one crawl. At most ``POLICYWATCH_ACTIVE_SITES`` sites crawl at once:
-the next starts when one ends, and an ended site's crawler (its state, its frontier) is let go,
-so a round of thousands of portals holds only its active sites in memory.
+One Scrapy crawler crawls every site of a run (``crawlers.engine.spiders.policy``): each site
+keeps its own download slots, counters and row in ``runs``, and at most
+``POLICYWATCH_ACTIVE_SITES`` crawl at once. Twisted's reactor cannot restart, so a process runs
+one crawl. A distributed worker (``crawlers.engine.distributed``) runs one crawler per site
+instead, started by a ``SiteFeeder`` as it takes each site's lease: a site's frontier is its own
+queue in Redis.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import copy
 import logging
 import signal
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,72 +22,12 @@ from scrapy.settings import BaseSettings, Settings, SettingsAttribute
 
 from crawlers.engine import settings as default_settings
 from crawlers.engine.rounds import STOP_STARTING
+from crawlers.engine.sitereport import SiteRunReport
 from crawlers.engine.sitesettings import REPLAY_CONCURRENCY
 from crawlers.engine.spiders.policy import PolicySpider
 from crawlers.sites.spec import Site
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class SiteRunReport:
-    """What one site's crawl did, from its Scrapy stats."""
-
-    site: str
-    list_pages: int = 0
-    detail_pages: int = 0
-    items: int = 0
-    new: int = 0
-    revised: int = 0
-    unchanged: int = 0
-    known: int = 0  # list entries skipped as already stored (incremental, sweep, backfill)
-    failed: dict[str, int] = field(default_factory=dict)
-    failures: list[dict[str, str]] = field(default_factory=list)
-    finish_reason: str = ""
-    unwritable: str = ""
-    seconds: float = 0.0  # from the spider's opening to its closing  # why the corpus could not be written, when that stopped the crawl
-
-    @property
-    def broken(self) -> bool:
-        """Nothing worked (as ``pipelines.health.crawl_worked`` says of a run) and pages were
-        refused. (A quiet day of a site whose broken pages are refused again is not broken.)
-        An item that failed in a pipeline (``not_stored``) did not work."""
-        reached_the_end = self.items - self.failed.get("not_stored", 0)
-        return reached_the_end <= 0 and self.known == 0 and bool(self.failed)
-
-    @property
-    def interrupted(self) -> bool:
-        """Stopped by the operator (Ctrl-C, SIGTERM): Scrapy's shutdown."""
-        return self.finish_reason == "shutdown"
-
-    @property
-    def stopped(self) -> bool:
-        """Ended before its work was done, for whatever reason (no reason at all: the spider
-        never closed, e.g. a second Ctrl-C forced the process down)."""
-        return self.finish_reason != "finished"
-
-    @property
-    def blocked(self) -> int:
-        return self.failed.get("blocked", 0)
-
-    @classmethod
-    def from_stats(cls, site: str, stats: dict[str, Any], failures: list[dict[str, str]]) -> "SiteRunReport":
-        prefix = "policywatch/failed/"
-        return cls(
-            site=site,
-            list_pages=stats.get("policywatch/pages/list", 0),
-            detail_pages=stats.get("policywatch/pages/detail", 0),
-            items=stats.get("policywatch/items", 0),
-            new=stats.get("policywatch/documents/new", 0),
-            revised=stats.get("policywatch/documents/revised", 0),
-            unchanged=stats.get("policywatch/documents/unchanged", 0),
-            known=stats.get("policywatch/skipped/known", 0),
-            failed={k[len(prefix):]: v for k, v in stats.items() if k.startswith(prefix)},
-            failures=list(failures),
-            finish_reason=str(stats.get("finish_reason", "")),
-            unwritable=str(stats.get("policywatch/store/unwritable") or ""),
-            seconds=float(stats.get("elapsed_time_seconds") or 0.0),
-        )
 
 
 class CrawlSettings(Settings):
@@ -192,15 +132,45 @@ def run_crawl(
         logging.getLogger(name).setLevel(max(level, logging.INFO) if name == "twisted" else level)
     arguments = dict(max_pages=max_pages, mode=mode, since=since, until=until,
                      revisit_budget=revisit_budget)
-    reports = (feeder_class or SiteFeeder)(process, sites, spider_class, arguments,
-                         settings.getint("POLICYWATCH_ACTIVE_SITES")).run()
-    return reports
+    active = settings.getint("POLICYWATCH_ACTIVE_SITES")
+    if feeder_class is not None:
+        active = min(active, settings.getint("POLICYWATCH_WORKER_ACTIVE_SITES"))
+        return feeder_class(process, sites, spider_class, arguments, active).run()
+    return _crawl_together(process, sites, spider_class, arguments, active)
+
+
+def _crawl_together(process: CrawlerProcess, sites: list[Site], spider_class: type[PolicySpider],
+                    arguments: dict[str, Any], active: int) -> list[SiteRunReport]:
+    """Every site in one crawler; a stop request (SIGUSR1 from a stopped round) lets the running
+    sites finish and starts no other."""
+    crawler = process.create_crawler(spider_class)
+    previous = signal.signal(STOP_STARTING, lambda signum, frame: _stop_starting(crawler))
+    try:
+        done = process.crawl(crawler, sites=sites, active=active, **arguments)
+        done.addErrback(_crawl_failed)
+        process.start()
+    finally:
+        signal.signal(STOP_STARTING, previous)
+    spider = crawler.spider
+    if spider is None:  # it could not start (a bug, a bad setting): said by _crawl_failed
+        return [SiteRunReport(site=site.key, finish_reason="not_started") for site in sites]
+    return [spider.report_of(site) for site in sites]
+
+
+def _stop_starting(crawler) -> None:
+    if crawler.spider is not None:
+        crawler.spider.stop_starting()
+
+
+def _crawl_failed(failure) -> None:
+    logger.error("the crawl failed: %s", failure.getErrorMessage())
 
 
 class SiteFeeder:
-    """Keeps up to ``active`` sites crawling in one CrawlerProcess: a site starts when another
-    ends, until none is left or the operator stops the crawl (a Ctrl-C's shutdown starts no
-    more). Each site's report is taken when it ends and its crawler let go."""
+    """Keeps up to ``active`` sites crawling in one CrawlerProcess, one crawler each (a
+    distributed worker's way: ``LeasedSiteFeeder``): a site starts when another ends, until none
+    is left or the operator stops the crawl (a Ctrl-C's shutdown starts no more). Each site's
+    report is taken when it ends and its crawler let go."""
 
     stop_after_crawl = True  # the reactor stops when no site is left running
 
@@ -258,8 +228,9 @@ class SiteFeeder:
     @staticmethod
     def _report(site: Site, crawler) -> SiteRunReport:
         spider = crawler.spider
-        failures = getattr(spider, "failures", []) if spider else []
-        return SiteRunReport.from_stats(site.key, crawler.stats.get_stats(), failures)
+        if spider is None:
+            return SiteRunReport(site=site.key, finish_reason="not_started")
+        return spider.report_of(site)
 
     def _ended(self, result, n: int, site: Site, crawler) -> None:
         del self.started[n]

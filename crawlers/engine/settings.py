@@ -69,6 +69,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.engine.middlewares.OffsiteRedirectMiddleware": 45,  # before anything is fetched for it
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawlers.engine.middlewares.QuickMetaRefreshMiddleware": 580,
+    # Retries and download exceptions counted for the request's site (crawlers/engine/sitestats.py).
+    "crawlers.engine.sitestats.SiteStatsMiddleware": 849,
 }
 ITEM_PIPELINES = {
     "pipelines.normalise.NormalisePipeline": 100,
@@ -102,9 +104,11 @@ POLICYWATCH_ATTACHMENT_MAX_CHARS = 2_000_000  # characters of extracted text
 POLICYWATCH_PARSE_WORKERS = None
 POLICYWATCH_JOB_TIME_LIMIT = 60.0  # seconds a pool job may take before its worker is killed
 POLICYWATCH_WORKER_MEMORY_MB = 2048  # each worker's address space (RLIMIT_AS); 0 = no limit
-# Sites of one crawl process crawling at once (crawlers/engine/runner.py): the next starts when
-# one ends. Each active site holds its crawler (middlewares, pipelines, a few queued pages).
-POLICYWATCH_ACTIVE_SITES = 100
+# Sites of one crawl process crawling at once (crawlers/engine/spiders/policy.py): the next
+# starts when one ends. An active site holds its state (known URLs, counters, sightings) and a
+# few queued pages; a distributed worker's holds a whole crawler each (crawlers/engine/distributed.py).
+POLICYWATCH_ACTIVE_SITES = 1000
+POLICYWATCH_WORKER_ACTIVE_SITES = 100  # a distributed worker's: a crawler each, ~2 MB
 # A distributed worker's hold on a site (crawlers/engine/distributed.py): seconds its lease lives
 # unless refreshed (every third of it); a dead worker's sites go to another after this long.
 POLICYWATCH_LEASE_TTL = 30

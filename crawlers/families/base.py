@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from crawlers.items import ListPage, PageRequest, PolicyItem
-from crawlers.parsing.detail import DetailRules, parse_detail_page
 from crawlers.families.clues import Clue, SeenPage
 from crawlers.families.listparse import html_list_page
+from crawlers.items import ListPage, PageRequest, PolicyItem
+from crawlers.parsing.detail import DetailRules, parse_detail_page
 
 if TYPE_CHECKING:  # sites name their family: the spec validates against this registry
     from crawlers.sites.spec import Column, Site

@@ -20,11 +20,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Mapping, Sequence
 
+from crawlers.families.base import Family
+from crawlers.families.clues import Clue, SeenPage
 from crawlers.items import PolicyItem
 from crawlers.parsing.detail import DetailRules, parse_detail_page
 from crawlers.parsing.scan import remove_blocks
-from crawlers.families.base import Family
-from crawlers.families.clues import Clue, SeenPage
 
 if TYPE_CHECKING:  # sites name their family: the spec validates against this registry
     from crawlers.sites.spec import Site

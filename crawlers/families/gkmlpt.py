@@ -28,12 +28,12 @@ import re
 from typing import TYPE_CHECKING, Any, Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from crawlers.items import ListPage, PageRequest
-from crawlers.parsing.detail import DetailRules, ParseError
-from crawlers.parsing.numbers import small_int
 from crawlers.families.base import Family
 from crawlers.families.clues import Clue, SeenPage
 from crawlers.families.scripted import EntryList, as_date
+from crawlers.items import ListPage, PageRequest
+from crawlers.parsing.detail import DetailRules, ParseError
+from crawlers.parsing.numbers import small_int
 
 if TYPE_CHECKING:  # sites name their family: the spec validates against this registry
     from crawlers.sites.spec import Column

@@ -26,13 +26,13 @@ import re
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+from crawlers.families.base import Family
+from crawlers.families.clues import Clue, SeenPage
+from crawlers.families.listparse import NOT_A_LIST, clean_text, decode, dedupe_entries, limit_pages
 from crawlers.items import ListEntry, ListPage, PageRequest
 from crawlers.parsing.dates import parse_date
 from crawlers.parsing.detail import DetailRules, ParseError
 from crawlers.parsing.numbers import small_int
-from crawlers.families.base import Family
-from crawlers.families.clues import Clue, SeenPage
-from crawlers.families.listparse import NOT_A_LIST, clean_text, decode, dedupe_entries, limit_pages
 
 if TYPE_CHECKING:  # sites name their family: the spec validates against this registry
     from crawlers.sites.spec import Column, Site

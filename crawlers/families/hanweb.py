@@ -37,14 +37,14 @@ from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
 
 import lxml.html
 
-from crawlers.items import ListPage, PageRequest
-from crawlers.parsing.dates import find_dates
-from crawlers.parsing.detail import DetailRules, ParseError
-from crawlers.parsing.scan import cdata, contents, first_content, opener, spans
 from crawlers.families.base import Family
 from crawlers.families.clues import Clue, SeenPage
 from crawlers.families.listparse import decode, html_list_page
 from crawlers.families.scripted import EntryList, page_base, pick_title
+from crawlers.items import ListPage, PageRequest
+from crawlers.parsing.dates import find_dates
+from crawlers.parsing.detail import DetailRules, ParseError
+from crawlers.parsing.scan import cdata, contents, first_content, opener, spans
 
 if TYPE_CHECKING:  # sites name their family: the spec validates against this registry
     from crawlers.sites.spec import Column, Site

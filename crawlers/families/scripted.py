@@ -27,18 +27,18 @@ import json
 import logging
 import math
 import re
-from datetime import date, datetime, timezone, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 from urllib.parse import urljoin, urlsplit
 
+from crawlers.families.base import Family
+from crawlers.families.clues import Clue, SeenPage
+from crawlers.families.listparse import decode, html_list_page
 from crawlers.items import ListEntry, ListPage, PageRequest
 from crawlers.parsing.dates import date_from_url, parse_date
 from crawlers.parsing.detail import DetailRules
 from crawlers.parsing.numbers import small_int
 from crawlers.parsing.scan import contents, remove_tags
-from crawlers.families.base import Family
-from crawlers.families.clues import Clue, SeenPage
-from crawlers.families.listparse import decode, html_list_page
 
 if TYPE_CHECKING:  # sites name their family: the spec validates against this registry
     from crawlers.sites.spec import Column, Site

@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from crawlers.parsing.detail import DetailRules
 from crawlers.families.base import Family
 from crawlers.families.clues import Clue, SeenPage, pager_call
+from crawlers.parsing.detail import DetailRules
 
 # What detect recognises TRS WCM by, besides its pager: its editor's body classes, and its
 # document naming (weak: other CMSs copy it).

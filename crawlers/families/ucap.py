@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from crawlers.parsing.detail import DetailRules
 from crawlers.families.base import Family
 from crawlers.families.clues import Clue, SeenPage, pager_call
+from crawlers.parsing.detail import DetailRules
 
 # What detect recognises 开普云 by; the site-standard meta tags count little, as every family
 # writes them.

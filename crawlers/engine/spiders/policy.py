@@ -1,476 +1,384 @@
-"""PolicySpider: a site's columns → list pages → detail pages → PolicyItems.
+"""PolicySpider: one Scrapy spider that crawls many sites at once, each as its own ``SiteCrawl``.
 
-Callbacks stay thin: every page is handed to the site's CMS-family adapter (pure), what to fetch
-is decided by the crawl plan (``crawlers.engine.crawlplan``: full, incremental or backfill), and every
-refusal (a WAF page, an error page, a page that is not a document) is counted under
-``policywatch/failed/<reason>`` and kept in ``spider.failures`` for the run record.
+A crawl process runs one crawler, so what a crawler costs (its engine, downloader, middlewares,
+pipelines, some 30–40 ms of CPU and ~2 MB) is paid once, not once a site. Each site keeps what
+is its own: its hosts' download slots (delay, one request at a time, AutoThrottle, robots.txt),
+its counters (``SiteStats``), refusals, sightings, run record and health. Up to ``active`` sites
+crawl at once (``POLICYWATCH_ACTIVE_SITES``); the next starts when one ends, and an ended site's
+state is let go, so the frontier holds a few pages per active site.
+
+A site has ended when every request it made has been answered, refused or dropped and every
+item it yielded has left the pipelines: the spider holds a ticket for each of its requests
+(``policywatch_ticket`` in the request's meta, which redirects and retries inherit) and counts
+its items in flight. Its ``site_closed`` signal then lets the pipelines record its run, and its
+report (``SiteRunReport``) is kept for the caller. A site whose spider closes first (Ctrl-C, a
+full disk) ends with the spider's reason.
+
+Callbacks stay thin: each hands the response to the site's crawl, by the request's
+``SITE_META``. ``scrapy crawl policy -a site=KEY`` crawls one site the same way.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
+import itertools
 import logging
-from dataclasses import replace
-from datetime import date, datetime
+import time
+from datetime import date
 from typing import Any
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest
-from scrapy.http import FormRequest, Request, Response
-from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.utils.misc import load_object
+from scrapy.http import Request, Response
+from twisted.internet import task
 from twisted.python.failure import Failure
 
-from crawlers.engine.crawlplan import CrawlPlan, canonical
-from crawlers.engine.middlewares import OffsiteRedirect, Unreachable
-from crawlers.engine.observations import Observations
-from crawlers.engine.pageledger import PageLedger
 from crawlers.engine.parsepool import OffloadedWork
-from crawlers.engine.progressline import (
-    ANSWERED,
-    LIST_BEFORE,
-    LIST_FAILED,
-    LIST_READ,
-    LIST_REQUESTED,
-    LISTED,
-    QUEUED,
-)
-from crawlers.engine.search_discovery import parse_results, search_pages
-from crawlers.engine.sitesettings import apply_site_settings
+from crawlers.engine.sitereport import SiteRunReport
+from crawlers.engine.sitesettings import apply_site_settings, site_hosts
+from crawlers.engine.sitestats import SiteStats
 from crawlers.engine.spiderargs import spider_arguments
-from crawlers.families import get_family
-from crawlers.items import Attachment, ListEntry, PageRequest, PolicyItem, Revisit
-from crawlers.items.state import CrawlState
-from crawlers.parsing import clock
-from crawlers.parsing.blocks import detect_block
-from crawlers.parsing.detail import ParseError
-from crawlers.sites.spec import Column, Site
+from crawlers.engine.spiders.sitecrawl import SiteCrawl
+from crawlers.items import sitecrawls as site_signals
+from crawlers.items.sitecrawls import SITE_META
+from crawlers.sites.spec import Site
 
-# Links that go straight to a file rather than to a page about it.
-FILE_EXTENSIONS = ("pdf", "doc", "docx", "wps", "ofd", "xls", "xlsx", "et", "zip", "rar")
-MAX_FAILURES_KEPT = 200
-# Detail pages go before the next list page: the frontier then holds about one list page of
-# entries, however long the archive (a backfill does not queue the whole column in memory).
-DETAIL_PRIORITY = 1
-BACKFILL_MAX_PAGES = 1_000_000  # no limit in practice: an archive ends where its pages end
-# A detail page's refusal that is final: the page is gone or is not ours to fetch. Any other
-# failure (a time-out, a server error, a WAF page) may pass: its list page stays pending.
-FINAL_HTTP_STATUSES = frozenset({400, 401, 404, 410, 451})
+logger = logging.getLogger(__name__)
+TICKET = "policywatch_ticket"
+UNWRITABLE_STAT = "policywatch/store/unwritable"
+# How often the spider looks for sites whose last request went unaccounted (a safety net: every
+# request ends in a callback, an errback or a drop, so this finds none).
+LEAK_CHECK_SECONDS = 5.0
 
 
 class PolicySpider(scrapy.Spider):
-    """Crawls one site. ``mode`` is full, incremental, sweep or backfill (``crawlers.engine.crawlplan``);
-    ``max_pages`` caps the list pages read per column; ``since``/``until`` bound a backfill."""
+    """Crawls ``sites`` (or the one ``site``), ``active`` of them at once. The other arguments
+    are every site's: ``mode`` (full, incremental, sweep or backfill), ``max_pages``,
+    ``since``/``until`` (a backfill's dates), ``revisit_budget``."""
 
     name = "policy"
+    crawl_class = SiteCrawl
+    # A site ends when its last request is settled. A distributed worker's site ends with its
+    # spider instead: its frontier is in Redis, not in this process's tickets.
+    ends_sites_when_settled = True
 
-    def __init__(self, site: Site, max_pages: int | None = None, mode: str = "full",
+    def __init__(self, site: Site | None = None, sites: list[Site] | None = None,
+                 active: int | None = None, max_pages: int | None = None, mode: str = "full",
                  since: date | None = None, until: date | None = None,
                  revisit_budget: int | None = None, **kwargs: Any):
-        super().__init__(name=f"policy:{site.key}", **kwargs)
-        self.site = site
-        self.family = get_family(site.family)
-        self.allowed_domains = list(site.domains)
-        self.max_pages = max_pages
+        chosen = list(sites or ([site] if site is not None else []))
+        if not chosen:
+            raise ValueError("the policy spider needs a site")
+        if len({s.key for s in chosen}) != len(chosen):
+            raise ValueError("a site is named twice")
+        one = chosen[0] if len(chosen) == 1 else None
+        super().__init__(name=f"policy:{one.key}" if one else "policy", **kwargs)
+        self.sites = chosen
+        self.site = one  # the one site of a one-site crawl (a distributed worker's spider)
+        self.active = max(1, active or len(chosen))
         self.mode = mode
-        self.plan = CrawlPlan(mode=mode, since=since, until=until)
-        self.revisit_budget = revisit_budget
-        self.failures: list[dict[str, str]] = []
-        # Pages seen present, gone and listed: what withdrawal detection needs (StorePipeline).
-        self.observations = Observations()
-        self.checkpoint = None  # backfill: pipelines.revisits.BackfillCheckpoint
-        self.ledger: PageLedger | None = None  # backfill: when a list page is done
-        self._list_pages: set[tuple] = set()  # list pages requested in this run
+        self.arguments = dict(max_pages=max_pages, mode=mode, since=since, until=until,
+                              revisit_budget=revisit_budget)
+        self.allowed_domains = sorted({d for s in chosen for d in s.domains})
+        self.waiting = list(reversed(chosen))
+        self.crawls: dict[str, SiteCrawl] = {}  # running
+        self.reports: dict[str, SiteRunReport] = {}  # ended
+        self.stopping = False
+        self._room: asyncio.Event | None = None
+        self._tickets = itertools.count(1)
+        self._held: dict[str, set[int]] = {}  # site -> tickets of its unsettled requests
+        self._items: dict[str, int] = {}  # site -> its items in the pipelines
+        self._starting: set[str] = set()  # sites whose start requests are still coming
+        self._started_at: dict[str, float] = {}
+        self._hosts: dict[str, set[str]] = {}  # host -> the running sites that crawl it
+        self._leak_check: task.LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
-        # `scrapy crawl policy -a site=KEY ...` passes strings; policywatch passes a Site.
-        kwargs = spider_arguments(crawler.settings, kwargs)
+        if "sites" not in kwargs:
+            # `scrapy crawl policy -a site=KEY ...` passes strings; policywatch passes Sites.
+            kwargs = spider_arguments(crawler.settings, kwargs)
         spider = super().from_crawler(crawler, *args, **kwargs)
-        apply_site_settings(crawler.settings, spider.site)
+        for site in spider.sites:
+            apply_site_settings(crawler.settings, site)
+        _widen_concurrency(crawler.settings, spider.sites, spider.active)
         # List and detail pages are parsed in the crawl's process pool (crawlers.engine.parsepool).
         spider.offload = OffloadedWork.from_crawler(crawler)
-        crawler.signals.connect(spider._item_stored, signal=signals.item_scraped)
-        crawler.signals.connect(spider._item_refused, signal=signals.item_dropped)
-        crawler.signals.connect(spider._item_failed, signal=signals.item_error)
-        crawler.signals.connect(spider._request_dropped, signal=signals.request_dropped)
-        crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        connect = crawler.signals.connect
+        connect(spider._item_stored, signal=signals.item_scraped)
+        connect(spider._item_refused, signal=signals.item_dropped)
+        connect(spider._item_failed, signal=signals.item_error)
+        connect(spider._request_dropped, signal=signals.request_dropped)
+        connect(spider._response_received, signal=signals.response_received)
+        connect(spider._spider_error, signal=signals.spider_error)
+        connect(spider._closed, signal=signals.spider_closed)
         return spider
 
-    # --- requests -----------------------------------------------------------------------
+    # --- the sites ----------------------------------------------------------------------
+    def stats_of(self, key: str | None) -> SiteStats | None:
+        """The counters of a running site (``crawlers.engine.sitestats.stats_for``)."""
+        crawl = self.crawls.get(key) if key else None
+        return crawl.stats if crawl is not None else None
+
+    def site_of(self, key: str | None) -> Site | None:
+        crawl = self.crawls.get(key) if key else None
+        return crawl.site if crawl is not None else None
+
+    def crawl_of(self, key: str | None) -> SiteCrawl | None:
+        return self.crawls.get(key) if key else None
+
+    def site_on_host(self, host: str | None) -> str | None:
+        """The key of a running site that crawls ``host`` (for a request made for a host, not
+        a site: robots.txt)."""
+        keys = self._hosts.get(host or "")
+        return next(iter(keys)) if keys else None
+
+    def stop_starting(self) -> None:
+        """The operator asked the crawl to stop: the running sites finish, no other starts."""
+        if not self.stopping:
+            logger.warning("asked to stop: %d running site(s) finish, %d not started",
+                           len(self.crawls), len(self.waiting))
+        self.stopping = True
+        if self._room is not None:
+            self._room.set()
+
     async def start(self):
-        if self.site.blocked_reason:
-            # Listed, never crawled: the registry says why (robots.txt forbids the column...).
-            self._fail(self.site.columns[0].url, "not_crawled", self.site.blocked_reason, "list")
+        if self.ends_sites_when_settled:
+            self._leak_check = task.LoopingCall(self._find_leaks)
+            self._leak_check.start(LEAK_CHECK_SECONDS, now=False)
+        while True:
+            while self.waiting and not self.stopping and len(self.crawls) < self.active:
+                crawl = self._open(self.waiting.pop())
+                try:
+                    async for request in crawl.start():
+                        yield self._outgoing(crawl, request)
+                except Exception as exc:  # its state could not be read: this site alone fails
+                    logger.error("%s: the crawl could not start: %s", crawl.key, exc)
+                    crawl.stats.inc_value("policywatch/failed/start")
+                    crawl.failures.append({"url": crawl.site.columns[0].url if crawl.site.columns else "",
+                                           "reason": "start", "stage": "start",
+                                           "message": f"{type(exc).__name__}: {exc}"[:300]})
+                    self._starting.discard(crawl.key)
+                    self._end(crawl.key, "start_failed")
+                    continue
+                finally:
+                    self._starting.discard(crawl.key)
+                self._maybe_ended(crawl.key)
+            if not self.waiting or self.stopping:
+                return
+            self._room = asyncio.Event()
+            await self._room.wait()
+            self._room = None
+
+    def _open(self, site: Site) -> SiteCrawl:
+        crawl = self.crawl_class(self, site, offload=self.offload, **self.arguments)
+        self.crawls[site.key] = crawl
+        self._held[site.key] = set()
+        self._items[site.key] = 0
+        self._starting.add(site.key)
+        self._started_at[site.key] = time.monotonic()
+        for host in site_hosts(site):
+            self._hosts.setdefault(host, set()).add(site.key)
+        self.crawler.signals.send_catch_log(site_signals.site_opened, crawl=crawl)
+        return crawl
+
+    def _outgoing(self, crawl: SiteCrawl, output: Any) -> Any:
+        """Hold a ticket for each request the site makes, count each item it yields."""
+        if isinstance(output, Request):
+            output.meta.setdefault(SITE_META, crawl.key)
+            ticket = output.meta.setdefault(TICKET, next(self._tickets))
+            self._held[crawl.key].add(ticket)
+        elif output is not None:
+            self._items[crawl.key] += 1
+        return output
+
+    def _settle(self, key: str | None, meta: dict | None) -> None:
+        held = self._held.get(key)
+        if held is not None and meta is not None:
+            held.discard(meta.get(TICKET))
+            self._maybe_ended(key)
+
+    def _item_done(self, key: str | None) -> None:
+        if key in self._items:
+            self._items[key] -= 1
+            self._maybe_ended(key)
+
+    def _maybe_ended(self, key: str) -> None:
+        if (self.ends_sites_when_settled and key in self.crawls and key not in self._starting
+                and not self._held[key] and self._items[key] <= 0):
+            # On the reactor's next turn: the signal or callback that settled it finishes first.
+            from twisted.internet import reactor
+
+            reactor.callLater(0, self._end_if_settled, key)
+
+    def _end_if_settled(self, key: str) -> None:
+        if key in self.crawls and key not in self._starting and not self._held[key] \
+                and self._items[key] <= 0:
+            self._end(key, "finished")
+
+    def _end(self, key: str, reason: str) -> None:
+        """The site's crawl ended: its run is recorded (``site_closed``), its report kept, its
+        state let go, and the next waiting site may start."""
+        crawl = self.crawls.get(key)
+        if crawl is None:
             return
-        state = self._crawl_state() if self.mode != "full" else CrawlState()
-        self.plan.known = state.known
-        for column in self.site.columns:
-            pending = state.pending_pages.get(column.name)
-            if pending:
-                self.logger.info("resuming the backfill of %s at %d pending list page(s)",
-                                 column.name, len(pending))
-                # The pages before the first pending one were read by an earlier run.
-                self.crawler.stats.inc_value(LIST_BEFORE, min(p["page"] for p in pending) - 1)
-                # All of them first: the one before a pending page links to it too, and
-                # a page is read once a run (``_list_request``).
-                requests = [self._list_request(PageRequest(
-                    url=page["url"], method=page["method"], page=page["page"],
-                    formdata=tuple(sorted(page["formdata"].items())),
-                    browser=self.site.needs_browser), column) for page in pending]
-                for request in requests:
-                    if request is not None:
-                        yield request
-            else:
-                first = self.family.first_page(self.site, column)
-                if self._discovered(column, first):
-                    request = self._list_request(first, column)
-                    if request is not None:
-                        yield request
-        # Keyword discovery: the site's own search, asked for 元宇宙 and related terms.
-        for found in search_pages(self.site):
-            yield self._search_request(found.term, found.request)
-        if self.mode in ("incremental", "sweep"):
-            for due in state.due:
-                yield Request(
-                    due.url, callback=self.parse_detail, errback=self.on_error,
-                    headers=due.conditional_headers(),
-                    cb_kwargs={"column": due.column, "entry": ListEntry(url=due.url, title="")},
-                    meta={**self._meta(), "handle_httpstatus_list": [304], "policywatch_revisit": True},
-                    dont_filter=True,
-                )
-                self.crawler.stats.inc_value("policywatch/revisit/requested")
-                self.crawler.stats.inc_value(QUEUED)
-
-    def _crawl_state(self) -> CrawlState:
-        """What the corpus tells this site's crawl, from the loader the settings name
-        (``POLICYWATCH_CRAWL_STATE``, the corpus' ``pipelines.revisits.crawl_state_for``); a
-        backfill also gets the checkpoint its list pages are recorded in."""
-        load = load_object(self.settings["POLICYWATCH_CRAWL_STATE"])
-        state, checkpoint = load(self, clock.now())
-        if checkpoint is not None:
-            self.checkpoint = checkpoint
-            self.ledger = PageLedger(self._page_done)
-        return state
-
-    def _meta(self, browser: bool = False) -> dict[str, Any]:
-        meta: dict[str, Any] = {}
-        if not self.site.politeness.obey_robots:
-            meta["dont_obey_robotstxt"] = True
-        if browser:
-            meta["playwright"] = True
-            # Script-rendered lists arrive after "load": wait until the page stops fetching.
-            meta["playwright_page_goto_kwargs"] = {"wait_until": "networkidle"}
-        return meta
-
-    def _list_request(self, page: PageRequest, column: Column) -> Request | None:
-        """The request for a list page, or None when this run already asked for it."""
-        key = self._list_key(column, page)
-        if key in self._list_pages:
-            return None
-        self._list_pages.add(key)
-        self.observations.list_requested(column.name)
-        self.crawler.stats.inc_value(LIST_REQUESTED)
-        kwargs = dict(
-            callback=self.parse_list,
-            errback=self.on_error,
-            cb_kwargs={"column": column, "page": page},
-            meta=self._meta(page.browser),
-            # A Hanweb feed's pages differ only in the query; pages are never duplicates.
-            dont_filter=True,
-        )
-        if page.method == "POST":
-            return FormRequest(page.url, formdata=dict(page.formdata), **kwargs)
-        return Request(page.url, **kwargs)
-
-    # --- callbacks ----------------------------------------------------------------------
-    async def parse_list(self, response: Response, column: Column, page: PageRequest):
-        stats = self.crawler.stats
-        stats.inc_value("policywatch/pages/list")
-        headers = response.headers.to_unicode_dict()
-        verdict = detect_block(response.status, headers, response.body)
-        if verdict is not None:
-            self.observations.list_failed(column.name)
-            self._fail(response.url, "blocked" if verdict.is_block else verdict.kind,
-                       f"{verdict.kind}: {verdict.evidence}", "list")
-            stats.inc_value(LIST_READ)
-            return
+        stats = crawl.stats
+        stats.set_value("finish_reason", reason)
+        stats.set_value("elapsed_time_seconds", time.monotonic() - self._started_at.pop(key))
+        unwritable = self.crawler.stats.get_value(UNWRITABLE_STAT)
+        if unwritable:
+            stats.set_value(UNWRITABLE_STAT, unwritable)
         try:
-            listing = await self.offload.parse_list(self.site, self._walked(column), page,
-                                                    response.body, headers)
-        except ParseError as exc:
-            self.observations.list_failed(column.name)
-            self._fail(response.url, exc.reason, exc.message, "list")
-            stats.inc_value(LIST_READ)
-            return
-        if not listing.entries:
-            self._fail(response.url, "empty_list", "no entries found on the list page", "list")
-        if listing.total_pages:
-            stats.max_value(f"policywatch/pages/total/{column.name}", listing.total_pages)
-        on_site = []
-        for entry in listing.entries:
-            if self.site.allows_url(entry.url):
-                on_site.append(entry)
-            else:
-                stats.inc_value("policywatch/skipped/offsite")
-        decision = self.plan.decide(on_site)
-        stats.inc_value("policywatch/skipped/known", decision.skipped_known)
-        stats.inc_value("policywatch/skipped/out_of_dates", decision.skipped_dates)
-        page_key = self._list_key(column, page)
-        if self.ledger is not None:
-            # Entries asked for in this run, by this page or an earlier one: the page waits
-            # for each; the known, out-of-dates and off-site ones are settled already.
-            self.ledger.listed(page_key, len(listing.entries), {
-                url for url in (canonical(e.url) for e in on_site) if url in self.plan.requested})
-        stats.inc_value(LISTED, len(decision.fetch))
-        stats.inc_value(QUEUED, len(decision.fetch))
-        for entry in decision.fetch:
-            meta = self._meta()
-            meta["policywatch_entry"] = canonical(entry.url)
-            if _is_file_url(entry.url):
-                # The entry is the file itself: it may be as big as an attachment may be.
-                meta["download_maxsize"] = self.settings.getint("POLICYWATCH_ATTACHMENT_MAX_BYTES")
-            yield Request(
-                entry.url,
-                callback=self.parse_detail,
-                errback=self.on_error,
-                cb_kwargs={"column": column.name, "entry": entry},
-                meta=meta,
-                priority=DETAIL_PRIORITY,
-            )
-        limit = self._walked(column).max_pages
-        self.observations.list_read(column.name, page.page, listing.entries, pages_left_out=any(
-            not decision.follow_next or p.page > limit for p in listing.next_pages))
-        recorded = True
-        if decision.follow_next:
-            for next_page in listing.next_pages:
-                if next_page.page <= limit:
-                    if not self._discovered(column, next_page):
-                        recorded = False
-                        continue
-                    request = self._list_request(next_page, column)
-                    if request is not None:
-                        yield request
-        else:
-            stats.inc_value("policywatch/pages/stopped_early")
-        if self.ledger is not None and recorded:
-            self.ledger.parsed(page_key)
-        stats.inc_value(LIST_READ)  # after its next pages were asked for: progress sees them pending
+            self.crawler.signals.send_catch_log(site_signals.site_closed, crawl=crawl, reason=reason)
+        finally:
+            crawl.close()
+            self.reports[key] = SiteRunReport.from_stats(key, stats.get_stats(), crawl.failures)
+            del self.crawls[key]
+            del self._held[key]
+            del self._items[key]
+            for host in site_hosts(crawl.site):
+                self._hosts.get(host, set()).discard(key)
+            if self._room is not None:
+                self._room.set()
 
-    def _search_request(self, term: str, page: PageRequest) -> Request:
-        return Request(page.url, callback=self.parse_search, errback=self.on_error,
-                       cb_kwargs={"term": term, "page": page}, meta=self._meta(page.browser),
-                       dont_filter=True)
-
-    def parse_search(self, response: Response, term: str, page: PageRequest):
-        """A site-search result page: its links on the site's domains become detail requests
-        (see ``crawlers.engine.search_discovery``); a term with no results is not a failure."""
-        stats = self.crawler.stats
-        stats.inc_value("policywatch/pages/search")
-        headers = response.headers.to_unicode_dict()
-        verdict = detect_block(response.status, headers, response.body)
-        if verdict is not None:
-            self._fail(response.url, "blocked" if verdict.is_block else verdict.kind,
-                       f"{verdict.kind}: {verdict.evidence}", "search")
+    def _find_leaks(self) -> None:
+        """Sites still running though the engine has nothing left of them: ended, said."""
+        if not self.crawls or not _engine_at_rest(self.crawler.engine):
             return
+        for key in [k for k in self.crawls if k not in self._starting]:
+            logger.warning("%s: %d request(s) and %d item(s) unaccounted for; the site's crawl "
+                           "is ended", key, len(self._held[key]), self._items[key])
+            self._end(key, "finished")
+
+    def report_of(self, site: Site) -> SiteRunReport:
+        """The site's report; one still running says what it did so far (and no finish
+        reason), one never started says ``not_started``."""
+        if site.key in self.reports:
+            return self.reports[site.key]
+        crawl = self.crawls.get(site.key)
+        if crawl is not None:  # the reactor stopped under it (a second Ctrl-C)
+            return SiteRunReport.from_stats(site.key, crawl.stats.get_stats(), crawl.failures)
+        return SiteRunReport(site=site.key, finish_reason="not_started")
+
+    # --- callbacks: each hands the response to its site's crawl ---------------------------
+    def _crawl_for(self, meta: dict) -> SiteCrawl | None:
+        crawl = self.crawls.get(meta.get(SITE_META)) if meta.get(SITE_META) else self._only()
+        if crawl is None:
+            logger.debug("a response for a site no longer crawled: %s", meta.get(SITE_META))
+        return crawl
+
+    def _only(self) -> SiteCrawl | None:
+        return next(iter(self.crawls.values())) if len(self.crawls) == 1 else None
+
+    async def _relay(self, response: Response, outputs) -> Any:
+        crawl_key = response.meta.get(SITE_META)
         try:
-            listing = parse_results(self.site, term, page, response.body, headers)
-        except ParseError as exc:
-            self._fail(response.url, exc.reason, exc.message, "search")
-            return
-        stats.inc_value("policywatch/search/results", len(listing.entries))
-        fetch = self.plan.decide(listing.entries).fetch
-        stats.inc_value(QUEUED, len(fetch))
-        for entry in fetch:
-            meta = {**self._meta(), "policywatch_entry": canonical(entry.url)}
-            yield Request(entry.url, callback=self.parse_detail, errback=self.on_error,
-                          cb_kwargs={"column": f"站内搜索：{term}", "entry": entry}, meta=meta,
-                          priority=DETAIL_PRIORITY)
-        for following in listing.next_pages:
-            yield self._search_request(term, following)
+            async for output in outputs:
+                yield self._outgoing(self.crawls[crawl_key], output) if crawl_key in self.crawls \
+                    else output
+        finally:
+            self._settle(crawl_key, response.meta)
 
-    async def parse_detail(self, response: Response, column: str | None, entry: ListEntry):
-        """A detail page → a PolicyItem; the parse itself runs in a worker process while the
-        reactor goes on fetching (``self.offload``)."""
-        stats = self.crawler.stats
-        stats.inc_value("policywatch/pages/detail")
-        stats.inc_value(ANSWERED)
-        fetched_at = clock.now()
-        if response.status == 304:  # a conditional revisit: the page has not changed
-            stats.inc_value("policywatch/revisit/not_modified")
-            self.observations.detail_present(response.url)
-            yield Revisit(url=response.url, site=self.site.key, status=304)
-            return
-        headers = response.headers.to_unicode_dict()
-        if _is_file(response, entry.url):
-            self.observations.detail_present(response.url, entry.url)
-            yield self._file_document(response, column, entry, fetched_at)
-            return
-        try:
-            item = await self.offload.parse_detail(self.site, response.url, response.body, headers,
-                                                   fetched_at)
-        except ParseError as exc:
-            # Read and refused (not a document, an error page...): that entry's fate is final.
-            self._fail(response.url, exc.reason, exc.message, "detail", response.meta, final=True)
-            return
-        item.column = column
-        item.http_status = response.status
-        # The list page's date and title are weaker than the page's own, but better than none.
-        if item.published_date is None and entry.published_date is not None:
-            item.published_date = entry.published_date
-            item.provenance["published_date"] = "list"
-        stats.inc_value("policywatch/items")
-        self.observations.detail_present(response.url, entry.url)
-        yield item
+    async def parse_list(self, response: Response, **kwargs):
+        crawl = self._crawl_for(response.meta)
+        if crawl is not None:
+            async for output in self._relay(response, crawl.parse_list(response, **kwargs)):
+                yield output
 
-    def _file_document(self, response: Response, column: str | None, entry: ListEntry,
-                       fetched_at: datetime) -> PolicyItem:
-        """A list entry that links straight to a PDF/DOC: the file is the document."""
-        self.crawler.stats.inc_value("policywatch/items")
-        return PolicyItem(
-            url=response.url,
-            site=self.site.key,
-            title=entry.title,
-            published_date=entry.published_date,
-            attachments=[Attachment(
-                url=response.url, name=entry.title, data=response.body,
-                content_type=response.headers.get("Content-Type", b"").decode("latin-1") or None,
-            )],
-            column=column,
-            fetched_at=fetched_at,
-            http_status=response.status,
-            http_headers=response.headers.to_unicode_dict(),
-            provenance={"title": "list", "published_date": "list"},
-            text_source="attachment_pending",
-        )
+    async def parse_detail(self, response: Response, **kwargs):
+        crawl = self._crawl_for(response.meta)
+        if crawl is not None:
+            async for output in self._relay(response, crawl.parse_detail(response, **kwargs)):
+                yield output
 
-    def on_error(self, failure: Failure):
+    async def parse_search(self, response: Response, **kwargs):
+        crawl = self._crawl_for(response.meta)
+        if crawl is not None:
+            async for output in self._relay(response, _aiter(crawl.parse_search(response, **kwargs))):
+                yield output
+
+    def on_error(self, failure: Failure) -> None:
         request = failure.request
-        stage = "list" if request.callback == self.parse_list else "detail"
-        meta = request.meta if stage == "detail" else None
-        if stage == "list":
-            self.observations.list_failed(request.cb_kwargs["column"].name)
-            self.crawler.stats.inc_value(LIST_FAILED)
-        elif request.callback == self.parse_detail:
-            self.crawler.stats.inc_value(ANSWERED)
-        if failure.check(HttpError):
-            response = failure.value.response
-            if request.callback == self.parse_detail:
-                self.observations.detail_failed(request.url, response.status)
-            verdict = detect_block(response.status, response.headers.to_unicode_dict(), response.body)
-            if verdict is not None and verdict.is_block:
-                self._fail(request.url, "blocked", f"{verdict.kind}: {verdict.evidence}", stage, meta)
-            else:
-                self._fail(request.url, f"http_{response.status}", f"HTTP {response.status}", stage, meta,
-                           final=response.status in FINAL_HTTP_STATUSES)
-        elif failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
-            self._fail(request.url, "robots_forbidden", "the portal's robots.txt forbids this page", stage, meta,
-                       final=True)
-        elif failure.check(Unreachable):  # the portal may answer next time: the page stays pending
-            self._fail(request.url, "unreachable", str(failure.value)[:300], stage, meta)
-        elif failure.check(OffsiteRedirect):
-            self._fail(request.url, "offsiteredirect", str(failure.value)[:300], stage, meta, final=True)
-        elif failure.check(IgnoreRequest):  # off the site's domains, or another policy's refusal
-            self._fail(request.url, "ignored", str(failure.value)[:300], stage, meta, final=True)
-        else:
-            self._fail(request.url, type(failure.value).__name__.lower(), str(failure.value)[:300], stage, meta)
+        crawl = self._crawl_for(request.meta)
+        try:
+            if crawl is not None:
+                crawl.on_error(failure)
+        finally:
+            self._settle(request.meta.get(SITE_META), request.meta)
 
-    def _fail(self, url: str, reason: str, message: str, stage: str, meta: dict | None = None,
-              final: bool = False) -> None:
-        """Count and keep a refused page. For a detail page, ``final`` says the refusal is its
-        entry's fate (a backfill may mark its list page done); otherwise the page stays
-        pending, to be read again on resume."""
-        stats = self.crawler.stats
-        stats.inc_value(f"policywatch/failed/{reason}")
-        if reason == "blocked":
-            stats.inc_value("policywatch/blocked")
-        # An unreachable host was said once, by the middleware; each of its pages is counted.
-        level = logging.DEBUG if reason == "unreachable" else logging.WARNING
-        self.logger.log(level, "%s page refused (%s): %s — %s", stage, reason, url, message)
-        if len(self.failures) < MAX_FAILURES_KEPT:
-            self.failures.append({"url": url, "reason": reason, "message": message, "stage": stage})
-        entry = (meta or {}).get("policywatch_entry")
-        if self.ledger is not None and entry is not None:
-            (self.ledger.settled if final else self.ledger.failed)(entry)
+    # --- Scrapy's signals, for the site they concern ---------------------------------------
+    def _site_key(self, item, response) -> str | None:
+        meta = getattr(response, "meta", None) if isinstance(response, Response) else None
+        return (meta or {}).get(SITE_META) or getattr(item, "site", None)
 
-    def _walked(self, column: Column) -> Column:
-        """The column with this crawl's page limit: a backfill or a sweep walks the whole
-        archive (or ``max_pages``); other crawls stop at the column's own limit."""
-        if self.mode in ("backfill", "sweep"):
-            return replace(column, max_pages=self.max_pages or BACKFILL_MAX_PAGES)
-        if self.max_pages and self.max_pages < column.max_pages:
-            return replace(column, max_pages=self.max_pages)
-        return column
-
-    # --- backfill checkpoint --------------------------------------------------------------
-    def _list_key(self, column: Column, page: PageRequest) -> tuple:
-        # The checkpoint's key of a page (a Hanweb feed's pages differ only in their form data).
-        return (column.name, page.url, json.dumps(dict(page.formdata), sort_keys=True))
-
-    def _discovered(self, column: Column, page: PageRequest) -> bool:
-        """Record a list page in the checkpoint before it is requested; False when the corpus
-        could not record it (the crawl is stopping)."""
-        if self.checkpoint is None:
-            return True
-        return self.checkpoint.discovered(column.name, page.url, page.method, dict(page.formdata),
-                                          page.page)
-
-    # Scrapy's item signals come after the pipelines stored (or dropped) the item: only then is
-    # its entry's fate known.
     def _item_stored(self, item, response=None, spider=None, **kwargs) -> None:
-        self._entry_fate(response, settled=True)
+        key = self._site_key(item, response)
+        crawl = self.crawls.get(key)
+        if crawl is not None:
+            crawl.entry_fate(response, settled=True)
+        self._item_done(key)
 
     def _item_refused(self, item, response=None, spider=None, **kwargs) -> None:
-        self._entry_fate(response, settled=True)  # dropped with its counted reason
+        key = self._site_key(item, response)
+        crawl = self.crawls.get(key)
+        if crawl is not None:
+            crawl.entry_fate(response, settled=True)  # dropped with its counted reason
+        self._item_done(key)
 
     def _item_failed(self, item, response=None, spider=None, failure=None, **kwargs) -> None:
-        if spider is not self:
-            return
-        stats = self.crawler.stats
-        stats.inc_value("policywatch/failed/not_stored")
-        # The first few say why; after a full disk every item fails the same way.
-        if failure is not None and stats.get_value("policywatch/failed/not_stored") <= 3 \
-                and len(self.failures) < MAX_FAILURES_KEPT:
-            url = getattr(item, "url", None) or getattr(response, "url", "")
-            self.failures.append({"url": url, "reason": "not_stored", "stage": "store",
-                                  "message": f"{type(failure.value).__name__}: {failure.value}"[:300]})
-        self._entry_fate(response, settled=False)
+        key = self._site_key(item, response)
+        crawl = self.crawls.get(key)
+        if crawl is not None:
+            crawl.item_failed(item, response, failure)
+        self._item_done(key)
 
     def _request_dropped(self, request, spider=None, **kwargs) -> None:
-        if spider is self and request.callback == self.parse_detail:
-            self.crawler.stats.inc_value(ANSWERED)  # never to be fetched: not left to do either
-        entry = request.meta.get("policywatch_entry")
-        if spider is self and entry is not None and self.ledger is not None:
-            self.ledger.failed(entry)  # never fetched: its pages stay pending
+        key = request.meta.get(SITE_META)
+        crawl = self.crawls.get(key)
+        if crawl is not None:
+            crawl.request_dropped(request)
+        self._settle(key, request.meta)
 
-    def _entry_fate(self, response, settled: bool) -> None:
-        if self.ledger is None or response is None or not hasattr(response, "meta"):
-            return
-        entry = response.meta.get("policywatch_entry")
-        if entry is not None:
-            (self.ledger.settled if settled else self.ledger.failed)(entry)
+    def _response_received(self, response, request, spider=None, **kwargs) -> None:
+        crawl = self.crawls.get(request.meta.get(SITE_META))
+        if crawl is not None:
+            crawl.stats.inc_value("response_received_count")
 
-    def _page_done(self, key: tuple, entries: int) -> None:
-        column, url, formdata = key
-        if self.checkpoint.done(column, url, json.loads(formdata), entries):
-            self.crawler.stats.inc_value("policywatch/backfill/pages_done")
+    def _spider_error(self, failure, response=None, spider=None, **kwargs) -> None:
+        crawl = self.crawls.get(getattr(response, "meta", {}).get(SITE_META)) if response else None
+        if crawl is not None:
+            crawl.stats.inc_value("spider_exceptions/count")
+            crawl.stats.inc_value(f"spider_exceptions/{type(failure.value).__name__}")
 
     def _closed(self, spider, reason: str) -> None:
-        if spider is self and self.checkpoint is not None:
-            if self.ledger is not None and self.ledger.pending():
-                self.logger.info("%d list page(s) left pending for the resume", self.ledger.pending())
-            self.checkpoint.close()
+        if spider is not self:
+            return
+        if self._leak_check is not None and self._leak_check.running:
+            self._leak_check.stop()
+        for key in list(self.crawls):
+            self._end(key, reason)
 
 
-def _is_file(response: Response, url: str) -> bool:
-    content_type = response.headers.get("Content-Type", b"").decode("latin-1").lower()
-    if content_type.startswith(("application/pdf", "application/msword", "application/vnd.",
-                                "application/zip", "application/octet-stream")):
-        return True
-    return _is_file_url(url)
+def _widen_concurrency(settings, sites: list[Site], active: int) -> None:
+    """Room in the downloader for one request of every active site: each site's own slot keeps
+    its pace, and a request waiting out its slot's delay counts against the total."""
+    if settings.frozen or settings.getpriority("CONCURRENT_REQUESTS") >= 40:  # set on the command line
+        return
+    running = sites[:max(1, active)]
+    wanted = sum(max(1, s.politeness.concurrency) * max(1, len(site_hosts(s))) for s in running)
+    if wanted > settings.getint("CONCURRENT_REQUESTS"):
+        settings.set("CONCURRENT_REQUESTS", wanted, priority="spider")
 
 
-def _is_file_url(url: str) -> bool:
-    path = url.split("?", 1)[0].lower()
-    return path.rsplit(".", 1)[-1] in FILE_EXTENSIONS
+def _engine_at_rest(engine) -> bool:
+    """Nothing downloading, queued or being scraped (whatever ``start()`` still has to give)."""
+    if engine is None or getattr(engine, "_slot", None) is None:
+        return False
+    scraper_slot = engine.scraper.slot
+    return (not engine.downloader.active and not engine._slot.scheduler.has_pending_requests()
+            and (scraper_slot is None or scraper_slot.is_idle()))
+
+
+async def _aiter(iterable):
+    for value in iterable:
+        yield value
