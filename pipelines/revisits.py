@@ -124,15 +124,29 @@ def crawl_state_for(crawl, now: datetime) -> tuple[CrawlState, "BackfillCheckpoi
     budget = crawl.revisit_budget if crawl.revisit_budget is not None else \
         crawl.settings.getint("POLICYWATCH_REVISIT_BUDGET", DEFAULT_BUDGET)
     backfill = crawl.mode == "backfill"
-    db = open_corpus(db_path)
-    try:
-        checkpoint = None
-        if backfill:
-            checkpoint = BackfillCheckpoint(db_path, crawl.site.key, crawl.crawler)
-            checkpoint.reset_if_complete([c.name for c in crawl.site.columns])
-        return load_crawl_state(db, crawl.site.key, now, budget=budget, backfill=backfill), checkpoint
-    finally:
-        db.close()
+    checkpoint = None
+    if backfill:
+        checkpoint = BackfillCheckpoint(db_path, crawl.site.key, crawl.crawler)
+        checkpoint.reset_if_complete([c.name for c in crawl.site.columns])
+    db = _state_reader(crawl.crawler, db_path)
+    return load_crawl_state(db, crawl.site.key, now, budget=budget, backfill=backfill), checkpoint
+
+
+def _state_reader(crawler, db_path: str) -> sqlite_utils.Database:
+    """One connection to the corpus for every site's crawl state in a crawler, opened (and
+    migrated, once) when the first site starts and closed with the spider: opening the corpus
+    costs a few milliseconds, a site's state a fraction of one."""
+    db = getattr(crawler, "policywatch_state_reader", None)
+    if db is None:
+        db = open_corpus(db_path)
+        crawler.policywatch_state_reader = db
+
+        def close(spider=None, reason=None) -> None:
+            crawler.policywatch_state_reader = None
+            db.close()
+
+        crawler.signals.connect(close, signal=signals.spider_closed, weak=False)
+    return db
 
 
 class BackfillCheckpoint:

@@ -17,7 +17,7 @@ from scrapy import signals
 from twisted.internet import task
 
 from crawlers.items import PolicyItem
-from crawlers.items.sitecrawls import site_closed, site_opened, stats_for
+from crawlers.items.sitecrawls import sends_site_signals, site_closed, site_opened, stats_for
 from pipelines.attachments import site_for
 from pipelines.dropping import drop
 from pipelines.health import crawl_worked
@@ -104,6 +104,7 @@ class StorePipeline:
         self.runs: dict[str, int] = {}  # site -> its running run
         self._upserted: set[str] = set()
         self._heartbeat: task.LoopingCall | None = None
+        self._whole: _WholeCrawl | None = None  # a spider that is not policywatch's
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -125,9 +126,14 @@ class StorePipeline:
         self._heartbeat = task.LoopingCall(self._beat)
         self._heartbeat.start(RUN_HEARTBEAT.total_seconds(), now=False)
         logger.info("storing into %s", self.db_path)
+        spider = self.crawler.spider
+        if not sends_site_signals(spider):
+            self._whole = _WholeCrawl(self.crawler, spider)
+            if self._whole.key:
+                self.site_opened(self._whole)
 
     def site_opened(self, crawl) -> None:
-        key = crawl.site.key
+        key = crawl.key
         self._upsert_site(key, crawl.site)
         if self.preset_run is not None:
             run_id, self.preset_run = self.preset_run, None
@@ -184,7 +190,7 @@ class StorePipeline:
         return next(iter(self.runs.values()), None)
 
     def site_closed(self, crawl, reason: str) -> None:
-        run_id = self.runs.pop(crawl.site.key, None)
+        run_id = self.runs.pop(crawl.key, None)
         if self.db is None or run_id is None:
             return
         try:
@@ -208,8 +214,12 @@ class StorePipeline:
             return
         if self._heartbeat is not None and self._heartbeat.running:
             self._heartbeat.stop()
-        self.db.close()
-        self.db = None
+        try:
+            if self._whole is not None and self._whole.key:
+                self.site_closed(self._whole, reason)
+        finally:
+            self.db.close()
+            self.db = None
 
     def _record_observations_if_possible(self, crawl, run_id: int) -> None:
         try:
@@ -232,7 +242,7 @@ class StorePipeline:
         if unwritable:
             errors.append({"reason": "corpus_unwritable", "message": unwritable})
         finish_run(self.db, run_id, counts, errors, status)
-        key = crawl.site.key
+        key = crawl.key
         if status in ("ok", "partial"):
             record_site_success(self.db, key)
         else:
@@ -243,7 +253,9 @@ class StorePipeline:
         absences and the withdrawals that are due. ``POLICYWATCH_CHECK_DAY`` (YYYY-MM-DD) names
         the check day when it is not today (the demo replays several days in minutes)."""
         seen = crawl.observations
-        key = crawl.site.key
+        if seen is None:
+            return
+        key = crawl.key
         result = record_observations(
             self.db, key, run_id, present=seen.present, gone=seen.gone,
             listed=seen.listed, complete=seen.complete_columns, oldest=seen.oldest,
@@ -254,6 +266,20 @@ class StorePipeline:
         if result.withdrawn or result.moved or result.restored:
             logger.info("%s: %d withdrawn, %d moved, %d restored", key,
                         len(result.withdrawn), len(result.moved), len(result.restored))
+
+
+class _WholeCrawl:
+    """A spider that is not policywatch's (a test's, a tool's) as one site's crawl: its ``site``
+    (or ``site_key``), the crawler's counters, its ``failures`` and ``observations`` if any."""
+
+    def __init__(self, crawler, spider) -> None:
+        site = getattr(spider, "site", None)
+        self.site = site if hasattr(site, "key") else None
+        self.key = self.site.key if self.site is not None else (site or getattr(spider, "site_key", None))
+        self.mode = getattr(spider, "mode", None)
+        self.stats = crawler.stats
+        self.failures = getattr(spider, "failures", [])
+        self.observations = getattr(spider, "observations", None)
 
 
 def _failure_reason(status: str, counts: Mapping[str, Any], finish_reason: str,

@@ -23,7 +23,10 @@ from crawlers.items import Attachment, PolicyItem
 from crawlers.sites.spec import Column, Site
 from fixtures.pdfmaker import make_pdf
 from pipelines.attachments import (
-    AttachmentsPipeline, _take_text_from_attachments, declared_format, sniff_format,
+    AttachmentsPipeline,
+    _take_text_from_attachments,
+    declared_format,
+    sniff_format,
 )
 
 REPO = Path(__file__).resolve().parents[1]

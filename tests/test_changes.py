@@ -6,8 +6,13 @@ from __future__ import annotations
 import pytest
 
 from pipelines.changes import (
-    Snapshot, comparable_text, compare, is_repeal_decision, repealed_numbers,
-    status_says_repealed, withdrawal_due,
+    Snapshot,
+    comparable_text,
+    compare,
+    is_repeal_decision,
+    repealed_numbers,
+    status_says_repealed,
+    withdrawal_due,
 )
 
 TEXT = ("各区人民政府，市政府各部门：\n一、总体要求。到2025年，建成2个元宇宙产业基地。\n"

@@ -253,7 +253,6 @@ def test_a_final_that_fails_to_store_leaves_no_link_and_no_change(db):
 
 def test_a_corpus_from_before_lineage_gets_its_policies(tmp_path):
     from pipelines import schema
-
     from pipelines.lineage import key_existing_documents
 
     mine = next(i for i, steps in enumerate(schema.MIGRATIONS) if key_existing_documents in steps)
@@ -310,8 +309,8 @@ def test_observations_read_a_site_a_batch_at_a_time_with_the_same_outcome(tmp_pa
 def test_the_store_uses_precomputed_body_forms_only_for_their_own_text(db):
     """A parse worker computes the body's hash and search form; the store takes them when the
     text is the one they were computed from, and computes its own for any other text."""
-    from pipelines.search import search
     from crawlers.parsing.textnorm import BodyForms, text_hash
+    from pipelines.search import search
 
     fresh = item(1)
     fresh.body_forms = BodyForms.of(fresh.body_text)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from crawlers.items import ListEntry
 from crawlers.engine.observations import Observations
+from crawlers.items import ListEntry
 
 
 def entries(*days: int) -> list[ListEntry]:

@@ -9,9 +9,9 @@ import json
 import pytest
 
 from classifiers import model as model_module
-from crawlers.pageparse import read_document
 from classifiers.evaluation import TARGETS, evaluate, evaluate_realpages
 from classifiers.labelled import LabelledDataError, load, parse_file, split, training_sha256
+from crawlers.pageparse import read_document
 
 
 def _model_json(path):

@@ -12,13 +12,13 @@ from scrapy import Spider
 from scrapy.settings import Settings
 from scrapy.statscollectors import MemoryStatsCollector
 
+import pipelines.retag
 from classifiers import classify as classify_module
-from pipelines.retag import retag
 from crawlers.items import Attachment, PolicyItem
 from crawlers.sites import get_site
-import pipelines.retag
 from pipelines import classification, reads, schema, siterows, storing
 from pipelines.classify import ClassifyPipeline
+from pipelines.retag import retag
 
 
 class FakeCrawler:

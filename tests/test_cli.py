@@ -8,8 +8,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from crawlers.tools.fixtures import load_site_fixtures
 from crawlers.sites import all_sites
+from crawlers.tools.fixtures import load_site_fixtures
 from pipelines.schema import open_corpus
 from scheduler import hoist_global_options, main
 

@@ -10,8 +10,8 @@ from datetime import date, datetime, timezone
 import pytest
 
 from crawlers.items import Attachment, PolicyItem
-from crawlers.sites.spec import Column, Site
 from crawlers.parsing import urls
+from crawlers.sites.spec import Column, Site
 from pipelines import reads, runs, schema, siterows, storing, values
 from pipelines.schema import open_corpus
 from pipelines.search import search

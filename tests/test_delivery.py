@@ -24,12 +24,18 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from digest.settings import EmailChannel as EmailSettings
+from benchmarks.faultcases.queue import SmtpInbox, smtp_fault, smtp_server
 from crawlers.items import PolicyItem
 from digest.delivery import (
-    AppriseChannel, EmailChannel, FilesChannel, apprise_channel_name, deliver, message_id, pending,
+    AppriseChannel,
+    EmailChannel,
+    FilesChannel,
+    apprise_channel_name,
+    deliver,
+    message_id,
+    pending,
 )
-from benchmarks.faultcases.queue import SmtpInbox, smtp_fault, smtp_server
+from digest.settings import EmailChannel as EmailSettings
 from pipelines.runs import start_run
 from pipelines.schema import open_corpus
 from pipelines.storing import store_document

@@ -9,16 +9,24 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crawlers.tools.detect import (
-    BLOCKED, BROKEN, OK, choose, detect_column, page_clues, page_names, recognise, registrable,
-    suggest_key,
-)
 from crawlers.families import get_family
-from crawlers.tools.fixtures import all_fixture_sites, load_site_fixtures
 from crawlers.items import PageRequest
-from crawlers.tools.probe import PoliteFetcher
 from crawlers.replay.portal import REPLAY_DIR, ReplayPortal
 from crawlers.sites import get_site
+from crawlers.tools.detect import (
+    BLOCKED,
+    BROKEN,
+    OK,
+    choose,
+    detect_column,
+    page_clues,
+    page_names,
+    recognise,
+    registrable,
+    suggest_key,
+)
+from crawlers.tools.fixtures import all_fixture_sites, load_site_fixtures
+from crawlers.tools.probe import PoliteFetcher
 from scheduler import main
 
 # gs_jyt is registered as trs, but its pages are the Gansu cluster's 开普云 (Ucap) templates:

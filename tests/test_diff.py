@@ -6,8 +6,13 @@ from __future__ import annotations
 import pytest
 
 from pipelines.diff import (
-    attachment_changes, char_segments, field_changes, paragraphs, segments_as_text,
-    split_sentences, text_diff,
+    attachment_changes,
+    char_segments,
+    field_changes,
+    paragraphs,
+    segments_as_text,
+    split_sentences,
+    text_diff,
 )
 
 OLD = (

@@ -19,8 +19,8 @@ from benchmarks.faultcases.round import write_config
 from benchmarks.roundportals import Farm, site_key
 from crawlers.items import Attachment, PolicyItem
 from crawlers.items.codec import MAX_MESSAGE_BYTES, decode_message
-from pipelines.schema import open_corpus
 from pipelines.redisqueue import decode_item, encode_item, message_bytes
+from pipelines.schema import open_corpus
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[1]
@@ -307,8 +307,8 @@ def test_the_request_codec_keeps_every_request_the_spider_makes():
     from scrapy import FormRequest, Request
     from scrapy.utils.request import request_from_dict
 
-    from crawlers.items import codec as queuecodec
     from crawlers.items import ListEntry, PageRequest
+    from crawlers.items import codec as queuecodec
     from crawlers.sites.spec import Column
 
     class Spider:

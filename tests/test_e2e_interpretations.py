@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 
 from benchmarks.faultcases.interp import (
-    INTERPRETATION_TITLE, INTERPRETATION_URL, POLICY_TITLE, POLICY_URL,
+    INTERPRETATION_TITLE,
+    INTERPRETATION_URL,
+    POLICY_TITLE,
+    POLICY_URL,
 )
 from crawlers.replay.portal import REPLAY_DIR, ReplayPortal
 

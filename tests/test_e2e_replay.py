@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.tools.fixtures import all_fixture_sites, load_site_fixtures
 from crawlers.replay.portal import ReplayPortal
+from crawlers.tools.fixtures import all_fixture_sites, load_site_fixtures
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[1]

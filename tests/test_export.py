@@ -195,8 +195,8 @@ def test_out_must_be_a_file(corpus, tmp_path):
 
 def test_a_failed_export_leaves_the_previous_file_and_no_scratch(corpus, tmp_path, monkeypatch):
     from digest import export as export_module
-    from pipelines.schema import open_corpus
     from digest.selection import Filters
+    from pipelines.schema import open_corpus
 
     out = tmp_path / "documents.jsonl"
     out.write_text("the previous export\n", encoding="utf-8")

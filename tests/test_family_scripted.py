@@ -7,7 +7,12 @@ from datetime import date
 import pytest
 
 from crawlers.families.scripted import (
-    JSLiteralError, ScriptedFamily, as_date, parse_js_literal, pick_title, script_literals,
+    JSLiteralError,
+    ScriptedFamily,
+    as_date,
+    parse_js_literal,
+    pick_title,
+    script_literals,
 )
 from crawlers.items import PageRequest
 from crawlers.sites.spec import Column, Site

@@ -7,9 +7,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from crawlers.replay.portal import ReplayPortal
 from crawlers.tools.fixtures import load_site_fixtures
 from crawlers.tools.fixturesave import FixtureSaveError, save_fixture
-from crawlers.replay.portal import ReplayPortal
 from scheduler import main
 
 

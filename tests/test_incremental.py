@@ -11,9 +11,9 @@ import pytest
 
 from crawlers.items import PolicyItem
 from crawlers.replay.portal import ReplayPortal
+from pipelines.revisits import load_crawl_state, revisit_interval
 from pipelines.schema import open_corpus
 from pipelines.storing import store_document
-from pipelines.revisits import load_crawl_state, revisit_interval
 from tests import bigportal
 
 pytestmark = pytest.mark.e2e
@@ -149,8 +149,8 @@ def test_a_sweep_reads_the_whole_column_and_sees_what_it_no_longer_lists(tmp_pat
 
 
 def test_which_sites_are_due_a_sweep(tmp_path):
-    from pipelines.runs import finish_run, start_run
     from pipelines.revisits import sites_due_a_sweep
+    from pipelines.runs import finish_run, start_run
 
     db = open_corpus(tmp_path / "corpus.db")
     now = datetime(2026, 11, 22, 7, 0, tzinfo=timezone.utc)

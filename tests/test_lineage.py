@@ -8,8 +8,15 @@ from pathlib import Path
 import pytest
 
 from pipelines.lineage import (
-    FINAL_TITLE_MIN, core_title, doc_number_key, find_copy, find_draft, is_draft,
-    issuer_affinity, text_similarity, title_similarity,
+    FINAL_TITLE_MIN,
+    core_title,
+    doc_number_key,
+    find_copy,
+    find_draft,
+    is_draft,
+    issuer_affinity,
+    text_similarity,
+    title_similarity,
 )
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sites"

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks import synthportal
-from crawlers.families import get_family
 from crawlers.engine.parsepool import OffloadedWork, workers_setting
+from crawlers.families import get_family
 from crawlers.parsing.errors import ParseError
 from crawlers.replay.portal import REPLAY_SITES
 from crawlers.sites.spec import Selectors

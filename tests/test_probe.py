@@ -7,11 +7,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from crawlers.tools.fixtures import load_site_fixtures
-from crawlers.tools.probe import BLOCKED, BROKEN, OK, PoliteFetcher, probe_site
 from crawlers.replay.portal import ReplayPortal
 from crawlers.sites import get_site
 from crawlers.sites.spec import Column, Politeness, Site
+from crawlers.tools.fixtures import load_site_fixtures
+from crawlers.tools.probe import BLOCKED, BROKEN, OK, PoliteFetcher, probe_site
 from scheduler import main
 
 SITE = "sh_gov"

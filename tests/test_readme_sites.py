@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crawlers.tools.sitelist import README_END, README_START, ReadmeError, current_readme_section, readme_section
 from crawlers.sites import all_sites
+from crawlers.tools.sitelist import README_END, README_START, ReadmeError, current_readme_section, readme_section
 from scheduler import main
 
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -18,12 +18,12 @@ import pytest
 
 from benchmarks import synthportal
 from benchmarks.faultcases import resume as faults
-from crawlers.engine.runner import SiteRunReport
 from crawlers.engine.pageledger import PageLedger
+from crawlers.engine.runner import SiteRunReport
 from crawlers.engine.summary import EXIT_BLOCKED, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, crawl_outcome
+from pipelines.health import site_health
 from pipelines.runs import RUN_STALE_AFTER, beat_run, finish_run, reap_dead_runs, start_run
 from pipelines.schema import open_corpus
-from pipelines.health import site_health
 
 N = 300  # documents: 15 list pages
 

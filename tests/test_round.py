@@ -17,8 +17,17 @@ from datetime import timedelta
 
 import pytest
 
-from benchmarks.faultcases.round import (DOCS, ROOT, check_others, crawl, crawl_with_raising_parser,
-                                         documents, last_runs, outcomes, write_config)
+from benchmarks.faultcases.round import (
+    DOCS,
+    ROOT,
+    check_others,
+    crawl,
+    crawl_with_raising_parser,
+    documents,
+    last_runs,
+    outcomes,
+    write_config,
+)
 from benchmarks.roundportals import FIRST_DAY, Farm, host, site_key
 from crawlers.engine.rounds import crawl_processes, deal, run_round
 from crawlers.parsing import clock

@@ -18,8 +18,8 @@ from apscheduler.executors.debug import DebugExecutor
 from apscheduler.schedulers.base import BaseScheduler
 
 import scheduler as cli
-from scheduler import load_app_config as load_config
 from crawlers.replay.portal import ReplayPortal
+from scheduler import load_app_config as load_config
 from tests import bigportal
 
 pytestmark = pytest.mark.e2e

@@ -10,9 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from pipelines.schema import open_corpus
-from pipelines.search import search
+from pipelines.search import parse_query, search
 from pipelines.storing import store_document
-from pipelines.search import parse_query
 from scheduler import main
 from tests.test_corpus import make_item
 

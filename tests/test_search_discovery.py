@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.tools.fixtures import load_site_fixtures
+from crawlers.engine.search_discovery import parse_results, search_pages, search_url, unwrap
 from crawlers.items import PageRequest
 from crawlers.replay.portal import ReplayPortal
-from crawlers.engine.search_discovery import parse_results, search_pages, search_url, unwrap
 from crawlers.sites import get_site
 from crawlers.sites.spec import SEARCH_TERMS, Column, Search, Site, SiteSpecError
+from crawlers.tools.fixtures import load_site_fixtures
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from crawlers.families import get_family
-from crawlers.tools.fixtures import load_site_fixtures
 from crawlers.sites import all_sites
+from crawlers.tools.fixtures import load_site_fixtures
 
 SITES = all_sites()
 

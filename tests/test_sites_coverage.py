@@ -11,10 +11,10 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from crawlers.tools.sitelist import site_rows, sites_table, verification
-from crawlers.sites import all_sites
 from crawlers.families import family_names
+from crawlers.sites import all_sites
 from crawlers.sites.spec import LEVELS, Column, Site, SiteSpecError
+from crawlers.tools.sitelist import site_rows, sites_table, verification
 from fixtures import sitegen
 from scheduler import main
 

@@ -31,6 +31,7 @@ class FakeCrawl:
         self.site = Site(key=key, name="示例市人民政府", division_code="110000", level="prefecture",
                          family="trs", domains=("example.gov.cn",),
                          columns=(Column(name="政策文件", url="http://www.example.gov.cn/zcwj/"),))
+        self.key = key
         self.mode = "incremental"
         self.stats = stats
         self.failures: list[dict] = []

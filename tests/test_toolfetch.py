@@ -10,10 +10,11 @@ import sys
 import pytest
 
 from benchmarks.faultcases.hostile import ROOT, fake_resolve, local_server
-from crawlers.tools.fixturesave import FixtureSaveError, _fetch as fixture_fetch
-from crawlers.items import PageRequest
-from crawlers.tools.probe import PoliteFetcher, ProbeError
 from crawlers.engine.settings import DOWNLOAD_MAXSIZE
+from crawlers.items import PageRequest
+from crawlers.tools.fixturesave import FixtureSaveError
+from crawlers.tools.fixturesave import _fetch as fixture_fetch
+from crawlers.tools.probe import PoliteFetcher, ProbeError
 from crawlers.tools.toolfetch import FetchError, check_redirect, is_internal
 
 pytestmark = pytest.mark.faults

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from crawlers.config import ConfigError
-from scheduler import load_app_config as load_config
 from crawlers.replay.portal import REPLAY_DIR, ReplayPortal
+from scheduler import load_app_config as load_config
 from scheduler import main
 
 REPO = Path(__file__).resolve().parents[1]

@@ -29,6 +29,17 @@ def stats_for(crawler, site_key: str | None):
 
 
 def site_of(crawler, site_key: str | None):
-    """The running ``Site`` with this key in ``crawler``'s spider (its ``site_of``), or None."""
-    of = getattr(getattr(crawler, "spider", None), "site_of", None)
-    return of(site_key) if of is not None and site_key else None
+    """The running ``Site`` with this key in ``crawler``'s spider (its ``site_of``, or the
+    ``site`` of a spider that crawls one), or None."""
+    spider = getattr(crawler, "spider", None)
+    of = getattr(spider, "site_of", None)
+    if of is not None:
+        return of(site_key) if site_key else None
+    own = getattr(spider, "site", None)
+    return own if getattr(own, "key", None) == site_key and site_key else None
+
+
+def sends_site_signals(spider) -> bool:
+    """Does ``spider`` (policywatch's ``PolicySpider``) say when each site's crawl starts and
+    ends? Another spider (a test's, a tool's) is one crawl of one site, from open to close."""
+    return hasattr(spider, "stats_of")
