@@ -20,6 +20,7 @@ from scrapy.exceptions import DropItem
 
 from crawlers.items import Attachment, PolicyItem
 from crawlers.items.codec import MAX_MESSAGE_BYTES, CodecError, encode
+from crawlers.items.sitecrawls import site_closed, stats_for
 from crawlers.items.transport import ITEMS_KEY, connect
 from pipelines.store import counts_from_stats, errors_from_stats
 
@@ -83,6 +84,8 @@ class RedisQueuePipeline:
         self.crawl_id = crawl_id
         self.redis = None
         self.run_key: str | None = None
+        self._ended = False
+        crawler.signals.connect(self.site_closed, signal=site_closed)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -116,18 +119,25 @@ class RedisQueuePipeline:
             try:
                 self._push({"type": "document", "run": self.run_key, "item": encode_item(item)})
             except CodecError as exc:
-                self.crawler.stats.inc_value("policywatch/dropped/unqueueable")
+                stats_for(self.crawler, item.site).inc_value("policywatch/dropped/unqueueable")
                 raise DropItem(f"not queued for the writer: {exc}") from None
-            self.crawler.stats.inc_value("policywatch/queued")
+            stats_for(self.crawler, item.site).inc_value("policywatch/queued")
         return item
 
+    def site_closed(self, crawl, reason: str) -> None:
+        self._ended = True
+        self._end_run(crawl.stats.get_stats(), crawl.failures, crawl.key, reason)
+
     def spider_closed(self, spider, reason: str) -> None:
+        if not self._ended:  # a spider that says nothing of its site's end (not policywatch's)
+            self._end_run(self.crawler.stats.get_stats(), getattr(spider, "failures", ()),
+                          getattr(getattr(spider, "site", None), "key", None), reason)
+
+    def _end_run(self, stats, failures, site: str | None, reason: str) -> None:
         if self.redis is None:
             return
-        stats = self.crawler.stats.get_stats()
-        site = getattr(getattr(spider, "site", None), "key", None)
         try:
-            errors = encode(errors_from_stats(stats, getattr(spider, "failures", ())))
+            errors = encode(errors_from_stats(stats, failures))
         except CodecError as exc:  # the run must still end, or the writer waits for it
             logger.error("%s: the run's errors cannot be queued: %s", self.run_key, exc)
             errors = [{"reason": "unqueueable_errors", "message": str(exc)}]

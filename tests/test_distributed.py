@@ -66,8 +66,9 @@ def test_two_workers_share_the_sites_each_crawled_by_one_worker_and_one_writer_s
     documents, versions, per_site = faults.stored(tmp_path / "corpus.db")
     assert documents == versions == sites * docs and per_site == {k: docs for k in keys}
     with sqlite3.connect(tmp_path / "corpus.db") as conn:
-        runs = conn.execute("SELECT site, status FROM runs").fetchall()
-    assert sorted(runs) == [(k, "ok") for k in keys]  # one run a site
+        runs = conn.execute("SELECT site, status, json_extract(counts, '$.pages') FROM runs").fetchall()
+    # One run a site, with its own counts: robots.txt aside, its list page and three documents.
+    assert sorted(runs) == [(k, "ok", 1 + docs) for k in keys]
     # The last worker out cleared the crawl's keys, so the crawl id can run again.
     import redis
 
