@@ -295,6 +295,28 @@ def test_a_round_passes_its_crawls_lines_on_and_says_itself_in_one_line(caplog):
     ]
 
 
+def test_a_rounds_line_moves_with_the_line_a_crawl_of_many_sites_says_of_them_all():
+    """A crawl process of many sites says each site's line when it ends, and one line for all
+    of them every interval: the round's line follows that one between the sites' ends."""
+    clock = Clock()
+    progress = RoundProgress(["a", "b", "c"], tty=False, interval=30, clock=clock)
+    for site in ("a", "b"):
+        progress.site_started(site, batch="a")
+    progress.site_started("c")
+    clock.now = 10.0
+    assert progress.line() == "0/3 sites done · 0 documents · 0.0/s · ETA ?"
+    progress.heard("a", f"2026-12-03 10:00:10,000 INFO crawlers.engine.progress: {PREFIX}"
+                        "0/2 sites done · 40 documents · 4.0/s · ETA 10 s\n")
+    assert progress.line() == "0/3 sites done · 40 documents · 4.0/s · ETA ?"
+    progress.heard("c", PREFIX + site_line(SiteCounters("c", listed=10, queued=10, answered=10,
+                                                        new=10, done=True), 10))
+    progress.heard("a", PREFIX + "1/2 sites done · 60 documents · 6.0/s · ETA 10 s")
+    assert progress.line() == "2/3 sites done · 70 documents · 7.0/s · ETA 5 s"
+    progress.heard("a", PREFIX + "1/2 sites done · 60 documents · 6.0/s · ETA 10 s · not a number: 1/x")
+    progress.heard("a", PREFIX + "x/2 sites done · 9,999 documents · 6.0/s · ETA 10 s")  # not a line
+    assert progress.line() == "2/3 sites done · 70 documents · 7.0/s · ETA 5 s"
+
+
 def test_on_a_terminal_a_round_redraws_its_line_and_keeps_each_sites_last(tmp_path):
     out, clock = io.StringIO(), Clock()
     with RoundProgress(["a"], tty=True, stream=out, clock=clock) as progress:

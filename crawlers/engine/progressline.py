@@ -146,18 +146,53 @@ def round_line(states: Iterable[SiteState], total_sites: int, elapsed: float) ->
     """Many sites in one line. A site not started yet is counted as holding as many
     documents as the started ones did on average."""
     states = list(states)
-    done = sum(1 for s in states if s.done)
-    documents = sum(s.documents for s in states)
-    answered = sum(s.answered for s in states)
     known = [s.left for s in states if s.left is not None]
     left: float | None = sum(known) if len(known) == len(states) else None
+    answered = sum(s.answered for s in states)
     not_started = max(0, total_sites - len(states))
     if left is not None and not_started and states:
         left += not_started * (answered + left) / len(states)
+    return totals_line(sum(1 for s in states if s.done), total_sites,
+                       sum(s.documents for s in states), answered, left, elapsed)
+
+
+def totals_line(done: int, total_sites: int, documents: int, answered: int, left: float | None,
+                elapsed: float, *, by_sites: bool = False) -> str:
+    """The round's line from its totals. Without a count of the documents left, the ETA is
+    ``?``, or with ``by_sites`` (the round hears only what processes of many sites say of them
+    all) comes from the sites done so far."""
     line = f"{done}/{total_sites} sites done · {documents:,} documents · {_rate(answered, elapsed)}"
-    if done == total_sites:
+    if done >= total_sites:
         return line + f" · in {format_duration(elapsed)}"
+    if by_sites and left is None and done > 0 and elapsed > 0:
+        return line + f" · ETA {format_duration(math.ceil(elapsed * (total_sites - done) / done))}"
     return line + f" · ETA {eta(left, answered, elapsed)}"
+
+
+@dataclass(frozen=True)
+class BatchState:
+    """What a crawl process of many sites says of them all in its own line (``round_line``)."""
+
+    done: int
+    total: int
+    documents: int
+    answered: int
+
+
+_ROUND_LINE = re.compile(
+    r"^(?P<done>[\d,]+)/(?P<total>[\d,]+) sites done · (?P<documents>[\d,]+) documents · "
+    r"(?P<rate>[\d.]+)/s · (?:in|ETA) ")
+
+
+def parse_round_line(text: str, elapsed: float) -> BatchState | None:
+    """The state a ``round_line`` says, or None when ``text`` is not one (``text`` as for
+    ``parse_site_line``)."""
+    found = _ROUND_LINE.search(text.rsplit(PREFIX, 1)[-1].strip())
+    if found is None:
+        return None
+    return BatchState(done=_number(found.group("done")), total=_number(found.group("total")),
+                      documents=_number(found.group("documents")),
+                      answered=round(float(found.group("rate")) * elapsed))
 
 
 _SITE_LINE = re.compile(

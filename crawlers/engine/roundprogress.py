@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import TextIO
 
 from crawlers.engine.liveline import LiveLine, say
-from crawlers.engine.progressline import PREFIX, SiteState, parse_site_line, round_line
+from crawlers.engine.progressline import (
+    PREFIX,
+    BatchState,
+    SiteState,
+    parse_round_line,
+    parse_site_line,
+    totals_line,
+)
 
 logger = logging.getLogger(__name__)
 TTY_INTERVAL = 0.5
@@ -40,22 +47,32 @@ class RoundProgress:
         self.started = clock()
         self.states: dict[str, SiteState] = {}
         self._since: dict[str, float] = {}
+        self._batch_of: dict[str, str] = {}  # site -> the crawl process crawling it (its label)
+        self.batches: dict[str, BatchState] = {}  # what each process says of all its sites
         self._lock = threading.RLock()  # a site's state and the line it makes are said together
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
 
-    def site_started(self, site: str) -> None:
+    def site_started(self, site: str, batch: str | None = None) -> None:
+        """``site``'s crawl started, in the crawl process ``batch`` (by default its own)."""
         with self._lock:
             self._since[site] = self.clock()
+            self._batch_of[site] = batch or site
             self.states[site] = SiteState(site, 0, 0, None, False)
 
     def heard(self, site: str, text: str) -> None:
-        """A line of the output of ``site``'s crawl: a progress line of one of the round's sites
-        (a crawl may crawl more than one) updates that site and is passed on."""
+        """A line of the output of the crawl process ``site`` (its first site's key): a progress
+        line of one of the round's sites updates that site and is passed on; the process's own
+        line for all its sites updates what the round knows of them, between their ends."""
         if PREFIX not in text:
             return
         with self._lock:
-            state = parse_site_line(text, self.clock() - self._since.get(site, self.started))
+            elapsed = self.clock() - self._since.get(site, self.started)
+            batch = parse_round_line(text, elapsed)
+            if batch is not None:
+                self.batches[site] = batch
+                return
+            state = parse_site_line(text, elapsed)
             if state is None or state.site not in self.sites:
                 return
             if state.done or not self.tty:  # on a terminal the round's own line says the rest
@@ -77,7 +94,30 @@ class RoundProgress:
 
     def line(self) -> str:
         with self._lock:
-            return round_line(list(self.states.values()), self.total, self.clock() - self.started)
+            groups: dict[str, list[SiteState]] = {}
+            for site, state in self.states.items():
+                groups.setdefault(self._batch_of.get(site, site), []).append(state)
+            done = documents = answered = 0
+            lefts: list[float | None] = []
+            for batch, states in groups.items():
+                said = self.batches.get(batch)
+                batch_done = sum(1 for s in states if s.done)
+                batch_documents = sum(s.documents for s in states)
+                batch_answered = sum(s.answered for s in states)
+                if said is not None and said.documents > batch_documents:
+                    # The process's line is newer than its sites' last lines.
+                    batch_documents, batch_answered = said.documents, max(batch_answered, said.answered)
+                    lefts.append(None)
+                else:
+                    lefts.extend(s.left for s in states)
+                done += max(batch_done, said.done if said is not None else 0)
+                documents += batch_documents
+                answered += batch_answered
+            left = None if any(x is None for x in lefts) else sum(lefts)
+            if left is not None and self.total > len(self.states) and self.states:
+                left += (self.total - len(self.states)) * (answered + left) / len(self.states)
+            return totals_line(done, self.total, documents, answered, left, self.clock() - self.started,
+                               by_sites=bool(self.batches))
 
     def __enter__(self) -> RoundProgress:
         if self.live is not None:

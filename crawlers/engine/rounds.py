@@ -146,7 +146,7 @@ def _crawl_batch(keys: list[str], mode: str, db: Path, stop: threading.Event,
     what = keys[0] if len(keys) == 1 else f"{len(keys)} sites ({keys[0]}, ...)"
     logger.info("crawl of %s starting", what)
     for site in keys:
-        progress.site_started(site)
+        progress.site_started(site, batch=keys[0])
     with tempfile.TemporaryDirectory(prefix="policywatch-round-") as scratch:
         outcomes_path = Path(scratch) / "outcomes.jsonl"
         command = crawl_command(keys, db, replay_url=replay_url, contact=contact,

@@ -49,6 +49,7 @@ UNWRITABLE_STAT = "policywatch/store/unwritable"
 # How often the spider looks for sites whose last request went unaccounted (a safety net: every
 # request ends in a callback, an errback or a drop, so this finds none).
 LEAK_CHECK_SECONDS = 5.0
+REPORT_FAILURES = 20
 
 
 class PolicySpider(scrapy.Spider):
@@ -232,7 +233,9 @@ class PolicySpider(scrapy.Spider):
             self.crawler.signals.send_catch_log(site_signals.site_closed, crawl=crawl, reason=reason)
         finally:
             crawl.close()
-            self.reports[key] = SiteRunReport.from_stats(key, stats.get_stats(), crawl.failures)
+            # The run record holds its refusals; the report, kept until the process ends, a few.
+            self.reports[key] = SiteRunReport.from_stats(key, stats.get_stats(),
+                                                         crawl.failures[:REPORT_FAILURES])
             del self.crawls[key]
             del self._held[key]
             del self._items[key]
