@@ -76,6 +76,49 @@ def test_one_process_crawls_many_portals_an_unreachable_one_stops_none_and_a_qui
     assert {k: found[k]["exit"] for k in keys} == {k: (1 if k == keys[2] else 0) for k in keys}
 
 
+def test_a_sites_run_is_recorded_when_that_site_ends_while_another_still_crawls(tmp_path):
+    """One crawler, many sites: a site's run is finished (and its health recorded) when its own
+    last request is settled, not when the process ends; a portal that never answers keeps only
+    its own run open."""
+    farm = Farm(3, DOCS, {1: "hang"})
+    keys = [site_key(i) for i in range(3)]
+    with farm.serving():
+        config = write_config(tmp_path, farm, scrapy={"DOWNLOAD_TIMEOUT": 20, "RETRY_TIMES": 0})
+        process = crawl(tmp_path, config, keys, popen=True)
+        db = tmp_path / "corpus.db"
+        deadline = time.monotonic() + 120
+        seen: dict[str, str] = {}
+        while time.monotonic() < deadline and process.poll() is None:
+            if db.exists():
+                with sqlite3.connect(db) as conn:
+                    seen = dict(conn.execute("SELECT site, status FROM runs").fetchall())
+                if seen.get(keys[0]) == "ok" and seen.get(keys[2]) == "ok":
+                    break
+            time.sleep(0.2)
+        still_running = process.poll() is None
+        out, err = process.communicate(timeout=120)
+    assert still_running, f"the crawl ended before the good sites' runs were seen: {err[-2000:]}"
+    assert seen == {keys[0]: "ok", keys[1]: "running", keys[2]: "ok"}
+    assert "Traceback" not in err
+    runs = last_runs(tmp_path / "corpus.db")
+    assert runs[keys[1]][0] == "failed" and runs[keys[0]][0] == runs[keys[2]][0] == "ok"
+
+
+def test_at_most_the_active_sites_crawl_at_once_and_each_starts_as_another_ends(tmp_path):
+    farm = Farm(3, DOCS)
+    keys = [site_key(i) for i in range(3)]
+    with farm.serving():
+        config = write_config(tmp_path, farm, scrapy={"POLICYWATCH_ACTIVE_SITES": 1})
+        done = crawl(tmp_path, config, keys)
+    assert done.returncode == 0, done.stderr[-2000:]
+    check_others(tmp_path / "corpus.db", keys, "", done)
+    with sqlite3.connect(tmp_path / "corpus.db") as conn:
+        spans = conn.execute("SELECT site, started_at, finished_at FROM runs ORDER BY id").fetchall()
+    assert [site for site, _, _ in spans] == keys  # in the order given
+    for (_, _, finished), (_, started, _) in zip(spans, spans[1:]):
+        assert started >= finished  # one at a time: the next started when the last had ended
+
+
 @pytest.mark.faults
 def test_a_parser_that_raises_on_one_portal_refuses_its_page_and_the_others_are_stored(tmp_path):
     farm = Farm(4, DOCS)

@@ -1,4 +1,4 @@
-"""A site's own crawler settings: its hosts' download slots, its download handler, the browser.
+"""The sites' own crawler settings: their hosts' download slots, the download handler, the browser.
 
 The spider applies them in ``from_crawler`` (Scrapy freezes a crawler's settings only after),
 so a crawl started by policywatch and one started by ``scrapy crawl policy -a site=KEY`` run
@@ -7,6 +7,7 @@ with the same politeness. Set at the spider's priority: ``-s`` on the command li
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,22 +33,26 @@ def site_hosts(site: Site) -> set[str]:
     return {h for h in hosts if h}
 
 
-def apply_site_settings(settings: Settings, site: Site) -> None:
-    """Give ``settings`` (not yet frozen) the site's pace on each of its hosts and the download
-    handler it needs: only a site that needs the browser starts a Playwright driver."""
+def apply_site_settings(settings: Settings, sites: Site | Iterable[Site]) -> None:
+    """Give ``settings`` (not yet frozen) each site's pace on each of its hosts and the download
+    handler they need: only a crawl with a site that needs the browser starts a Playwright
+    driver (its handler downloads the other pages as the plain one does). A host of two sites
+    keeps the first one's pace: one slot, one pace, whoever asks."""
     if settings.frozen:
         # A crawler made by scrapy.utils.test.get_crawler is frozen already; it downloads nothing.
         return
+    sites = [sites] if isinstance(sites, Site) else list(sites)
     replay = bool(settings.get("POLICYWATCH_REPLAY_URL"))
-    slot: dict[str, Any] = {"concurrency": site.politeness.concurrency, "delay": site.politeness.delay}
-    if replay:
-        slot = {"concurrency": REPLAY_CONCURRENCY, "delay": 0}
     slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
-    for host in site_hosts(site):
-        slots.setdefault(host, dict(slot))
+    for site in sites:
+        slot: dict[str, Any] = {"concurrency": site.politeness.concurrency, "delay": site.politeness.delay}
+        if replay:
+            slot = {"concurrency": REPLAY_CONCURRENCY, "delay": 0}
+        for host in site_hosts(site):
+            slots.setdefault(host, dict(slot))
     settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
 
-    browser = uses_browser(site)
+    browser = any(uses_browser(site) for site in sites)
     handler = BROWSER_HANDLER if browser else PLAIN_HANDLER
     settings.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler}, priority="spider")
     if browser and replay:

@@ -100,8 +100,7 @@ class PolicySpider(scrapy.Spider):
             # `scrapy crawl policy -a site=KEY ...` passes strings; policywatch passes Sites.
             kwargs = spider_arguments(crawler.settings, kwargs)
         spider = super().from_crawler(crawler, *args, **kwargs)
-        for site in spider.sites:
-            apply_site_settings(crawler.settings, site)
+        apply_site_settings(crawler.settings, spider.sites)
         _widen_concurrency(crawler.settings, spider.sites, spider.active)
         # List and detail pages are parsed in the crawl's process pool (crawlers.engine.parsepool).
         spider.offload = OffloadedWork.from_crawler(crawler)
