@@ -9,6 +9,7 @@ size of the archive.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sqlite3
@@ -26,6 +27,7 @@ from crawlers.parsing.urls import canonical_url
 from pipelines.health import last_sweeps
 from pipelines.schema import open_corpus
 from pipelines.unwritable import stop_crawl, unwritable_reason
+from pipelines.values import decompress_raw
 
 logger = logging.getLogger(__name__)
 
@@ -75,17 +77,17 @@ def load_crawl_state(db: sqlite_utils.Database, site: str, now: datetime,
     due: list[DueRevisit] = []
     if budget > 0:
         rows = db.execute(
-            """select d.url, v.headers, d."column" from documents d
+            """select d.url, v.headers, d."column", v.raw, v.attachment_hashes from documents d
                left join versions v on v.id = d.current_version_id
                where d.site = ? and (d.next_check_at is null or d.next_check_at <= ?)
                order by d.next_check_at is not null, d.next_check_at, d.id
                limit ?""",
             [site, now.astimezone(timezone.utc).isoformat(timespec="seconds"), budget],
         ).fetchall()
-        for url, headers_json, column in rows:
+        for url, headers_json, column, raw, attachment_hashes in rows:
             headers = json.loads(headers_json or "{}")
             due.append(DueRevisit(url, _header(headers, "etag"), _header(headers, "last-modified"),
-                                  column))
+                                  column, _body_sha1(raw, attachment_hashes)))
     pending: dict[str, list[dict]] = {}
     if backfill:
         for row in db.query(
@@ -97,6 +99,17 @@ def load_crawl_state(db: sqlite_utils.Database, site: str, now: datetime,
     return CrawlState(known=known, due=tuple(due), pending_pages=pending)
 
 
+def _body_sha1(raw: bytes | None, attachment_hashes: str | None) -> str | None:
+    """The SHA-1 of a version's stored response bytes, when it links no files (whose bytes may
+    change behind the same page), else None."""
+    if not raw or (attachment_hashes or "{}").strip() not in ("{}", ""):
+        return None
+    try:
+        return hashlib.sha1(decompress_raw(raw)).hexdigest()
+    except zlib.error:
+        return None
+
+
 def record_checks(db: sqlite_utils.Database, checks: list[tuple[str, str | None]], now: datetime) -> int:
     """Mark documents (url, published_date) as checked at ``now`` and schedule their next
     revisit; returns how many documents were updated. One transaction."""
@@ -106,9 +119,11 @@ def record_checks(db: sqlite_utils.Database, checks: list[tuple[str, str | None]
         for url, published in checks:
             interval = revisit_interval(published, now)
             next_at = (now + interval - min(REVISIT_EARLY, interval / 4)).astimezone(timezone.utc)
+            # Checked and there: seen too (a 304 or the same bytes is stored as nothing else).
             cursor = db.execute(
-                "update documents set last_checked = ?, next_check_at = ? where url = ?",
-                [stamp, next_at.isoformat(timespec="seconds"), url])
+                "update documents set last_checked = ?, next_check_at = ?, "
+                "last_seen = max(last_seen, ?) where url = ?",
+                [stamp, next_at.isoformat(timespec="seconds"), stamp, url])
             updated += cursor.rowcount
     return updated
 

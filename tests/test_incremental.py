@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -94,6 +96,41 @@ def test_unchanged_revisit_is_a_304(tmp_path):
     assert corpus.execute("select count(*) from versions").fetchone()[0] == 3
     checked = [r[0] for r in corpus.execute("select next_check_at from documents")]
     assert all(c and c > "2026" for c in checked)
+
+
+def test_a_revisit_answered_with_the_same_bytes_is_not_read_again_and_a_changed_page_is(tmp_path):
+    """A portal that sends no validators answers every revisit 200: a page whose bytes are
+    those its current version was read from is an unchanged document without a parse; a page
+    that changed is read, and its revision stored."""
+    db = tmp_path / "corpus.db"
+    portal = ReplayPortal(validators=False)
+    bigportal.build(portal, [1, 2, 3])
+    with portal.serve() as base:
+        assert crawl(db, base).returncode == 0  # first day: all three are new
+        corpus = open_corpus(db)
+        corpus.execute("update documents set next_check_at = '2000-01-01T00:00:00+00:00'")
+        corpus.conn.commit()
+        portal.put(bigportal.doc_url(2), bigportal.detail_page(2, revision="自印发之日起施行。"))
+        result = crawl(db, base)
+        assert result.returncode == 0, result.stderr
+    corpus = open_corpus(db)
+    counts = json.loads(next(corpus.query("select counts from runs order by id desc limit 1"))["counts"])
+    assert counts["revisits"] == {"requested": 3, "same_bytes": 2, "scheduled": 3}
+    assert (counts["unchanged"], counts["revised"], counts["new"]) == (2, 1, 0)
+    versions = dict(corpus.execute("select d.url, count(*) from versions v join documents d "
+                                   "on d.id = v.document_id group by d.url").fetchall())
+    assert versions == {bigportal.doc_url(1): 1, bigportal.doc_url(2): 2, bigportal.doc_url(3): 1}
+
+
+def test_only_a_page_without_files_is_known_by_its_bytes():
+    from pipelines.revisits import _body_sha1
+    from pipelines.values import compress_raw
+
+    page = "<html>现就第1号事项通知如下。</html>".encode()
+    assert _body_sha1(compress_raw(page), "{}") == hashlib.sha1(page).hexdigest()
+    # A file linked from the page may change behind the same bytes: read it again.
+    assert _body_sha1(compress_raw(page), '{"http://x.gov.cn/a.pdf": "ab12"}') is None
+    assert _body_sha1(None, "{}") is None and _body_sha1(b"not zlib", "{}") is None
 
 
 def test_revisit_intervals():

@@ -8,6 +8,7 @@ sites, ``policywatch crawl`` processes, a real SQLite corpus.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -69,9 +70,17 @@ def test_one_process_crawls_many_portals_an_unreachable_one_stops_none_and_a_qui
         per_day = conn.execute("SELECT substr(started_at, 1, 10), count(*), count(DISTINCT site) "
                                "FROM runs GROUP BY 1 ORDER BY 1").fetchall()
         revised = conn.execute("SELECT count(*) FROM changes WHERE kind != 'new'").fetchone()[0]
+        quiet = [json.loads(c) for (c,) in conn.execute(
+            "SELECT counts FROM runs WHERE site = ? ORDER BY id", [keys[0]]).fetchall()][1]
+        seen = {d for (d,) in conn.execute("SELECT substr(last_seen, 1, 10) FROM documents")}
     # A run record per site and crawl, dated by the moved clock (POLICYWATCH_NOW).
     assert per_day == [(str(FIRST_DAY), 5, 5), (str(FIRST_DAY + timedelta(days=1)), 10, 5)]
     assert revised == 0
+    # The revisits came back with the very bytes stored: not parsed again, each an unchanged
+    # document seen on the quiet day.
+    assert quiet["revisits"] == {"requested": DOCS, "same_bytes": DOCS, "scheduled": DOCS}
+    assert quiet["unchanged"] == DOCS and quiet["new"] == 0
+    assert seen == {str(FIRST_DAY + timedelta(days=1))}  # 08:00 in Beijing is midnight UTC
     found = outcomes(tmp_path)  # the last crawl's line per site
     assert {k: found[k]["exit"] for k in keys} == {k: (1 if k == keys[2] else 0) for k in keys}
 

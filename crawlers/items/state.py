@@ -15,6 +15,9 @@ class DueRevisit:
     etag: str | None = None
     last_modified: str | None = None
     column: str | None = None
+    # SHA-1 of the bytes its current version was read from, when the page links no files: the
+    # same bytes again read the same (a portal that sends no validators answers 200, not 304).
+    body_sha1: str | None = None
 
     def conditional_headers(self) -> dict[str, str]:
         headers = {}

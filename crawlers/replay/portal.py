@@ -91,7 +91,10 @@ def _content_type(path: Path) -> str:
 class ReplayPortal:
     """A set of URL → response mappings and an HTTP server that serves them."""
 
-    def __init__(self) -> None:
+    def __init__(self, validators: bool = True) -> None:
+        # ``validators``: send an ETag and answer If-None-Match with 304, as a real server
+        # does; many government portals do neither (every revisit is a 200).
+        self.validators = validators
         self._pages: dict[str, ServedPage] = {}
         self._lock = threading.Lock()
         self.requests: list[tuple[str, str]] = []  # (method, original URL), for tests to inspect
@@ -208,7 +211,7 @@ def _handler_for(portal: ReplayPortal) -> type[BaseHTTPRequestHandler]:
                 time.sleep(page.delay)
             # Validators as a real server sends them, so conditional revisits can get a 304.
             etag = '"%s"' % hashlib.sha1(page.body).hexdigest()[:16]
-            if page.status == 200 and self.headers.get("If-None-Match") == etag:
+            if portal.validators and page.status == 200 and self.headers.get("If-None-Match") == etag:
                 self.send_response(304)
                 self.send_header("ETag", etag)
                 self.send_header("Content-Length", "0")
@@ -217,7 +220,7 @@ def _handler_for(portal: ReplayPortal) -> type[BaseHTTPRequestHandler]:
             self.send_response(page.status)
             for name, value in page.headers.items():
                 self.send_header(name, value)
-            if page.status == 200:
+            if page.status == 200 and portal.validators:
                 self.send_header("ETag", etag)
             self.send_header("Content-Length", str(len(page.body)))
             self.end_headers()
