@@ -36,7 +36,7 @@ from twisted.python.failure import Failure
 from crawlers.engine.parsepool import OffloadedWork
 from crawlers.engine.sitereport import SiteRunReport
 from crawlers.engine.sitesettings import apply_site_settings, site_hosts
-from crawlers.engine.sitestats import SiteStats
+from crawlers.engine.sitestats import SiteStats, request_site
 from crawlers.engine.spiderargs import spider_arguments
 from crawlers.engine.spiders.sitecrawl import SiteCrawl
 from crawlers.items import sitecrawls as site_signals
@@ -342,7 +342,8 @@ class PolicySpider(scrapy.Spider):
         self._settle(key, request.meta)
 
     def _response_received(self, response, request, spider=None, **kwargs) -> None:
-        crawl = self.crawls.get(request.meta.get(SITE_META))
+        # A robots.txt is its host's: counted for the site that crawls the host.
+        crawl = self.crawls.get(request_site(self.crawler, request))
         if crawl is not None:
             crawl.stats.inc_value("response_received_count")
 
