@@ -163,8 +163,9 @@ def test_the_round_deals_its_sites_to_processes_and_reports_each_site(tmp_path):
 
 def test_sites_are_dealt_to_at_most_one_process_per_core():
     assert crawl_processes(8, cores=2) == 2 and crawl_processes(1, cores=4) == 1
-    assert crawl_processes(8, cores=4, sites=40) == 1  # a process takes a thousand sites
-    assert crawl_processes(8, cores=4, sites=2500) == 3
+    assert crawl_processes(8, cores=4, sites=40) == 1  # a process takes three thousand sites
+    assert crawl_processes(8, cores=4, sites=2500) == 1
+    assert crawl_processes(8, cores=4, sites=7000) == 3
     assert deal(["a", "b", "c", "d", "e"], 2) == [["a", "c", "e"], ["b", "d"]]
     assert deal(["a"], 3) == [["a"]]
 
