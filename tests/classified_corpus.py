@@ -1,5 +1,5 @@
 """A classified corpus for the report, browse and export tests: a real Scrapy crawl of the replay
-portal into a real SQLite file (once per test session), copied per test module.
+portal into a real SQLite file (once per test run), copied per test module.
 
 The labels are the real classifier's (the crawl's classify stage; ``policywatch retag`` for any
 document it left unlabelled). The tests check that reports, exports and the browser count and
@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 
 from crawlers.replay.portal import ReplayPortal
+from tests.shared_build import built_once
 
 REPO = Path(__file__).resolve().parents[1]
-_CACHE: dict[str, Path] = {}
 
 # The synthetic lineage the tests use: a draft (征求意见稿) and the final it is declared to have.
 DRAFT_TITLE = "关于公开征求《江苏省虚拟现实与元宇宙应用场景培育若干措施（征求意见稿）》意见的通知"
@@ -38,9 +38,10 @@ def _scheduler(*args: str) -> subprocess.CompletedProcess:
 
 def crawled_corpus(tmp_path_factory) -> Path:
     """The corpus after one crawl of CORPUS_SITES, every document classified (built once per
-    session; never change it: take ``classified_copy``)."""
-    if "crawled" not in _CACHE:
-        db = tmp_path_factory.mktemp("research") / "crawled.db"
+    test run; never change it: take ``classified_copy``)."""
+
+    def build(folder: Path) -> None:
+        db = folder / "crawled.db"
         with ReplayPortal.from_fixtures().serve() as base:
             result = _scheduler("crawl", *CORPUS_SITES, "--db", str(db), "--replay", base)
         assert result.returncode == 0, result.stdout + result.stderr
@@ -54,8 +55,8 @@ def crawled_corpus(tmp_path_factory) -> Path:
         if unlabelled:
             result = _scheduler("retag", "--db", str(db))
             assert result.returncode == 0, result.stdout + result.stderr
-        _CACHE["crawled"] = db
-    return _CACHE["crawled"]
+
+    return built_once(tmp_path_factory, "research", build) / "crawled.db"
 
 
 def classified_copy(tmp_path_factory, name: str = "corpus") -> Path:

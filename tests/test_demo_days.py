@@ -9,10 +9,9 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from click.testing import CliRunner
 
-from pipelines.schema import open_corpus
-from scheduler import main
+from pipelines.schema import read_corpus
+from tests.demo_corpus import REPEAT_DAY, demo_week
 
 pytestmark = pytest.mark.e2e
 
@@ -43,13 +42,12 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("demo")
-    db, out = folder / "demo.db", folder / "digests"
-    result = CliRunner().invoke(main, ["demo", "--no-browser", "--repeat-day", "3",
-                                       "--db", str(db), "--out", str(out)])
-    assert result.exit_code == 0, result.output + repr(result.exception)
-    summary = {d["day"]: d for d in json.loads((out / "summary.json").read_text(encoding="utf-8"))}
-    return open_corpus(db), out, summary, result.output
+    """The week as `policywatch demo --repeat-day 3` replays it (built once per session, shared
+    with the browser tests, read-only here)."""
+    week = demo_week(tmp_path_factory)
+    assert REPEAT_DAY == 3
+    summary = {d["day"]: d for d in json.loads((week.out / "summary.json").read_text(encoding="utf-8"))}
+    return read_corpus(week.db), week.out, summary, week.output
 
 
 def kinds_and_urls(day: dict) -> set[tuple[str, str]]:
