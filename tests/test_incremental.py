@@ -77,15 +77,21 @@ def test_quiet_day_and_a_day_with_news(tmp_path):
     assert len(state.due) == N + 3 - 2 * BUDGET - 3
 
 
+def first_day_then_all_due(db: Path, base: str) -> None:
+    """A first crawl (every document new), then every document due a revisit."""
+    assert crawl(db, base).returncode == 0
+    corpus = open_corpus(db)
+    corpus.execute("update documents set next_check_at = '2000-01-01T00:00:00+00:00'")
+    corpus.conn.commit()
+    corpus.close()
+
+
 def test_unchanged_revisit_is_a_304(tmp_path):
     db = tmp_path / "corpus.db"
     portal = ReplayPortal()
     bigportal.build(portal, [1, 2, 3])
     with portal.serve() as base:
-        assert crawl(db, base).returncode == 0  # first day: all three are new
-        corpus = open_corpus(db)
-        corpus.execute("update documents set next_check_at = '2000-01-01T00:00:00+00:00'")
-        corpus.conn.commit()
+        first_day_then_all_due(db, base)
         portal.requests.clear()
         result = crawl(db, base)
         assert result.returncode == 0, result.stderr
@@ -106,10 +112,7 @@ def test_a_revisit_answered_with_the_same_bytes_is_not_read_again_and_a_changed_
     portal = ReplayPortal(validators=False)
     bigportal.build(portal, [1, 2, 3])
     with portal.serve() as base:
-        assert crawl(db, base).returncode == 0  # first day: all three are new
-        corpus = open_corpus(db)
-        corpus.execute("update documents set next_check_at = '2000-01-01T00:00:00+00:00'")
-        corpus.conn.commit()
+        first_day_then_all_due(db, base)
         portal.put(bigportal.doc_url(2), bigportal.detail_page(2, revision="自印发之日起施行。"))
         result = crawl(db, base)
         assert result.returncode == 0, result.stderr
