@@ -245,9 +245,11 @@ class PolicySpider(scrapy.Spider):
 
     def _find_leaks(self) -> None:
         """Sites still running though the engine has nothing left of them: ended, said."""
-        if not self.crawls or not _engine_at_rest(self.crawler.engine):
+        if not self.crawls or not _engine_at_rest(self.crawler):
             return
         for key in [k for k in self.crawls if k not in self._starting]:
+            if not self._held[key] and self._items[key] <= 0:
+                continue  # settled: its end is on its way (``_end_if_settled``)
             logger.warning("%s: %d request(s) and %d item(s) unaccounted for; the site's crawl "
                            "is ended", key, len(self._held[key]), self._items[key])
             self._end(key, "finished")
@@ -373,8 +375,12 @@ def _widen_concurrency(settings, sites: list[Site], active: int) -> None:
         settings.set("CONCURRENT_REQUESTS", wanted, priority="spider")
 
 
-def _engine_at_rest(engine) -> bool:
+def _engine_at_rest(crawler) -> bool:
     """Nothing downloading, queued or being scraped (whatever ``start()`` still has to give)."""
+    try:
+        engine = crawler.engine
+    except RuntimeError:  # the crawl has not started
+        return False
     if engine is None or getattr(engine, "_slot", None) is None:
         return False
     scraper_slot = engine.scraper.slot
