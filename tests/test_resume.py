@@ -109,6 +109,27 @@ def test_ctrl_c_or_sigterm_says_it_stopped_and_how_to_resume_and_exits_130(porta
 
 @pytest.mark.faults
 @pytest.mark.e2e
+def test_a_second_ctrl_c_stops_at_once_exits_130_and_the_run_is_recorded_killed(portal, uninterrupted,
+                                                                              tmp_path):
+    db = tmp_path / "corpus.db"
+    # Pages that take a second to answer: the first Ctrl-C's stop waits for those in flight,
+    # and the second, 0.3 s later, does not.
+    with synthportal.SyntheticPortal(N, delay=1.0).serve() as slow:
+        stopped = faults.interrupt_when_stored(db, slow, 8, signal.SIGINT, times=2, gap=0.3)
+    assert stopped.returncode == 130, stopped.stdout + stopped.stderr
+    assert "Traceback" not in stopped.stderr
+    assert stopped.stderr.strip().splitlines()[-1] == \
+        "backfill of replay_generic stopped (interrupted); run the same command to resume"
+    # Stopped before its run could be recorded: the next writer records it killed.
+    assert [status for _, status, _ in faults.runs(db)] == ["running"]
+    again = faults.run_backfill(db, portal)  # the same portal, answering at once
+    assert again.returncode == 0, again.stderr
+    assert [status for _, status, _ in faults.runs(db)] == ["killed", "ok"]
+    assert faults.compare(uninterrupted, faults.fingerprint(db)) == (0, 0)
+
+
+@pytest.mark.faults
+@pytest.mark.e2e
 def test_a_killed_run_is_shown_killed_by_status(portal, tmp_path):
     db = tmp_path / "corpus.db"
     faults.kill_when_stored(db, portal, N // 5)

@@ -28,7 +28,12 @@ if str(REPO) not in sys.path:
 
 from benchmarks.faultcases import FaultCase  # noqa: E402
 from benchmarks.synthportal import (  # noqa: E402
-    PER_PAGE, SITE_KEY, SyntheticPortal, doc_url, list_url, page_count,
+    PER_PAGE,
+    SITE_KEY,
+    SyntheticPortal,
+    doc_url,
+    list_url,
+    page_count,
 )
 
 SEED = 13
@@ -115,14 +120,18 @@ def kill_when_stored(db: Path, base: str, documents: int) -> int:
     return stored_count(db)
 
 
-def interrupt_when_stored(db: Path, base: str, documents: int,
-                          signum: int = signal.SIGINT) -> subprocess.CompletedProcess:
-    """Start a backfill and send it ``signum`` once ``documents`` are stored (as Ctrl-C does)."""
+def interrupt_when_stored(db: Path, base: str, documents: int, signum: int = signal.SIGINT,
+                          times: int = 1, gap: float = 0.3) -> subprocess.CompletedProcess:
+    """Start a backfill and send it ``signum`` once ``documents`` are stored (as Ctrl-C does),
+    ``times`` times, ``gap`` seconds apart (a second Ctrl-C forces the stop)."""
     process = subprocess.Popen(backfill_command(db, base), cwd=REPO, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     wait_until_stored(process, db, documents)
-    if process.poll() is None:
-        process.send_signal(signum)
+    for n in range(times):
+        if n:
+            time.sleep(gap)
+        if process.poll() is None:
+            process.send_signal(signum)
     out, err = process.communicate(timeout=RUN_TIMEOUT)
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 

@@ -255,13 +255,16 @@ class PolicySpider(scrapy.Spider):
             self._end(key, "finished")
 
     def report_of(self, site: Site) -> SiteRunReport:
-        """The site's report; one still running says what it did so far (and no finish
-        reason), one never started says ``not_started``."""
+        """The site's report; one never started says ``not_started``. One still running when
+        the reactor stopped under it was stopped by the operator (a second Ctrl-C or SIGTERM
+        forces the stop): it says what it did so far, ``shutdown``; its run stays ``running``,
+        to be recorded killed by the next writer."""
         if site.key in self.reports:
             return self.reports[site.key]
         crawl = self.crawls.get(site.key)
-        if crawl is not None:  # the reactor stopped under it (a second Ctrl-C)
-            return SiteRunReport.from_stats(site.key, crawl.stats.get_stats(), crawl.failures)
+        if crawl is not None:
+            stats = {**crawl.stats.get_stats(), "finish_reason": "shutdown"}
+            return SiteRunReport.from_stats(site.key, stats, crawl.failures[:REPORT_FAILURES])
         return SiteRunReport(site=site.key, finish_reason="not_started")
 
     # --- callbacks: each hands the response to its site's crawl ---------------------------
