@@ -65,7 +65,7 @@ def counts_from_stats(stats: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def errors_from_stats(stats: Mapping[str, Any], failures=()) -> list[dict[str, Any]]:
-    """The run's errors: the spider's refusals (``spider.failures``: url, reason, message,
+    """The run's errors: the site's refusals (``SiteCrawl.failures``: url, reason, message,
     stage) then Scrapy's own error counters (downloader and spider exceptions, logged errors)."""
     prefixes = ("downloader/exception_type_count/", "spider_exceptions/", "log_count/ERROR")
     counters = [{"reason": k, "count": v} for k, v in sorted(stats.items()) if k.startswith(prefixes)]

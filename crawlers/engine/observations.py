@@ -22,7 +22,7 @@ GONE_STATUSES = (404, 410)
 
 @dataclass
 class Observations:
-    """A crawl's sightings, per site (one spider crawls one site)."""
+    """One site's crawl's sightings (``SiteCrawl.observations``)."""
 
     present: set[str] = field(default_factory=set)
     gone: dict[str, str] = field(default_factory=dict)  # url -> http_404 / http_410
